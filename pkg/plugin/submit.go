@@ -1,0 +1,387 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/client-go/kubernetes"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/scheme"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+)
+
+const submitLong = `Submit a Spark application whose driver runs as a partition-safe Kubernetes Job.
+
+spark-submit creates the driver as a bare Pod, which nothing recreates when its node is lost.
+kubectl sparkha submit creates instead, in the current namespace:
+
+  job.batch/NAME                 the driver: restartPolicy Never, --backoff-limit retries,
+                                 a podFailurePolicy that ignores failures caused by a disruption
+                                 (node lost, taint eviction: the DisruptionTarget condition), and
+                                 podReplacementPolicy Failed, so a replacement driver starts only
+                                 once the old one has really stopped: never two drivers at once
+  configmap/NAME-spark-conf      spark.properties, mounted at /opt/spark/conf (owned by the Job)
+  service/NAME-driver-svc        headless Service the executors reach the driver through, for
+                                 every driver generation (owned by the Job)
+  persistentvolumeclaim/NAME-checkpoint
+                                 with --checkpoint-size only; never owned, so deleting the app
+                                 keeps the checkpoint
+
+The driver container is the one spark-submit builds (image entrypoint "driver", Spark's labels,
+ports, environment and memory overhead). Each driver generation passes its own pod name as
+spark.kubernetes.driver.pod.name, so its executors are owned by it and get fresh names.
+
+Spark properties are merged in this order, later wins: --properties-file, then --conf, then the
+dedicated flags (--driver-memory, --executor-instances, ...) when given. Memory sizes accept
+Spark's notation (4g, 512m; units are binary, a bare number is MiB) or a Kubernetes quantity
+(4Gi). Keys kubectl sparkha sets itself (spark.master, spark.app.id, spark.driver.host,
+spark.kubernetes.driver.pod.name, spark.kubernetes.executor.podNamePrefix, ...) are refused.
+
+Everything is validated before the first API call. If the Job NAME already exists, nothing is
+created. If a create fails midway, what this run created is deleted again (never an existing
+claim). With --dry-run=client the owner references have no uid yet: the server assigns it.`
+
+const submitExample = `  # Submit the SparkPi example with two executors
+  kubectl sparkha submit spark-pi --image apache/spark:4.0.0 \
+    --class org.apache.spark.examples.SparkPi --executor-instances 2 \
+    local:///opt/spark/examples/jars/spark-examples.jar -- 1000
+
+  # A streaming app with a new 10Gi ReadWriteOncePod checkpoint claim, mounted at /checkpoint,
+  # and a driver that is replaced 2 minutes after its node stops responding
+  kubectl sparkha submit clicks -n streaming --image registry.example.com/clicks:1.4 \
+    --class com.example.Clicks --checkpoint-size 10Gi --node-lost-timeout 2m \
+    --conf spark.sql.streaming.checkpointLocation=/checkpoint local:///opt/app/clicks.jar
+
+  # Reuse an existing checkpoint claim and take the Spark conf from a file
+  kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \
+    --checkpoint-claim clicks-checkpoint --properties-file clicks.conf local:///opt/app/clicks.jar
+
+  # Print the objects as a YAML List without creating anything
+  kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \
+    --checkpoint-size 10Gi local:///opt/app/clicks.jar --dry-run=client -o yaml
+
+  # Submit and wait until the driver pod runs
+  kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \
+    local:///opt/app/clicks.jar --wait --timeout 10m`
+
+// SubmitOptions holds the flags and the derived state of `kubectl sparkha submit`.
+type SubmitOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+	PrintFlags  *genericclioptions.PrintFlags
+
+	Image                  string
+	MainClass              string
+	Conf                   []string
+	PropertiesFile         string
+	ServiceAccount         string
+	DriverCores            int
+	DriverMemory           string
+	ExecutorInstances      int
+	ExecutorCores          int
+	ExecutorMemory         string
+	Labels                 string
+	Annotations            string
+	CheckpointClaim        string
+	CheckpointSize         string
+	CheckpointStorageClass string
+	CheckpointAccessMode   string
+	CheckpointMount        string
+	BackoffLimit           int
+	NodeLostTimeout        time.Duration
+	Wait                   bool
+	Timeout                time.Duration
+
+	// Derived in Complete.
+	DryRunStrategy cmdutil.DryRunStrategy
+	Input          submit.Input
+	changed        func(flag string) bool
+	timeoutSet     bool
+
+	// Derived in Validate.
+	App     *submit.App
+	Printer printers.ResourcePrinter
+
+	// Client is created in Complete unless already set (tests set a fake).
+	Client kubernetes.Interface
+	// NewAppID generates the Spark application ID (tests make it deterministic).
+	NewAppID func() string
+
+	genericiooptions.IOStreams
+}
+
+// NewSubmitOptions returns SubmitOptions with defaults.
+func NewSubmitOptions(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *SubmitOptions {
+	return &SubmitOptions{
+		configFlags:          configFlags,
+		PrintFlags:           genericclioptions.NewPrintFlags("created").WithTypeSetter(scheme.Scheme),
+		DriverCores:          1,
+		DriverMemory:         "1g",
+		ExecutorInstances:    2,
+		ExecutorCores:        1,
+		ExecutorMemory:       "1g",
+		CheckpointAccessMode: string(submit.DefaultAccessMode),
+		CheckpointMount:      submit.DefaultCheckpointMount,
+		BackoffLimit:         submit.DefaultBackoffLimit,
+		NodeLostTimeout:      submit.DefaultNodeLostTimeout,
+		Timeout:              5 * time.Minute,
+		NewAppID:             submit.NewAppID,
+		IOStreams:            streams,
+	}
+}
+
+// NewCmdSubmit returns the `submit` command.
+func NewCmdSubmit(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	return newCmdSubmit(NewSubmitOptions(configFlags, streams))
+}
+
+func newCmdSubmit(o *SubmitOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                   "submit NAME --image IMAGE [--class MAIN] APP_RESOURCE [-- APP_ARGS...]",
+		DisableFlagsInUseLine: true,
+		Short:                 "Submit a Spark application whose driver runs as a partition-safe Job",
+		Long:                  submitLong,
+		Example:               submitExample,
+		SilenceUsage:          true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Image, "image", o.Image, "Container image of the driver and the executors (spark.kubernetes.container.image). Required.")
+	f.StringVar(&o.MainClass, "class", o.MainClass, "Main class of a JVM application. Required unless APP_RESOURCE is a .py or .R file.")
+	f.StringArrayVar(&o.Conf, "conf", o.Conf, "Spark property KEY=VALUE; repeat for several. Overrides --properties-file.")
+	f.StringVar(&o.PropertiesFile, "properties-file", o.PropertiesFile, "File of Spark properties (spark-defaults.conf format). --conf and the dedicated flags override it.")
+	f.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "Service account of the driver pod; it must be allowed to create and delete the executor pods (spark.kubernetes.authenticate.driver.serviceAccountName).")
+	f.IntVar(&o.DriverCores, "driver-cores", o.DriverCores, "CPU cores of the driver (spark.driver.cores); the pod requests as many CPUs.")
+	f.StringVar(&o.DriverMemory, "driver-memory", o.DriverMemory, "Memory of the driver JVM (spark.driver.memory), e.g. 4g or 4Gi; the pod asks for it plus Spark's overhead, max(10%, 384Mi).")
+	f.IntVar(&o.ExecutorInstances, "executor-instances", o.ExecutorInstances, "Number of executors (spark.executor.instances). Without this flag or the conf key, Spark's default applies.")
+	f.IntVar(&o.ExecutorCores, "executor-cores", o.ExecutorCores, "CPU cores of each executor (spark.executor.cores).")
+	f.StringVar(&o.ExecutorMemory, "executor-memory", o.ExecutorMemory, "Memory of each executor (spark.executor.memory), e.g. 4g or 4Gi.")
+	f.StringVar(&o.Labels, "labels", o.Labels, "Extra labels KEY=VALUE,... on every object and on the driver pods.")
+	f.StringVar(&o.Annotations, "annotations", o.Annotations, "Extra annotations KEY=VALUE,... on the Job and the driver pods.")
+	f.StringVar(&o.CheckpointClaim, "checkpoint-claim", o.CheckpointClaim, "Existing PersistentVolumeClaim to mount as the checkpoint volume. It is never modified or deleted.")
+	f.StringVar(&o.CheckpointSize, "checkpoint-size", o.CheckpointSize, "Create a new claim NAME-checkpoint of this size (e.g. 10Gi) and mount it. It is kept when the app is deleted.")
+	f.StringVar(&o.CheckpointStorageClass, "checkpoint-storage-class", o.CheckpointStorageClass, "Storage class of the new checkpoint claim (needs --checkpoint-size). \"\" disables dynamic provisioning; unset uses the cluster default.")
+	f.StringVar(&o.CheckpointAccessMode, "checkpoint-access-mode", o.CheckpointAccessMode, "Access mode of the new checkpoint claim: ReadWriteOncePod, ReadWriteOnce or ReadWriteMany. The Job never runs two drivers, so ReadWriteMany is safe; RWOP/RWO add a second fence.")
+	f.StringVar(&o.CheckpointMount, "checkpoint-mount", o.CheckpointMount, "Directory where the driver sees the checkpoint volume.")
+	f.IntVar(&o.BackoffLimit, "backoff-limit", o.BackoffLimit, "Driver failures retried before the app fails (Job backoffLimit; conf key "+submit.BackoffLimitConfKey+"). Losing the driver with its node never counts.")
+	f.DurationVar(&o.NodeLostTimeout, "node-lost-timeout", o.NodeLostTimeout, "How long the driver stays on a node that is unreachable or not ready before it is evicted and a new driver generation can start (tolerationSeconds of the node.kubernetes.io/unreachable and not-ready taints). Kubernetes' default for pods is 5m; 60s restarts a checkpointed streaming app sooner while riding out short network blips.")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until a driver pod runs; progress goes to stderr.")
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits for the driver pod to run.")
+	cmdutil.AddDryRunFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
+
+	_ = cmd.RegisterFlagCompletionFunc("checkpoint-access-mode", fixedCompletion(
+		string(corev1.ReadWriteOncePod), string(corev1.ReadWriteOnce), string(corev1.ReadWriteMany)))
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(o.PrintFlags.AllowedFormats()...))
+	return cmd
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// Complete derives the namespace, the dry-run strategy, the submit input and the client.
+func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
+	var err error
+	o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd)
+	if err != nil {
+		return err
+	}
+	cmdutil.PrintFlagsWithDryRunStrategy(o.PrintFlags, o.DryRunStrategy)
+	o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
+	o.timeoutSet = o.changed("timeout")
+
+	namespace, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return err
+	}
+
+	positional, appArgs := args, []string(nil)
+	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+		positional, appArgs = args[:dash], args[dash:]
+	}
+	in := submit.Input{
+		Namespace:          namespace,
+		Image:              o.Image,
+		MainClass:          o.MainClass,
+		AppArgs:            appArgs,
+		Conf:               o.Conf,
+		PropertiesFile:     o.PropertiesFile,
+		ServiceAccount:     o.ServiceAccount,
+		Labels:             o.Labels,
+		Annotations:        o.Annotations,
+		CheckpointClaim:    o.CheckpointClaim,
+		CheckpointSize:     o.CheckpointSize,
+		CheckpointMount:    o.CheckpointMount,
+		CheckpointMountSet: o.changed("checkpoint-mount"),
+		NodeLostTimeout:    o.NodeLostTimeout,
+		AppID:              o.NewAppID(),
+	}
+	if len(positional) > 0 {
+		in.Name = positional[0]
+	}
+	if len(positional) > 1 {
+		in.AppResource = positional[1]
+	}
+	if len(positional) > 2 {
+		in.ExtraArgs = positional[2:]
+	}
+	// Dedicated flags override the Spark conf only when given explicitly.
+	if o.changed("driver-cores") {
+		in.DriverCores = &o.DriverCores
+	}
+	if o.changed("driver-memory") {
+		in.DriverMemory = o.DriverMemory
+	}
+	if o.changed("executor-instances") {
+		in.ExecutorInstances = &o.ExecutorInstances
+	}
+	if o.changed("executor-cores") {
+		in.ExecutorCores = &o.ExecutorCores
+	}
+	if o.changed("executor-memory") {
+		in.ExecutorMemory = o.ExecutorMemory
+	}
+	if o.changed("backoff-limit") {
+		in.BackoffLimit = &o.BackoffLimit
+	}
+	if o.changed("checkpoint-storage-class") {
+		in.CheckpointStorageClass = &o.CheckpointStorageClass
+	}
+	if o.changed("checkpoint-access-mode") {
+		in.CheckpointAccessMode = o.CheckpointAccessMode
+	}
+	if o.changed("image") && o.Image == "" {
+		// --image "" is as good as no --image: Resolve reports it.
+		in.Image = ""
+	}
+	if o.PropertiesFile != "" {
+		data, err := os.ReadFile(o.PropertiesFile)
+		if err != nil {
+			return fmt.Errorf("invalid --properties-file %q: %w", o.PropertiesFile, unwrapPathError(err))
+		}
+		in.PropertiesData = data
+	}
+	o.Input = in
+
+	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
+		cfg, err := o.configFlags.ToRESTConfig()
+		if err != nil {
+			return err
+		}
+		if o.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Validate checks every flag and argument; it makes no API call.
+func (o *SubmitOptions) Validate() error {
+	app, err := submit.Resolve(o.Input)
+	if err != nil {
+		return err
+	}
+	if o.Wait && o.DryRunStrategy != cmdutil.DryRunNone {
+		return fmt.Errorf("--wait cannot be used with --dry-run: a dry run creates no driver to wait for; drop one of them")
+	}
+	if o.timeoutSet && !o.Wait {
+		return fmt.Errorf("--timeout needs --wait: it limits how long --wait waits for the driver pod")
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("invalid --timeout %s: use a positive duration, e.g. --timeout 5m", o.Timeout)
+	}
+	printer, err := o.PrintFlags.ToPrinter()
+	if err != nil {
+		return fmt.Errorf("invalid --output: %w", err)
+	}
+	o.App, o.Printer = app, printer
+	return nil
+}
+
+// Run creates the objects (or not, for a dry run), prints them and optionally waits.
+func (o *SubmitOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var objs *submit.Objects
+	if o.DryRunStrategy == cmdutil.DryRunClient {
+		objs = submit.Build(o.App, "")
+	} else {
+		applier := &submit.Applier{Client: o.Client, DryRunServer: o.DryRunStrategy == cmdutil.DryRunServer}
+		var err error
+		if objs, err = applier.Apply(ctx, o.App); err != nil {
+			return err
+		}
+	}
+	if err := o.print(objs); err != nil {
+		return err
+	}
+	if !o.Wait {
+		return nil
+	}
+	fmt.Fprintf(o.ErrOut, "waiting up to %s for a driver pod of job/%s to be Running\n", o.Timeout, o.App.Name)
+	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	pod, err := submit.WaitForDriver(wctx, o.Client, o.App, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "driver pod %s of job/%s is Running on node %s\n", pod.Name, o.App.Name, pod.Spec.NodeName)
+	return nil
+}
+
+// print prints each object with the default and name printers (one line each, as kubectl
+// create does), and a single v1 List for the structured formats (json, yaml, templates).
+func (o *SubmitOptions) print(objs *submit.Objects) error {
+	list := objs.List()
+	format := ""
+	if o.PrintFlags.OutputFormat != nil {
+		format = *o.PrintFlags.OutputFormat
+	}
+	if format == "" || format == "name" {
+		for _, obj := range list {
+			if err := o.Printer.PrintObj(obj.(runtime.Object), o.Out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	out := &corev1.List{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "List"}}
+	for _, obj := range list {
+		obj.SetManagedFields(nil)
+		raw, err := json.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, runtime.RawExtension{Raw: raw})
+	}
+	return o.Printer.PrintObj(out, o.Out)
+}

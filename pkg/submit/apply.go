@@ -1,0 +1,137 @@
+package submit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// Applier creates the objects of an app.
+type Applier struct {
+	Client kubernetes.Interface
+	// DryRunServer sends every create with dryRun=All: the server validates and admits,
+	// nothing is persisted, and no rollback is needed.
+	DryRunServer bool
+}
+
+// Apply creates the objects of app, in this order: the new checkpoint claim (if any), the
+// Job, then the ConfigMap and the Service owned by the created Job (as spark-submit creates
+// the driver pod first and then the resources it owns; the driver pod waits for its
+// ConfigMap volume). It refuses, creating nothing, when the Job or the new claim already
+// exists, or when --checkpoint-claim names a claim that does not exist. If a create fails
+// midway, what this run created is deleted again; an existing claim is never touched.
+// It returns the objects as the server created them.
+func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
+	ns := app.Namespace
+	c := a.Client
+	want := Build(app, "")
+
+	// Preconditions, before creating anything.
+	if _, err := c.BatchV1().Jobs(ns).Get(ctx, app.Name, metav1.GetOptions{}); err == nil {
+		return nil, fmt.Errorf("job %q already exists in namespace %q: choose another NAME, or delete the old app with kubectl delete job %s -n %s (its checkpoint PVC is kept)", app.Name, ns, app.Name, ns)
+	} else if !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("checking whether job %q exists in namespace %q: %w", app.Name, ns, err)
+	}
+	if cp := app.Checkpoint; cp != nil {
+		_, err := c.CoreV1().PersistentVolumeClaims(ns).Get(ctx, cp.ClaimName, metav1.GetOptions{})
+		switch {
+		case cp.Create && err == nil:
+			return nil, fmt.Errorf("persistentvolumeclaim %q already exists in namespace %q: reuse it with --checkpoint-claim %s instead of --checkpoint-size, or choose another NAME", cp.ClaimName, ns, cp.ClaimName)
+		case !cp.Create && apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("--checkpoint-claim %q: no such persistentvolumeclaim in namespace %q; create it first, or use --checkpoint-size SIZE to let kubectl sparkha create %s", cp.ClaimName, ns, CheckpointName(app.Name))
+		case err != nil && !apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("checking persistentvolumeclaim %q in namespace %q: %w", cp.ClaimName, ns, err)
+		}
+	}
+
+	opts := metav1.CreateOptions{FieldManager: ManagedBy}
+	if a.DryRunServer {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	created := &Objects{}
+	var undo []func(context.Context) (string, error)
+	fail := func(what string, err error) error {
+		return a.rollback(ns, fmt.Errorf("creating %s in namespace %q failed: %w", what, ns, err), undo)
+	}
+
+	if want.Checkpoint != nil {
+		pvc, err := c.CoreV1().PersistentVolumeClaims(ns).Create(ctx, want.Checkpoint, opts)
+		if err != nil {
+			return nil, fail("persistentvolumeclaim/"+want.Checkpoint.Name, err)
+		}
+		pvc.SetGroupVersionKind(want.Checkpoint.GroupVersionKind())
+		created.Checkpoint = pvc
+		undo = append(undo, func(ctx context.Context) (string, error) {
+			return "persistentvolumeclaim/" + pvc.Name, c.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, pvc.Name,
+				metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pvc.UID}})
+		})
+	}
+
+	job, err := c.BatchV1().Jobs(ns).Create(ctx, want.Job, opts)
+	if err != nil {
+		return nil, fail("job.batch/"+want.Job.Name, err)
+	}
+	job.SetGroupVersionKind(want.Job.GroupVersionKind())
+	created.Job = job
+	undo = append(undo, func(ctx context.Context) (string, error) {
+		// Background propagation: the Job's pods go with it.
+		return "job.batch/" + job.Name, c.BatchV1().Jobs(ns).Delete(ctx, job.Name, metav1.DeleteOptions{
+			PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
+			Preconditions:     &metav1.Preconditions{UID: &job.UID},
+		})
+	})
+
+	owned := Build(app, job.UID)
+	cm, err := c.CoreV1().ConfigMaps(ns).Create(ctx, owned.ConfigMap, opts)
+	if err != nil {
+		return nil, fail("configmap/"+owned.ConfigMap.Name, err)
+	}
+	cm.SetGroupVersionKind(owned.ConfigMap.GroupVersionKind())
+	created.ConfigMap = cm
+	// The ConfigMap is owned by the Job: deleting the Job removes it.
+
+	svc, err := c.CoreV1().Services(ns).Create(ctx, owned.Service, opts)
+	if err != nil {
+		return nil, fail("service/"+owned.Service.Name, err)
+	}
+	svc.SetGroupVersionKind(owned.Service.GroupVersionKind())
+	created.Service = svc
+	return created, nil
+}
+
+// rollback undoes the creates in reverse order, with its own deadline so that an
+// interrupted or timed-out submit still cleans up.
+func (a *Applier) rollback(ns string, cause error, undo []func(context.Context) (string, error)) error {
+	if a.DryRunServer || len(undo) == 0 {
+		return fmt.Errorf("%w; nothing was created", cause)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var removed, left []string
+	var errs []error
+	for i := len(undo) - 1; i >= 0; i-- {
+		what, err := undo[i](ctx)
+		if err != nil && !apierrors.IsNotFound(err) {
+			left = append(left, what)
+			errs = append(errs, fmt.Errorf("deleting %s: %w", what, err))
+			continue
+		}
+		removed = append(removed, what)
+	}
+	var msg string
+	if len(removed) > 0 {
+		msg += "; removed what this run created: " + strings.Join(removed, ", ")
+	}
+	if len(left) > 0 {
+		msg += fmt.Sprintf("; could not remove %s (%v): delete by hand with kubectl delete %s -n %s",
+			strings.Join(left, ", "), errors.Join(errs...), strings.Join(left, " "), ns)
+	}
+	return fmt.Errorf("%w%s", cause, msg)
+}

@@ -1,0 +1,424 @@
+package submit
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// MaxNameLength keeps NAME-driver-svc within a DNS-1035 label (63 characters).
+const MaxNameLength = validation.DNS1035LabelMaxLength - len("-driver-svc")
+
+var appIDPattern = regexp.MustCompile(`^spark-[0-9a-f]{32}$`)
+
+// reservedConf are keys kubectl sparkha sets itself; a user value would break the driver Job.
+var reservedConf = map[string]string{
+	"spark.master":                            "kubectl sparkha sets it to " + KubernetesMasterInPod,
+	"spark.submit.deployMode":                 "kubectl sparkha always submits in cluster mode",
+	"spark.kubernetes.namespace":              "use -n/--namespace",
+	"spark.app.id":                            "kubectl sparkha generates one per submit and labels the pods with it",
+	"spark.kubernetes.driver.pod.name":        "each driver generation gets its own pod name from the Job",
+	"spark.kubernetes.executor.podNamePrefix": "left unset, Spark derives a fresh prefix per driver generation so executor names never collide",
+	"spark.driver.host":                       "the driver is reached through the Service NAME-driver-svc",
+	"spark.driver.bindAddress":                "the driver binds to its pod IP",
+	"spark.driver.port":                       "the driver Service exposes port 7078",
+	"spark.driver.blockManager.port":          "the driver Service exposes port 7079",
+	"spark.kubernetes.submitInDriver":         "kubectl sparkha sets it to true",
+}
+
+// reservedLabels are label keys kubectl sparkha sets on every object.
+var reservedLabels = []string{LabelSparkRole, LabelSparkAppID, LabelSparkAppName, LabelManagedBy, LabelName}
+
+// Resolve validates a request without any I/O and resolves every value Build needs.
+// Every error names the flag (or conf key and its source) and how to fix it.
+func Resolve(in Input) (*App, error) {
+	if in.Name == "" {
+		return nil, fmt.Errorf("NAME is required: kubectl sparkha submit NAME --image IMAGE [--class MAIN] APP_RESOURCE")
+	}
+	if errs := validation.IsDNS1035Label(in.Name); len(errs) > 0 || len(in.Name) > MaxNameLength {
+		return nil, fmt.Errorf("invalid NAME %q: use at most %d lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (NAME names the Job and its Service NAME-driver-svc, a DNS-1035 label)", in.Name, MaxNameLength)
+	}
+	if in.Namespace == "" {
+		return nil, fmt.Errorf("no namespace: give -n NAMESPACE")
+	}
+	if in.AppResource == "" {
+		return nil, fmt.Errorf("APP_RESOURCE is required: give the application jar or Python file after NAME, e.g. local:///opt/spark/examples/jars/spark-examples.jar")
+	}
+	if len(in.ExtraArgs) > 0 {
+		return nil, fmt.Errorf("unexpected argument %q after APP_RESOURCE: put application arguments after --, e.g. kubectl sparkha submit %s ... %s -- %s", in.ExtraArgs[0], in.Name, in.AppResource, strings.Join(in.ExtraArgs, " "))
+	}
+	if !appIDPattern.MatchString(in.AppID) {
+		return nil, fmt.Errorf("internal error: invalid application ID %q", in.AppID)
+	}
+
+	app := &App{
+		Name:        in.Name,
+		Namespace:   in.Namespace,
+		AppID:       in.AppID,
+		AppResource: in.AppResource,
+		AppArgs:     append([]string(nil), in.AppArgs...),
+	}
+
+	// Spark conf: properties file < --conf < dedicated flags.
+	conf := map[string]confEntry{}
+	if in.PropertiesFile != "" {
+		_, entries, err := ParsePropertiesFile(in.PropertiesFile, bytes.NewReader(in.PropertiesData))
+		if err != nil {
+			return nil, err
+		}
+		for k, e := range entries {
+			conf[k] = e
+		}
+	}
+	for _, arg := range in.Conf {
+		k, v, err := ParseConfArg(arg)
+		if err != nil {
+			return nil, err
+		}
+		conf[k] = confEntry{value: v, source: "--conf"}
+	}
+	for _, k := range sortedKeys(conf) {
+		e := conf[k]
+		if !strings.HasPrefix(k, "spark.") || len(k) == len("spark.") {
+			return nil, fmt.Errorf("invalid key %q in %s: Spark reads only keys starting with \"spark.\"", k, e.source)
+		}
+		if strings.ContainsAny(k, "= \t\n") {
+			return nil, fmt.Errorf("invalid key %q in %s: a key cannot contain '=' or whitespace", k, e.source)
+		}
+		if why, ok := reservedConf[k]; ok {
+			return nil, fmt.Errorf("%s in %s cannot be set: %s; remove it", k, e.source, why)
+		}
+	}
+	set := func(key, value, source string) { conf[key] = confEntry{value: value, source: source} }
+	if in.Image != "" {
+		set("spark.kubernetes.container.image", in.Image, "--image")
+	}
+	if in.ServiceAccount != "" {
+		set("spark.kubernetes.authenticate.driver.serviceAccountName", in.ServiceAccount, "--service-account")
+	}
+	if in.DriverCores != nil {
+		set("spark.driver.cores", strconv.Itoa(*in.DriverCores), "--driver-cores")
+	}
+	if in.DriverMemory != "" {
+		set("spark.driver.memory", in.DriverMemory, "--driver-memory")
+	}
+	if in.ExecutorInstances != nil {
+		set("spark.executor.instances", strconv.Itoa(*in.ExecutorInstances), "--executor-instances")
+	}
+	if in.ExecutorCores != nil {
+		set("spark.executor.cores", strconv.Itoa(*in.ExecutorCores), "--executor-cores")
+	}
+	if in.ExecutorMemory != "" {
+		set("spark.executor.memory", in.ExecutorMemory, "--executor-memory")
+	}
+	if in.BackoffLimit != nil {
+		set(BackoffLimitConfKey, strconv.Itoa(*in.BackoffLimit), "--backoff-limit")
+	}
+
+	// Image.
+	image, ok := conf["spark.kubernetes.container.image"]
+	if !ok || strings.TrimSpace(image.value) == "" {
+		return nil, fmt.Errorf("--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.0.0")
+	}
+	if strings.ContainsAny(image.value, " \t\n") {
+		return nil, fmt.Errorf("invalid image %q in %s: an image reference has no whitespace", image.value, image.source)
+	}
+	app.Image = image.value
+
+	// Main class and resource type, as spark-submit derives them.
+	switch lower := strings.ToLower(in.AppResource); {
+	case strings.HasSuffix(lower, ".py"):
+		app.ResourceType, app.MainClass = "python", "org.apache.spark.deploy.PythonRunner"
+	case strings.HasSuffix(lower, ".r"):
+		app.ResourceType, app.MainClass = "r", "org.apache.spark.deploy.RRunner"
+	default:
+		app.ResourceType = "java"
+	}
+	if in.MainClass != "" {
+		app.MainClass = in.MainClass
+	}
+	if app.MainClass == "" {
+		return nil, fmt.Errorf("--class is required for a JVM application (APP_RESOURCE %q): give its main class, e.g. --class org.apache.spark.examples.SparkPi", in.AppResource)
+	}
+	if strings.ContainsAny(app.MainClass, " \t\n") {
+		return nil, fmt.Errorf("invalid --class %q: a class name has no whitespace, e.g. --class org.apache.spark.examples.SparkPi", app.MainClass)
+	}
+
+	// Service account.
+	if sa, ok := conf["spark.kubernetes.authenticate.driver.serviceAccountName"]; ok {
+		if errs := validation.IsDNS1123Subdomain(sa.value); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid service account %q in %s: %s", sa.value, sa.source, strings.Join(errs, "; "))
+		}
+		app.ServiceAccount = sa.value
+	}
+
+	// Cores and memory.
+	var err error
+	if app.DriverCores, err = positiveInt(conf, "spark.driver.cores", 1, 1); err != nil {
+		return nil, err
+	}
+	if _, err = positiveInt(conf, "spark.executor.cores", 1, 1); err != nil {
+		return nil, err
+	}
+	if _, ok := conf["spark.executor.instances"]; ok {
+		if _, err = positiveInt(conf, "spark.executor.instances", 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	if app.DriverMemoryMiB, err = memoryMiB(conf, "spark.driver.memory", 1024); err != nil {
+		return nil, err
+	}
+	if _, err = memoryMiB(conf, "spark.executor.memory", 1024); err != nil {
+		return nil, err
+	}
+	overheadFactor := 0.1 // Spark's spark.kubernetes.memoryOverheadFactor default for JVM apps
+	if app.ResourceType != "java" {
+		overheadFactor = 0.4 // NON_JVM_MEMORY_OVERHEAD_FACTOR
+	}
+	defaultFactor := overheadFactor
+	for _, key := range []string{"spark.kubernetes.memoryOverheadFactor", "spark.driver.memoryOverheadFactor"} {
+		if e, ok := conf[key]; ok {
+			f, perr := strconv.ParseFloat(e.value, 64)
+			if perr != nil || f <= 0 || f >= 1 {
+				return nil, fmt.Errorf("invalid %s %q in %s: use a fraction between 0 and 1, e.g. 0.1", key, e.value, e.source)
+			}
+			overheadFactor = f
+			if key == "spark.kubernetes.memoryOverheadFactor" {
+				defaultFactor = f
+			}
+		}
+	}
+	if _, ok := conf["spark.driver.memoryOverhead"]; ok {
+		if app.DriverOverheadMiB, err = memoryMiB(conf, "spark.driver.memoryOverhead", 0); err != nil {
+			return nil, err
+		}
+	} else {
+		// BasicDriverFeatureStep: max(factor * memory, MEMORY_OVERHEAD_MIN_MIB).
+		app.DriverOverheadMiB = max(int64(overheadFactor*float64(app.DriverMemoryMiB)), 384)
+	}
+
+	// Backoff limit: flag > conf > default.
+	backoff := DefaultBackoffLimit
+	if e, ok := conf[BackoffLimitConfKey]; ok {
+		n, perr := strconv.Atoi(strings.TrimSpace(e.value))
+		if perr != nil || n < 0 {
+			if e.source == "--backoff-limit" {
+				return nil, fmt.Errorf("invalid --backoff-limit %s: use 0 or more (driver failures retried before the app fails; node loss never counts)", e.value)
+			}
+			return nil, fmt.Errorf("invalid %s %q in %s: use a whole number, 0 or more", BackoffLimitConfKey, e.value, e.source)
+		}
+		backoff = n
+	}
+	app.BackoffLimit = int32(min(backoff, 1<<30))
+
+	if in.NodeLostTimeout < 0 || in.NodeLostTimeout%time.Second != 0 {
+		return nil, fmt.Errorf("invalid --node-lost-timeout %s: use whole seconds, 0s or more, e.g. --node-lost-timeout 60s", in.NodeLostTimeout)
+	}
+	app.NodeLostTimeoutSeconds = int64(in.NodeLostTimeout / time.Second)
+
+	// Labels and annotations.
+	if app.Labels, err = parsePairs("--labels", in.Labels, true); err != nil {
+		return nil, err
+	}
+	if app.Annotations, err = parsePairs("--annotations", in.Annotations, false); err != nil {
+		return nil, err
+	}
+
+	// Checkpoint.
+	if app.Checkpoint, err = resolveCheckpoint(in); err != nil {
+		return nil, err
+	}
+
+	// The final spark.properties: user conf, then the keys kubectl sparkha owns.
+	props := map[string]string{}
+	for k, e := range conf {
+		props[k] = e.value
+	}
+	appName := in.Name
+	if e, ok := conf["spark.app.name"]; ok {
+		appName = e.value
+	}
+	props["spark.app.name"] = appName
+	props["spark.master"] = KubernetesMasterInPod
+	props["spark.submit.deployMode"] = "cluster"
+	props["spark.app.id"] = app.AppID
+	props["spark.kubernetes.namespace"] = app.Namespace
+	props["spark.kubernetes.container.image"] = app.Image
+	props["spark.kubernetes.submitInDriver"] = "true"
+	props["spark.kubernetes.resource.type"] = app.ResourceType
+	props["spark.kubernetes.memoryOverheadFactor"] = strconv.FormatFloat(defaultFactor, 'f', -1, 64)
+	props["spark.driver.host"] = fmt.Sprintf("%s.%s.svc", ServiceName(app.Name), app.Namespace)
+	props["spark.driver.port"] = strconv.Itoa(DriverPort)
+	props["spark.driver.blockManager.port"] = strconv.Itoa(BlockManagerPort)
+	props["spark.driver.cores"] = strconv.Itoa(app.DriverCores)
+	props["spark.driver.memory"] = fmt.Sprintf("%dm", app.DriverMemoryMiB)
+	props["spark.executor.cores"] = conf["spark.executor.cores"].value
+	if _, ok := conf["spark.executor.cores"]; !ok {
+		props["spark.executor.cores"] = "1"
+	}
+	execMiB, _ := memoryMiB(conf, "spark.executor.memory", 1024)
+	props["spark.executor.memory"] = fmt.Sprintf("%dm", execMiB)
+	props[BackoffLimitConfKey] = strconv.Itoa(int(app.BackoffLimit))
+	app.Properties = props
+	return app, nil
+}
+
+func resolveCheckpoint(in Input) (*Checkpoint, error) {
+	accessModeSet := in.CheckpointAccessMode != ""
+	if in.CheckpointClaim != "" {
+		for _, c := range []struct {
+			set  bool
+			flag string
+		}{
+			{in.CheckpointSize != "", "--checkpoint-size"},
+			{in.CheckpointStorageClass != nil, "--checkpoint-storage-class"},
+			{accessModeSet, "--checkpoint-access-mode"},
+		} {
+			if c.set {
+				return nil, fmt.Errorf("--checkpoint-claim cannot be combined with %s: the existing claim already has its size, class and access mode; drop %s, or drop --checkpoint-claim to create a new claim %s", c.flag, c.flag, CheckpointName(in.Name))
+			}
+		}
+		if errs := validation.IsDNS1123Subdomain(in.CheckpointClaim); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid --checkpoint-claim %q: %s", in.CheckpointClaim, strings.Join(errs, "; "))
+		}
+	} else if in.CheckpointSize == "" {
+		switch {
+		case in.CheckpointStorageClass != nil:
+			return nil, fmt.Errorf("--checkpoint-storage-class needs --checkpoint-size: it applies only to a claim kubectl sparkha creates, e.g. --checkpoint-size 10Gi")
+		case accessModeSet:
+			return nil, fmt.Errorf("--checkpoint-access-mode needs --checkpoint-size: it applies only to a claim kubectl sparkha creates, e.g. --checkpoint-size 10Gi")
+		case in.CheckpointMountSet:
+			return nil, fmt.Errorf("--checkpoint-mount needs a checkpoint volume: add --checkpoint-size SIZE for a new claim or --checkpoint-claim NAME for an existing one")
+		}
+		return nil, nil
+	}
+
+	mount := in.CheckpointMount
+	if mount == "" {
+		mount = DefaultCheckpointMount
+	}
+	if !path.IsAbs(mount) || path.Clean(mount) == "/" {
+		return nil, fmt.Errorf("invalid --checkpoint-mount %q: use an absolute directory other than /, e.g. --checkpoint-mount /checkpoint", mount)
+	}
+	clean := path.Clean(mount)
+	if clean == SparkConfDir || strings.HasPrefix(clean+"/", SparkConfDir+"/") || strings.HasPrefix(SparkConfDir+"/", clean+"/") {
+		return nil, fmt.Errorf("invalid --checkpoint-mount %q: it overlaps Spark's configuration directory %s; use another directory, e.g. /checkpoint", mount, SparkConfDir)
+	}
+
+	if in.CheckpointClaim != "" {
+		return &Checkpoint{ClaimName: in.CheckpointClaim, MountPath: clean}, nil
+	}
+
+	q, err := resource.ParseQuantity(in.CheckpointSize)
+	if err != nil || q.Sign() <= 0 {
+		return nil, fmt.Errorf("invalid --checkpoint-size %q: use a Kubernetes quantity greater than zero, e.g. 10Gi", in.CheckpointSize)
+	}
+	mode := DefaultAccessMode
+	if accessModeSet {
+		mode = corev1.PersistentVolumeAccessMode(in.CheckpointAccessMode)
+		switch mode {
+		case corev1.ReadWriteOncePod, corev1.ReadWriteOnce, corev1.ReadWriteMany:
+		default:
+			return nil, fmt.Errorf("invalid --checkpoint-access-mode %q: use ReadWriteOncePod (default), ReadWriteOnce or ReadWriteMany", in.CheckpointAccessMode)
+		}
+	}
+	if sc := in.CheckpointStorageClass; sc != nil && *sc != "" {
+		if errs := validation.IsDNS1123Subdomain(*sc); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid --checkpoint-storage-class %q: %s", *sc, strings.Join(errs, "; "))
+		}
+	}
+	var class *string
+	if in.CheckpointStorageClass != nil {
+		c := *in.CheckpointStorageClass
+		class = &c
+	}
+	return &Checkpoint{
+		ClaimName:    CheckpointName(in.Name),
+		Create:       true,
+		Size:         q.String(),
+		StorageClass: class,
+		AccessMode:   mode,
+		MountPath:    clean,
+	}, nil
+}
+
+func positiveInt(conf map[string]confEntry, key string, def, minimum int) (int, error) {
+	e, ok := conf[key]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(e.value))
+	if err != nil || n < minimum {
+		what := "a whole number, 1 or more"
+		if minimum == 0 {
+			what = "a whole number, 0 or more"
+		}
+		if strings.HasPrefix(e.source, "--") && !strings.Contains(e.source, " ") && e.source != "--conf" {
+			return 0, fmt.Errorf("invalid %s %s: use %s", e.source, e.value, what)
+		}
+		return 0, fmt.Errorf("invalid %s %q in %s: use %s", key, e.value, e.source, what)
+	}
+	return n, nil
+}
+
+func memoryMiB(conf map[string]confEntry, key string, def int64) (int64, error) {
+	e, ok := conf[key]
+	if !ok {
+		return def, nil
+	}
+	n, err := ParseMemoryMiB(e.value)
+	if err != nil {
+		if strings.HasPrefix(e.source, "--") && !strings.Contains(e.source, " ") && e.source != "--conf" {
+			return 0, fmt.Errorf("invalid %s %q: use a Kubernetes quantity such as 4Gi or Spark's 4g", e.source, e.value)
+		}
+		return 0, fmt.Errorf("invalid %s %q in %s: use a Kubernetes quantity such as 4Gi or Spark's 4g", key, e.value, e.source)
+	}
+	return n, nil
+}
+
+// parsePairs parses "k=v,k2=v2" for --labels (label rules) or --annotations.
+func parsePairs(flag, s string, isLabel bool) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("invalid %s %q: use KEY=VALUE pairs separated by commas, e.g. %s team=data,tier=streaming", flag, pair, flag)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid %s key %q: %s", flag, k, strings.Join(errs, "; "))
+		}
+		if isLabel {
+			if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+				return nil, fmt.Errorf("invalid %s value %q for %s: %s", flag, v, k, strings.Join(errs, "; "))
+			}
+			for _, r := range reservedLabels {
+				if k == r {
+					return nil, fmt.Errorf("%s cannot set %s: kubectl sparkha sets it on every object of the app; choose another key", flag, k)
+				}
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}
