@@ -1,0 +1,197 @@
+// Command sandbox runs the kubectl-sparkha test cluster: a real control plane
+// with simulated machines. See test/README.md.
+//
+//	sandbox up [--nodes N] [--force-detach]    start (or find) the sandbox
+//	sandbox down                               stop every process by PID
+//	sandbox status                             processes, nodes, kubeconfig
+//	sandbox partition NODE | rejoin NODE | kill NODE
+//	sandbox add-node NODE
+//	sandbox truth                              when each pod really ran
+//
+// The state directory is --dir, default $SPARKHA_SANDBOX_DIR or
+// $TMPDIR/sparkha-sandbox. `up` needs the control plane binary built by
+// test/hack/build-control-plane.sh (--k8s-bin or $SANDBOX_K8S_BIN).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+func defaultDir() string {
+	if d := os.Getenv("SPARKHA_SANDBOX_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "sparkha-sandbox")
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|add-node NODE|truth [--dir DIR]")
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("sandbox "+verb, flag.ContinueOnError)
+	dir := fs.String("dir", defaultDir(), "state directory")
+	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
+	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
+	k8sBin := fs.String("k8s-bin", os.Getenv("SANDBOX_K8S_BIN"), "control plane binary (up)")
+	name := fs.String("name", "", "node name (node)")
+	nodeIP := fs.String("node-ip", "10.0.0.10", "node address (node)")
+	podSubnet := fs.String("pod-subnet", "10.244.1", "pod IP prefix (node)")
+	// Flags may follow the NODE argument, as in `sandbox partition node-1 --dir D`.
+	var positional []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	arg := func() (string, error) {
+		if len(positional) != 1 {
+			return "", fmt.Errorf("%s needs one NODE argument", verb)
+		}
+		return positional[0], nil
+	}
+	switch verb {
+	case "up":
+		if *k8sBin == "" {
+			return fmt.Errorf("no control plane binary: pass --k8s-bin or set SANDBOX_K8S_BIN (make sandbox-up does)")
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		var names []string
+		for i := 1; i <= *nodes; i++ {
+			names = append(names, fmt.Sprintf("node-%d", i))
+		}
+		start := time.Now()
+		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sandbox: ready after %.1fs\n", time.Since(start).Seconds())
+		fmt.Printf("export KUBECONFIG=%s\n", s.Kubeconfig())
+		return nil
+	case "down":
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		if err := s.Down(); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sandbox: stopped; state kept in %s\n", *dir)
+		return nil
+	case "status":
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		fmt.Println(s.Status())
+		return nil
+	case "partition", "rejoin", "kill":
+		node, err := arg()
+		if err != nil {
+			return err
+		}
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		act := map[string]func(string) error{"partition": s.Partition, "rejoin": s.Rejoin, "kill": s.Kill}[verb]
+		if err := act(node); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sandbox: %s %s at %s\n", verb, node, time.Now().Format("15:04:05"))
+		return nil
+	case "add-node":
+		node, err := arg()
+		if err != nil {
+			return err
+		}
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		return s.AddNode(ctx, node)
+	case "truth":
+		ivs, err := truth.Read(filepath.Join(*dir, "truth"))
+		if err != nil {
+			return err
+		}
+		for _, iv := range ivs {
+			fmt.Println(iv)
+		}
+		for _, o := range truth.Overlaps(ivs) {
+			fmt.Printf("OVERLAP: %s | %s\n", o[0], o[1])
+		}
+		return nil
+	case "node":
+		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet)
+	case "storage":
+		return runStorage(ctx, *dir)
+	}
+	return fmt.Errorf("unknown command %q: want up, down, status, partition, rejoin, kill, add-node or truth", verb)
+}
+
+func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
+	if name == "" {
+		return fmt.Errorf("node needs --name")
+	}
+	s, err := sandbox.Load(dir)
+	if err != nil {
+		return err
+	}
+	client, err := s.Client()
+	if err != nil {
+		return err
+	}
+	rec, err := truth.Open(s.TruthDir(), name)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec,
+		Log: log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
+	return k.Run(ctx)
+}
+
+func runStorage(ctx context.Context, dir string) error {
+	s, err := sandbox.Load(dir)
+	if err != nil {
+		return err
+	}
+	client, err := s.Client()
+	if err != nil {
+		return err
+	}
+	c := &storage.Controller{Client: client, Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
+	return c.Run(ctx)
+}
+

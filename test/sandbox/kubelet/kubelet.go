@@ -1,0 +1,570 @@
+// Package kubelet simulates one machine and its kubelet for the sandbox: it
+// registers the Node, heartbeats through its Lease and Ready condition, and
+// "runs" the pods bound to it, recording in the ground truth when their
+// containers really start and stop.
+//
+// It behaves like a real kubelet where the partition story depends on it:
+//   - a pod starts only once its CSI volumes are attached to this node (the
+//     attach/detach controller reports them in node.status.volumesAttached)
+//     and its ConfigMaps exist; until then it stays ContainerCreating with
+//     kubelet-like FailedMount events;
+//   - volumes of pods on the machine are reported in node.status.volumesInUse,
+//     which keeps the attach/detach controller from detaching them;
+//   - a deleted pod's containers are killed, its terminal status is written,
+//     then it is deleted with grace period 0; finalizers are left alone;
+//   - a pod removed from the API (force-deleted) while its containers run is
+//     killed when the kubelet next syncs, as kubelet's pod cleanup does.
+//
+// Stopping the process (SIGSTOP) is a partition: nothing is reported and
+// nothing is killed, so the pods keep running. SIGCONT is the rejoin.
+package kubelet
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"sort"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+// AttachDetachAnnotation makes the attach/detach controller, not the kubelet,
+// attach this node's volumes; a real kubelet sets it when it registers.
+const AttachDetachAnnotation = "volumes.kubernetes.io/controller-managed-attach-detach"
+
+// Version is what the simulated kubelet reports.
+const Version = "v1.37.2"
+
+// mountTimeout is how long a pod waits for its volumes before the kubelet
+// reports FailedMount (2m on a real kubelet; short here so tests see it).
+const mountTimeout = 5 * time.Second
+
+// Kubelet is one simulated machine.
+type Kubelet struct {
+	Client kubernetes.Interface
+	Node   string
+	// PodSubnet is the first three octets of this node's pod IPs, e.g. "10.244.1".
+	PodSubnet string
+	NodeIP    string
+	Truth     *truth.Recorder
+	Log       *log.Logger
+
+	recorder record.EventRecorder
+	pods     corelisters.PodLister
+	claims   corelisters.PersistentVolumeClaimLister
+	volumes  corelisters.PersistentVolumeLister
+	nodes    corelisters.NodeLister
+	cms      corelisters.ConfigMapLister
+
+	mu       sync.Mutex               // guards running: the heartbeat reads it
+	running  map[types.UID]*container // pods whose containers run on this machine
+	waiting  map[types.UID]time.Time  // pods waiting for volumes, since
+	nextIP   int
+	lastEvts map[types.UID]time.Time
+}
+
+type container struct {
+	namespace, name string
+	started         time.Time
+	ip              string
+}
+
+// Run registers the node and runs it until ctx ends.
+func (k *Kubelet) Run(ctx context.Context) error {
+	k.running = map[types.UID]*container{}
+	k.waiting = map[types.UID]time.Time{}
+	k.lastEvts = map[types.UID]time.Time{}
+	k.nextIP = 2
+	if err := k.register(ctx); err != nil {
+		return err
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: k.Client.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	k.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kubelet", Host: k.Node})
+
+	onNode := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", k.Node).String()
+	}))
+	self := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", k.Node).String()
+	}))
+	all := informers.NewSharedInformerFactory(k.Client, 0)
+	k.pods = onNode.Core().V1().Pods().Lister()
+	k.nodes = self.Core().V1().Nodes().Lister()
+	k.claims = all.Core().V1().PersistentVolumeClaims().Lister()
+	k.volumes = all.Core().V1().PersistentVolumes().Lister()
+	k.cms = all.Core().V1().ConfigMaps().Lister()
+	for _, f := range []informers.SharedInformerFactory{onNode, self, all} {
+		f.Start(ctx.Done())
+		f.WaitForCacheSync(ctx.Done())
+	}
+
+	go k.heartbeat(ctx)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		k.syncPods(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (k *Kubelet) register(ctx context.Context) error {
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: k.Node,
+			Labels: map[string]string{
+				"kubernetes.io/hostname": k.Node,
+				"kubernetes.io/os":       "linux",
+				"kubernetes.io/arch":     "amd64",
+			},
+			Annotations: map[string]string{
+				AttachDetachAnnotation:          "true",
+				"csi.volume.kubernetes.io/nodeid": fmt.Sprintf(`{%q:%q}`, storage.DriverName, k.Node),
+			},
+		},
+	}
+	if _, err := k.Client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("registering node %s: %w", k.Node, err)
+	}
+	csiNode := &storagev1.CSINode{
+		ObjectMeta: metav1.ObjectMeta{Name: k.Node},
+		Spec:       storagev1.CSINodeSpec{Drivers: []storagev1.CSINodeDriver{{Name: storage.DriverName, NodeID: k.Node}}},
+	}
+	if _, err := k.Client.StorageV1().CSINodes().Create(ctx, csiNode, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("registering CSINode %s: %w", k.Node, err)
+	}
+	return k.updateNodeStatus(ctx)
+}
+
+// heartbeat renews the node Lease every second and the node status every two,
+// which is what the node lifecycle controller watches.
+func (k *Kubelet) heartbeat(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		if err := k.renewLease(ctx); err != nil {
+			k.Log.Printf("lease: %v", err)
+		}
+		if n%2 == 0 {
+			if err := k.updateNodeStatus(ctx); err != nil && !apierrors.IsConflict(err) {
+				k.Log.Printf("node status: %v", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (k *Kubelet) renewLease(ctx context.Context) error {
+	leases := k.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+	now := metav1.NewMicroTime(time.Now())
+	lease, err := leases.Get(ctx, k.Node, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: k.Node},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity:       ptr.To(k.Node),
+				LeaseDurationSeconds: ptr.To[int32](40),
+				RenewTime:            &now,
+			},
+		}, metav1.CreateOptions{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	lease.Spec.RenewTime = &now
+	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+	return err
+}
+
+func (k *Kubelet) updateNodeStatus(ctx context.Context) error {
+	node, err := k.Client.CoreV1().Nodes().Get(ctx, k.Node, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	now := metav1.Now()
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse("16"),
+		corev1.ResourceMemory:           resource.MustParse("64Gi"),
+		corev1.ResourcePods:             resource.MustParse("110"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
+	}
+	node.Status.Capacity = capacity
+	node.Status.Allocatable = capacity
+	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.NodeIP}, {Type: corev1.NodeHostName, Address: k.Node}}
+	node.Status.NodeInfo = corev1.NodeSystemInfo{
+		KubeletVersion: Version, OperatingSystem: "linux", Architecture: "amd64",
+		ContainerRuntimeVersion: "sandbox://1.0", OSImage: "sparkha sandbox", KernelVersion: "sandbox",
+	}
+	node.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250}}
+	conds := []corev1.NodeCondition{
+		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
+		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
+		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
+		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"},
+	}
+	for _, c := range conds {
+		c.LastHeartbeatTime = now
+		c.LastTransitionTime = now
+		for _, old := range node.Status.Conditions {
+			if old.Type == c.Type && old.Status == c.Status {
+				c.LastTransitionTime = old.LastTransitionTime
+			}
+		}
+		setNodeCondition(&node.Status, c)
+	}
+	node.Status.VolumesInUse = k.volumesInUse()
+	_, err = k.Client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	return err
+}
+
+func setNodeCondition(s *corev1.NodeStatus, c corev1.NodeCondition) {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == c.Type {
+			s.Conditions[i] = c
+			return
+		}
+	}
+	s.Conditions = append(s.Conditions, c)
+}
+
+// volumesInUse lists the CSI volumes of every pod this machine runs or is
+// about to run: the attach/detach controller must not detach those.
+func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
+	if k.pods == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	pods, _ := k.pods.List(labels.Everything())
+	set := map[corev1.UniqueVolumeName]bool{}
+	for _, pod := range pods {
+		_, runs := k.running[pod.UID]
+		if !runs && (pod.DeletionTimestamp != nil || isTerminal(pod)) {
+			continue
+		}
+		for _, v := range k.csiVolumes(pod) {
+			set[v.unique] = true
+		}
+	}
+	out := make([]corev1.UniqueVolumeName, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+type csiVolume struct {
+	podVolume string
+	unique    corev1.UniqueVolumeName
+	bound     bool
+}
+
+func (k *Kubelet) csiVolumes(pod *corev1.Pod) []csiVolume {
+	var out []csiVolume
+	for _, v := range pod.Spec.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		pvc, err := k.claims.PersistentVolumeClaims(pod.Namespace).Get(v.PersistentVolumeClaim.ClaimName)
+		if err != nil || pvc.Spec.VolumeName == "" {
+			out = append(out, csiVolume{podVolume: v.Name})
+			continue
+		}
+		pv, err := k.volumes.Get(pvc.Spec.VolumeName)
+		if err != nil || pv.Spec.CSI == nil || pv.Spec.CSI.Driver != storage.DriverName {
+			out = append(out, csiVolume{podVolume: v.Name})
+			continue
+		}
+		out = append(out, csiVolume{podVolume: v.Name, unique: storage.UniqueVolumeName(pv.Spec.CSI.VolumeHandle), bound: true})
+	}
+	return out
+}
+
+func isTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// syncPods is the kubelet's pod loop: start what can start, kill what was deleted.
+func (k *Kubelet) syncPods(ctx context.Context) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	pods, err := k.pods.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	present := map[types.UID]bool{}
+	for _, pod := range pods {
+		present[pod.UID] = true
+		switch {
+		case pod.DeletionTimestamp != nil:
+			k.terminate(ctx, pod)
+		case isTerminal(pod):
+			k.kill(pod.UID, "pod is terminal")
+		case k.running[pod.UID] != nil:
+			k.keepRunning(ctx, pod)
+		default:
+			k.tryStart(ctx, pod)
+		}
+	}
+	for uid := range k.running {
+		if !present[uid] {
+			k.kill(uid, "pod no longer exists in the API")
+		}
+	}
+	for uid := range k.waiting {
+		if !present[uid] {
+			delete(k.waiting, uid)
+		}
+	}
+}
+
+// kill stops a pod's containers on this machine and records it.
+func (k *Kubelet) kill(uid types.UID, reason string) {
+	c := k.running[uid]
+	if c == nil {
+		return
+	}
+	delete(k.running, uid)
+	if err := k.Truth.Record(truth.Entry{Event: truth.Stop, Namespace: c.namespace, Pod: c.name, UID: string(uid), Reason: reason}); err != nil {
+		k.Log.Printf("truth: %v", err)
+	}
+	k.Log.Printf("killed %s/%s: %s", c.namespace, c.name, reason)
+}
+
+// terminate does what a kubelet does for a pod with a deletion timestamp:
+// kill its containers, write the terminal status, then delete it with grace
+// period 0. Finalizers are not touched; their owners remove them.
+func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod) {
+	c := k.running[pod.UID]
+	k.kill(pod.UID, "pod deleted")
+	if !isTerminal(pod) {
+		status := pod.Status.DeepCopy()
+		status.Phase = corev1.PodFailed
+		now := metav1.Now()
+		started := now
+		if c != nil {
+			started = metav1.NewTime(c.started)
+		}
+		status.ContainerStatuses = nil
+		for _, ctr := range pod.Spec.Containers {
+			term := &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: started, FinishedAt: now}
+			if c == nil {
+				term = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
+					Message: "The container could not be located when the pod was terminated", FinishedAt: now}
+			}
+			status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+				Name: ctr.Name, Image: ctr.Image, State: corev1.ContainerState{Terminated: term},
+			})
+		}
+		for _, t := range []corev1.PodConditionType{corev1.PodReady, corev1.ContainersReady} {
+			setPodCondition(status, corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, Reason: "PodFailed", LastTransitionTime: now})
+		}
+		if err := k.writeStatus(ctx, pod, status); err != nil {
+			return
+		}
+	}
+	err := k.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: ptr.To[int64](0),
+		Preconditions:      &metav1.Preconditions{UID: &pod.UID},
+	})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		k.Log.Printf("delete %s/%s: %v", pod.Namespace, pod.Name, err)
+	}
+}
+
+// tryStart starts a pod once everything it mounts is in place.
+func (k *Kubelet) tryStart(ctx context.Context, pod *corev1.Pod) {
+	since, ok := k.waiting[pod.UID]
+	if !ok {
+		since = time.Now()
+		k.waiting[pod.UID] = since
+	}
+	unattached, missing := k.unreadyVolumes(pod)
+	if len(unattached) == 0 && len(missing) == 0 {
+		k.start(ctx, pod)
+		return
+	}
+	if pod.Status.Phase == "" || len(pod.Status.ContainerStatuses) == 0 {
+		status := pod.Status.DeepCopy()
+		status.Phase = corev1.PodPending
+		status.HostIP = k.NodeIP
+		status.HostIPs = []corev1.HostIP{{IP: k.NodeIP}}
+		if status.StartTime == nil {
+			status.StartTime = ptr.To(metav1.Now())
+		}
+		status.ContainerStatuses = nil
+		for _, ctr := range pod.Spec.Containers {
+			status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+				Name: ctr.Name, Image: ctr.Image,
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}},
+			})
+		}
+		now := metav1.Now()
+		setPodCondition(status, corev1.PodCondition{Type: corev1.PodReadyToStartContainers, Status: corev1.ConditionFalse, LastTransitionTime: now})
+		setPodCondition(status, corev1.PodCondition{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now})
+		setPodCondition(status, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady", LastTransitionTime: now})
+		setPodCondition(status, corev1.PodCondition{Type: corev1.ContainersReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady", LastTransitionTime: now})
+		_ = k.writeStatus(ctx, pod, status)
+	}
+	if time.Since(since) < mountTimeout || time.Since(k.lastEvts[pod.UID]) < 10*time.Second {
+		return
+	}
+	k.lastEvts[pod.UID] = time.Now()
+	for _, m := range missing {
+		k.recorder.Event(pod, corev1.EventTypeWarning, "FailedMount", m)
+	}
+	if len(unattached) > 0 {
+		k.recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount",
+			"Unable to attach or mount volumes: unmounted volumes=[%s], unattached volumes=[%s], failed to process volumes=[]: timed out waiting for the condition",
+			join(unattached), join(unattached))
+	}
+}
+
+// unreadyVolumes returns the pod volumes not yet attached to this node, and
+// messages for volumes that cannot be set up at all (a missing ConfigMap).
+func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing []string) {
+	node, err := k.nodes.Get(k.Node)
+	attached := map[corev1.UniqueVolumeName]bool{}
+	if err == nil {
+		for _, v := range node.Status.VolumesAttached {
+			attached[v.Name] = true
+		}
+	}
+	for _, v := range k.csiVolumes(pod) {
+		if !v.bound || !attached[v.unique] {
+			unattached = append(unattached, v.podVolume)
+		}
+	}
+	for _, v := range pod.Spec.Volumes {
+		if v.ConfigMap == nil || ptr.Deref(v.ConfigMap.Optional, false) {
+			continue
+		}
+		if _, err := k.cms.ConfigMaps(pod.Namespace).Get(v.ConfigMap.Name); err != nil {
+			missing = append(missing, fmt.Sprintf("MountVolume.SetUp failed for volume %q : configmap %q not found", v.Name, v.ConfigMap.Name))
+		}
+	}
+	return unattached, missing
+}
+
+func (k *Kubelet) start(ctx context.Context, pod *corev1.Pod) {
+	c := &container{namespace: pod.Namespace, name: pod.Name, started: time.Now(), ip: fmt.Sprintf("%s.%d", k.PodSubnet, k.nextIP)}
+	k.nextIP++
+	k.running[pod.UID] = c
+	delete(k.waiting, pod.UID)
+	if err := k.Truth.Record(truth.Entry{Event: truth.Start, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID)}); err != nil {
+		k.Log.Printf("truth: %v", err)
+	}
+	k.Log.Printf("started %s/%s", pod.Namespace, pod.Name)
+	for _, ctr := range pod.Spec.Containers {
+		k.recorder.Eventf(pod, corev1.EventTypeNormal, "Started", "Started container %s", ctr.Name)
+	}
+	k.keepRunning(ctx, pod)
+}
+
+// keepRunning writes the Running status, and writes it again after the node
+// lifecycle controller marked the pod not ready while the node was away.
+func (k *Kubelet) keepRunning(ctx context.Context, pod *corev1.Pod) {
+	c := k.running[pod.UID]
+	if pod.Status.Phase == corev1.PodRunning && podConditionTrue(pod, corev1.PodReady) {
+		return
+	}
+	status := pod.Status.DeepCopy()
+	status.Phase = corev1.PodRunning
+	status.HostIP = k.NodeIP
+	status.HostIPs = []corev1.HostIP{{IP: k.NodeIP}}
+	status.PodIP = c.ip
+	status.PodIPs = []corev1.PodIP{{IP: c.ip}}
+	if status.StartTime == nil {
+		status.StartTime = ptr.To(metav1.NewTime(c.started))
+	}
+	status.ContainerStatuses = nil
+	for _, ctr := range pod.Spec.Containers {
+		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+			Name: ctr.Name, Image: ctr.Image, ImageID: "sandbox://" + ctr.Image,
+			ContainerID: fmt.Sprintf("sandbox://%s-%s", pod.UID, ctr.Name),
+			Ready:       true, Started: ptr.To(true),
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.started)}},
+		})
+	}
+	now := metav1.Now()
+	for _, t := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
+		setPodCondition(status, corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	}
+	_ = k.writeStatus(ctx, pod, status)
+}
+
+func (k *Kubelet) writeStatus(ctx context.Context, pod *corev1.Pod, status *corev1.PodStatus) error {
+	p := pod.DeepCopy()
+	p.Status = *status
+	_, err := k.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	if err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+		k.Log.Printf("status %s/%s: %v", p.Namespace, p.Name, err)
+	}
+	return err
+}
+
+// setPodCondition sets c, keeping the transition time when the status is unchanged.
+func setPodCondition(s *corev1.PodStatus, c corev1.PodCondition) {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == c.Type {
+			if s.Conditions[i].Status == c.Status {
+				c.LastTransitionTime = s.Conditions[i].LastTransitionTime
+			}
+			s.Conditions[i] = c
+			return
+		}
+	}
+	s.Conditions = append(s.Conditions, c)
+}
+
+func podConditionTrue(pod *corev1.Pod, t corev1.PodConditionType) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == t {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func join(s []string) string {
+	sort.Strings(s)
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
