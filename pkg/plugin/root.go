@@ -31,6 +31,11 @@ const rootExample = `  # Submit a streaming application with a new 10Gi checkpoi
 
 // NewCmdRoot returns the root command `kubectl sparkha` with all its subcommands.
 func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
+	return newCmdRoot(streams, nil)
+}
+
+// newCmdRoot lets tests adjust the submit options (fake client, fixed application ID).
+func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*SubmitOptions)) *cobra.Command {
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
@@ -51,6 +56,10 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags.AddFlags(cmd.PersistentFlags())
 
 	cmd.AddCommand(NewCmdVersion(streams))
-	cmd.AddCommand(NewCmdSubmit(configFlags, streams))
+	submitOptions := NewSubmitOptions(configFlags, streams)
+	if customizeSubmit != nil {
+		customizeSubmit(submitOptions)
+	}
+	cmd.AddCommand(newCmdSubmit(submitOptions))
 	return cmd
 }
