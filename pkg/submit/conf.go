@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -170,12 +172,19 @@ func unescapeProperty(s string) string {
 		case 'f':
 			b.WriteByte('\f')
 		case 'u':
-			if i+4 < len(s) {
-				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
-					b.WriteRune(rune(r))
-					i += 4
-					continue
+			if r, ok := hex4(s, i+1); ok {
+				i += 4
+				// Java writes characters outside the BMP as a UTF-16 surrogate pair.
+				if utf16.IsSurrogate(r) && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					if r2, ok := hex4(s, i+3); ok {
+						if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+							r = pair
+							i += 6
+						}
+					}
 				}
+				b.WriteRune(r)
+				continue
 			}
 			b.WriteByte('u')
 		default:
@@ -238,6 +247,14 @@ func escapeProperty(s string, isKey bool) string {
 		}
 	}
 	return b.String()
+}
+
+func hex4(s string, at int) (rune, bool) {
+	if at+4 > len(s) {
+		return 0, false
+	}
+	r, err := strconv.ParseUint(s[at:at+4], 16, 32)
+	return rune(r), err == nil
 }
 
 func utf16Pair(r rune) [2]rune {

@@ -23,7 +23,7 @@ import (
 func WaitForDriver(ctx context.Context, client kubernetes.Interface, app *App, progress io.Writer) (*corev1.Pod, error) {
 	selector := labels.SelectorFromSet(app.DriverSelector()).String()
 	pods := client.CoreV1().Pods(app.Namespace)
-	lw := &cache.ListWatch{
+	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = selector
 			return pods.List(ctx, o)
@@ -32,7 +32,7 @@ func WaitForDriver(ctx context.Context, client kubernetes.Interface, app *App, p
 			o.LabelSelector = selector
 			return pods.Watch(ctx, o)
 		},
-	}
+	}, client) // the client tells whether it supports watch-list (fake clients do not)
 
 	last := map[string]string{}
 	var running *corev1.Pod
