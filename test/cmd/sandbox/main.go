@@ -194,4 +194,3 @@ func runStorage(ctx context.Context, dir string) error {
 	c := &storage.Controller{Client: client, Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
 	return c.Run(ctx)
 }
-

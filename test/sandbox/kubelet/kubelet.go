@@ -143,7 +143,7 @@ func (k *Kubelet) register(ctx context.Context) error {
 				"kubernetes.io/arch":     "amd64",
 			},
 			Annotations: map[string]string{
-				AttachDetachAnnotation:          "true",
+				AttachDetachAnnotation:            "true",
 				"csi.volume.kubernetes.io/nodeid": fmt.Sprintf(`{%q:%q}`, storage.DriverName, k.Node),
 			},
 		},

@@ -28,7 +28,7 @@ const (
 	// StorageClassName is the sandbox's default StorageClass.
 	StorageClassName = "sandbox-csi"
 	// attacherFinalizer is what external-attacher puts on the VolumeAttachments it handles.
-	attacherFinalizer = "external-attacher/csi-sandbox-sparkha-io"
+	attacherFinalizer         = "external-attacher/csi-sandbox-sparkha-io"
 	provisionerAnnotation     = "volume.kubernetes.io/storage-provisioner"
 	betaProvisionerAnnotation = "volume.beta.kubernetes.io/storage-provisioner"
 )
