@@ -48,8 +48,7 @@ func run(args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|add-node NODE|truth [--dir DIR]")
 	}
-	verb := args[0]
-	fs := flag.NewFlagSet("sandbox "+verb, flag.ContinueOnError)
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	dir := fs.String("dir", defaultDir(), "state directory")
 	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
 	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
@@ -57,9 +56,9 @@ func run(args []string) error {
 	name := fs.String("name", "", "node name (node)")
 	nodeIP := fs.String("node-ip", "10.0.0.10", "node address (node)")
 	podSubnet := fs.String("pod-subnet", "10.244.1", "pod IP prefix (node)")
-	// Flags may follow the NODE argument, as in `sandbox partition node-1 --dir D`.
+	// Flags may come anywhere, as in `sandbox --dir D partition node-1 --nodes 2`.
 	var positional []string
-	for rest := args[1:]; ; {
+	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
@@ -69,6 +68,10 @@ func run(args []string) error {
 		positional = append(positional, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
+	if len(positional) == 0 {
+		return fmt.Errorf("no command: want up, down, status, partition, rejoin, kill, add-node or truth")
+	}
+	verb, positional := positional[0], positional[1:]
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	arg := func() (string, error) {
