@@ -40,7 +40,9 @@ kubectl sparkha submit creates instead, in the current namespace:
 
 The driver container is the one spark-submit builds (image entrypoint "driver", Spark's labels,
 ports, environment and memory overhead). Each driver generation passes its own pod name as
-spark.kubernetes.driver.pod.name, so its executors are owned by it and get fresh names.
+spark.kubernetes.driver.pod.name, so its executors are owned by it and get fresh names, and its
+own spark.app.id, spark-<driver pod UID>: Spark finds its executors by that ID, so a generation
+never sees another's. The ID generated at submit stays the app's spark-app-selector label.
 
 Spark properties are merged in this order, later wins: --properties-file, then --conf, then the
 dedicated flags (--driver-memory, --executor-instances, ...) when given. Memory sizes accept

@@ -143,6 +143,8 @@ func TestSubmitValidationErrors(t *testing.T) {
 			`invalid key "spark.a b" in --conf: a key cannot contain '=' or whitespace`},
 		{"conf reserved prefix", append([]string{"submit", "clicks", "app.jar", "--conf", "spark.kubernetes.executor.podNamePrefix=x"}, ok...),
 			`spark.kubernetes.executor.podNamePrefix in --conf cannot be set: left unset, Spark derives a fresh prefix per driver generation so executor names never collide; remove it`},
+		{"conf reserved app id", append([]string{"submit", "clicks", "app.jar", "--conf", "spark.app.id=spark-fixed"}, ok...),
+			`spark.app.id in --conf cannot be set: each driver generation gets its own (spark-<driver pod UID>): Spark finds its executors by it, and a generation must never adopt or delete another's; remove it`},
 		{"conf reserved namespace", append([]string{"submit", "clicks", "app.jar", "--conf", "spark.kubernetes.namespace=prod"}, ok...),
 			`spark.kubernetes.namespace in --conf cannot be set: use -n/--namespace; remove it`},
 		{"conf reserved master", append([]string{"submit", "clicks", "app.jar", "--conf", "spark.master=local[2]"}, ok...),

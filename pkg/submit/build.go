@@ -45,6 +45,22 @@ func (a *App) AppLabels() map[string]string {
 	return l
 }
 
+// Environment variables of the driver container that carry its generation's identity.
+const (
+	EnvDriverPodName = "SPARK_DRIVER_POD_NAME"
+	EnvDriverPodUID  = "SPARK_DRIVER_POD_UID"
+	EnvApplicationID = "SPARK_APPLICATION_ID" // Spark's ENV_APPLICATION_ID
+)
+
+// DriverAppIDRef is the spark.app.id of a driver generation as written in its container spec:
+// Kubernetes expands it to "spark-" + the pod's UID, so every generation has its own ID.
+// App.AppID stays the app's identity (the spark-app-selector label of the Job and its objects).
+const DriverAppIDRef = "spark-$(" + EnvDriverPodUID + ")"
+
+// GenerationAppID returns the spark.app.id of the driver generation running in the pod with
+// this UID. Spark labels that generation's executors spark-app-selector=GenerationAppID(uid).
+func GenerationAppID(podUID types.UID) string { return "spark-" + string(podUID) }
+
 // DriverSelector selects the driver pods of the app, whatever their generation.
 func (a *App) DriverSelector() map[string]string {
 	return map[string]string{LabelSparkAppID: a.AppID, LabelSparkRole: SparkRoleDriver}
@@ -84,7 +100,10 @@ func buildJob(app *App) *batchv1.Job {
 		"--properties-file", SparkConfDir + "/" + SparkConfFile,
 		// Each driver generation passes its own pod name, so the executors it creates are
 		// owned by (and garbage-collected with) that generation.
-		"--conf", "spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME)",
+		"--conf", "spark.kubernetes.driver.pod.name=$(" + EnvDriverPodName + ")",
+		// ... and its own application ID: Spark finds, counts and deletes "its" executors by
+		// the label spark-app-selector=<spark.app.id>, so a generation must never share it.
+		"--conf", "spark.app.id=" + DriverAppIDRef,
 		"--class", app.MainClass,
 		app.AppResource,
 	}
@@ -100,10 +119,14 @@ func buildJob(app *App) *batchv1.Job {
 			{Name: BlockManagerPortName, ContainerPort: BlockManagerPort, Protocol: corev1.ProtocolTCP},
 			{Name: UIPortName, ContainerPort: UIPort, Protocol: corev1.ProtocolTCP},
 		},
+		// Order matters: a value may only reference ($(VAR)) variables listed before it.
 		Env: []corev1.EnvVar{
-			{Name: "SPARK_APPLICATION_ID", Value: app.AppID},
-			{Name: "SPARK_DRIVER_POD_NAME", ValueFrom: &corev1.EnvVarSource{
+			{Name: EnvDriverPodName, ValueFrom: &corev1.EnvVarSource{
 				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"}}},
+			{Name: EnvDriverPodUID, ValueFrom: &corev1.EnvVarSource{
+				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.uid"}}},
+			// Upstream sets it to spark.app.id; keep both equal.
+			{Name: EnvApplicationID, Value: DriverAppIDRef},
 			{Name: "SPARK_DRIVER_BIND_ADDRESS", ValueFrom: &corev1.EnvVarSource{
 				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIP"}}},
 			{Name: "SPARK_LOCAL_DIRS", Value: localDir},

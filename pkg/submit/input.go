@@ -101,7 +101,9 @@ type Input struct {
 	BackoffLimit    *int
 	NodeLostTimeout time.Duration
 
-	// AppID is the Spark application ID ("spark-" + 32 lowercase hex).
+	// AppID identifies the app ("spark-" + 32 lowercase hex, as spark-submit generates a
+	// spark.app.id): the spark-app-selector label of its Job, driver pods, ConfigMap, Service
+	// and claim. Each driver generation runs with its own spark.app.id (DriverAppIDRef).
 	AppID string
 }
 

@@ -24,7 +24,7 @@ var reservedConf = map[string]string{
 	"spark.master":                            "kubectl sparkha sets it to " + KubernetesMasterInPod,
 	"spark.submit.deployMode":                 "kubectl sparkha always submits in cluster mode",
 	"spark.kubernetes.namespace":              "use -n/--namespace",
-	"spark.app.id":                            "kubectl sparkha generates one per submit and labels the pods with it",
+	"spark.app.id":                            "each driver generation gets its own (spark-<driver pod UID>): Spark finds its executors by it, and a generation must never adopt or delete another's",
 	"spark.kubernetes.driver.pod.name":        "each driver generation gets its own pod name from the Job",
 	"spark.kubernetes.executor.podNamePrefix": "left unset, Spark derives a fresh prefix per driver generation so executor names never collide",
 	"spark.driver.host":                       "the driver is reached through the Service NAME-driver-svc",
@@ -249,7 +249,8 @@ func Resolve(in Input) (*App, error) {
 	props["spark.app.name"] = appName
 	props["spark.master"] = KubernetesMasterInPod
 	props["spark.submit.deployMode"] = "cluster"
-	props["spark.app.id"] = app.AppID
+	// No spark.app.id: the file is shared by every driver generation, and each one passes its
+	// own on its command line (DriverAppIDRef).
 	props["spark.kubernetes.namespace"] = app.Namespace
 	props["spark.kubernetes.container.image"] = app.Image
 	props["spark.kubernetes.submitInDriver"] = "true"

@@ -1,0 +1,144 @@
+package submit
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// varRef is Kubernetes' $(VAR) reference syntax in container env values and args.
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// containerRuntime resolves a container's env and args the way the kubelet does for a pod
+// with this name, UID and IP: env in order (a value sees only the variables listed before
+// it; an unknown reference stays as written), then args with the whole environment.
+func containerRuntime(t *testing.T, c corev1.Container, name string, uid types.UID, ip string) (map[string]string, []string) {
+	t.Helper()
+	fields := map[string]string{"metadata.name": name, "metadata.uid": string(uid), "status.podIP": ip}
+	expand := func(s string, env map[string]string) string {
+		return varRef.ReplaceAllStringFunc(s, func(ref string) string {
+			if v, ok := env[ref[2:len(ref)-1]]; ok {
+				return v
+			}
+			return ref
+		})
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil:
+			v, ok := fields[e.ValueFrom.FieldRef.FieldPath]
+			if !ok {
+				t.Fatalf("env %s: unexpected fieldRef %s", e.Name, e.ValueFrom.FieldRef.FieldPath)
+			}
+			env[e.Name] = v
+		case e.ValueFrom != nil:
+			t.Fatalf("env %s: unexpected valueFrom %+v", e.Name, e.ValueFrom)
+		default:
+			env[e.Name] = expand(e.Value, env)
+		}
+	}
+	args := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = expand(a, env)
+	}
+	return env, args
+}
+
+// confArg returns the value of the `--conf KEY=VALUE` argument for key.
+func confArg(args []string, key string) (string, bool) {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--conf" {
+			if v, ok := strings.CutPrefix(args[i+1], key+"="); ok {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// TestDriverGenerationAppID checks that every driver generation runs with its own
+// spark.app.id (Spark finds its executors by it), while the app keeps one identity label.
+func TestDriverGenerationAppID(t *testing.T) {
+	app := resolveT(t, Input{CheckpointSize: "1Gi"})
+	objs := Build(app, "job-uid")
+	c := objs.Job.Spec.Template.Spec.Containers[0]
+
+	// As written in the pod template: passed per pod, never in the shared properties file.
+	if v, ok := confArg(c.Args, "spark.app.id"); !ok || v != "spark-$(SPARK_DRIVER_POD_UID)" {
+		t.Errorf("args %q: want --conf spark.app.id=spark-$(SPARK_DRIVER_POD_UID)", c.Args)
+	}
+	if i := slices.Index(c.Args, "--class"); i < 0 || slices.Index(c.Args, "spark.app.id="+DriverAppIDRef) > i {
+		t.Errorf("args %q: spark.app.id must come before --class (later arguments belong to the app)", c.Args)
+	}
+	if v, ok := app.Properties["spark.app.id"]; ok {
+		t.Errorf("spark.properties has spark.app.id=%s; every generation reads that file", v)
+	}
+	if strings.Contains(objs.ConfigMap.Data[SparkConfFile], "spark.app.id") {
+		t.Errorf("ConfigMap has spark.app.id:\n%s", objs.ConfigMap.Data[SparkConfFile])
+	}
+
+	// The app's identity label is unchanged on every object and the driver pods.
+	for _, o := range objs.List() {
+		if got := o.GetLabels()[LabelSparkAppID]; got != testAppID {
+			t.Errorf("%s: %s=%q, want the submit-time ID %s", o.GetName(), LabelSparkAppID, got, testAppID)
+		}
+	}
+	if got := objs.Job.Spec.Template.Labels[LabelSparkAppID]; got != testAppID {
+		t.Errorf("pod template %s=%q, want %s", LabelSparkAppID, got, testAppID)
+	}
+	if got := objs.Service.Spec.Selector[LabelSparkAppID]; got != testAppID {
+		t.Errorf("Service selects %s=%q, want %s: it must reach every generation", LabelSparkAppID, got, testAppID)
+	}
+
+	// As the kubelet runs it: two generations of the Job, two pod UIDs, two IDs.
+	seen := map[string]bool{}
+	for i, uid := range []types.UID{uuid.NewUUID(), uuid.NewUUID()} {
+		name := []string{"clicks-abcde", "clicks-fghij"}[i]
+		env, args := containerRuntime(t, c, name, uid, "10.0.0.1")
+		id, _ := confArg(args, "spark.app.id")
+		if want := GenerationAppID(uid); id != want || id != "spark-"+string(uid) {
+			t.Errorf("generation %d: spark.app.id=%q, want %q", i, id, want)
+		}
+		if env[EnvApplicationID] != id {
+			t.Errorf("generation %d: %s=%q, want spark.app.id %q", i, EnvApplicationID, env[EnvApplicationID], id)
+		}
+		if pod, _ := confArg(args, "spark.kubernetes.driver.pod.name"); pod != name {
+			t.Errorf("generation %d: spark.kubernetes.driver.pod.name=%q, want %q", i, pod, name)
+		}
+		// Spark puts it on its executors as the spark-app-selector label.
+		if errs := validation.IsValidLabelValue(id); len(errs) > 0 {
+			t.Errorf("generation %d: spark.app.id %q is not a valid label value: %v", i, id, errs)
+		}
+		if id == testAppID || seen[id] {
+			t.Errorf("generation %d: spark.app.id %q is not unique", i, id)
+		}
+		seen[id] = true
+	}
+
+	// The longest UID the API server can assign (a UUID, 36 characters) still fits a label.
+	longest := GenerationAppID("ffffffff-ffff-ffff-ffff-ffffffffffff")
+	if len(longest) > validation.LabelValueMaxLength {
+		t.Errorf("%q has %d characters, more than a label value allows", longest, len(longest))
+	}
+}
+
+func TestResolveRefusesAppID(t *testing.T) {
+	for _, in := range []Input{
+		{Conf: []string{"spark.app.id=spark-fixed"}},
+		{PropertiesFile: "app.conf", PropertiesData: []byte("spark.app.id = spark-fixed\n")},
+	} {
+		in.Name, in.Namespace, in.AppID = "clicks", "streaming", testAppID
+		in.Image, in.MainClass, in.AppResource = "apache/spark:4.0.0", "com.example.Clicks", "local:///app.jar"
+		_, err := Resolve(in)
+		if err == nil || !strings.HasPrefix(err.Error(), "spark.app.id in ") || !strings.Contains(err.Error(), "each driver generation gets its own") {
+			t.Errorf("Resolve(%v, %q): error %v, want spark.app.id refused", in.Conf, in.PropertiesData, err)
+		}
+	}
+}
