@@ -1,0 +1,322 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+)
+
+const completionLong = `Print a shell completion script for kubectl sparkha.
+
+Through kubectl (kubectl 1.26 or later): "kubectl sparkha <TAB>" completes when kubectl's own
+completion is set up (see "kubectl completion --help") and the executable
+kubectl_complete-sparkha is on PATH. It ships next to kubectl-sparkha in every release archive;
+krew installs it but cannot put it on PATH (krew issue #812), so link it once:
+
+    ln -s "${KREW_ROOT:-$HOME/.krew}"/store/sparkha/*/kubectl_complete-sparkha ~/.local/bin/
+
+(on Windows, copy kubectl_complete-sparkha.exe next to kubectl-sparkha.exe). Nothing else is
+needed: kubectl calls it to complete the plugin's commands, flags, app, namespace and node names.
+
+For the executable itself ("kubectl-sparkha <TAB>"), load the script this command prints:
+
+Bash (needs the bash-completion package):
+
+    source <(kubectl sparkha completion bash)
+    # every new shell:
+    kubectl sparkha completion bash > ~/.local/share/bash-completion/completions/kubectl-sparkha
+
+Zsh:
+
+    source <(kubectl sparkha completion zsh)
+    # every new shell (the directory must be on $fpath before compinit):
+    kubectl sparkha completion zsh > "${fpath[1]}/_kubectl-sparkha"
+
+Fish:
+
+    kubectl sparkha completion fish > ~/.config/fish/completions/kubectl-sparkha.fish
+
+PowerShell:
+
+    kubectl sparkha completion powershell | Out-String | Invoke-Expression
+    # every new shell: add the line above to $PROFILE`
+
+const completionExample = `  # Load completion for kubectl-sparkha into the current bash shell
+  source <(kubectl sparkha completion bash)
+
+  # Install the zsh completion for every new shell
+  kubectl sparkha completion zsh > "${fpath[1]}/_kubectl-sparkha"`
+
+// completionShells are the shells `completion` generates a script for.
+var completionShells = []string{"bash", "zsh", "fish", "powershell"}
+
+// NewCmdCompletion returns the `completion SHELL` command. It replaces cobra's default
+// completion command so the help says how completion works through kubectl.
+func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:                   "completion SHELL",
+		Short:                 "Print the shell completion script for bash, zsh, fish or powershell",
+		Long:                  completionLong,
+		Example:               completionExample,
+		DisableFlagsInUseLine: true,
+		ValidArgs:             completionShells,
+		Args:                  cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		SilenceUsage:          true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root, out := cmd.Root(), streams.Out
+			switch args[0] {
+			case "bash":
+				return root.GenBashCompletionV2(out, true)
+			case "zsh":
+				return root.GenZshCompletion(out)
+			case "fish":
+				return root.GenFishCompletion(out, true)
+			case "powershell":
+				return root.GenPowerShellCompletionWithDesc(out)
+			}
+			return fmt.Errorf("unsupported shell %q: use one of %s", args[0], strings.Join(completionShells, ", "))
+		},
+	}
+}
+
+// completionTimeout bounds the API calls of one completion request: a <TAB> must never hang
+// on an unreachable cluster.
+const completionTimeout = 5 * time.Second
+
+// clientFunc returns a client and the namespace of the current context (or of -n).
+type clientFunc func() (kubernetes.Interface, string, error)
+
+// newCompletionClient builds the client completion functions query from kubectl's flags.
+// Tests replace it with one returning a fake clientset.
+var newCompletionClient = func(f genericclioptions.RESTClientGetter) (kubernetes.Interface, error) {
+	config, err := f.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(config)
+}
+
+func clientFromFlags(f genericclioptions.RESTClientGetter) clientFunc {
+	return func() (kubernetes.Interface, string, error) {
+		namespace, _, err := f.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return nil, "", err
+		}
+		c, err := newCompletionClient(f)
+		return c, namespace, err
+	}
+}
+
+// lister returns the names of one kind of object; namespace is the one of the command line.
+type lister func(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error)
+
+// completeNames turns a lister into a cobra completion function: names starting with what the
+// user typed, sorted, never files. Errors (no kubeconfig, unreachable cluster, forbidden) give
+// no completions; cobra's debug log (BASH_COMP_DEBUG_FILE) says why.
+func completeNames(client clientFunc, list lister) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		c, namespace, err := client()
+		if err != nil {
+			cobra.CompDebugln("kubectl sparkha completion: "+err.Error(), false)
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx := context.Background()
+		if cmd != nil && cmd.Context() != nil {
+			ctx = cmd.Context()
+		}
+		ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+		defer cancel()
+		names, err := list(ctx, c, namespace)
+		if err != nil {
+			cobra.CompDebugln("kubectl sparkha completion: "+err.Error(), false)
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// filterPrefix returns the distinct names starting with prefix, sorted.
+func filterPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" && strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// CompleteAppNames completes the APP argument of commands such as `inspect APP` and
+// `failover APP`: the names of the Spark apps in the namespace of the command line. It only
+// completes the first positional argument.
+//
+//	cmd.ValidArgsFunction = plugin.CompleteAppNames(configFlags)
+func CompleteAppNames(f genericclioptions.RESTClientGetter) cobra.CompletionFunc {
+	return completeFirstArg(completeNames(clientFromFlags(f), listAppNames))
+}
+
+func completeFirstArg(complete cobra.CompletionFunc) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return complete(cmd, args, toComplete)
+	}
+}
+
+// listAppNames returns the app names of a namespace: the spark-app-name label of the Jobs
+// kubectl sparkha created, and of the driver pods, which also covers apps submitted by other
+// tools (spark-submit's bare driver pods, hand-written driver Jobs).
+func listAppNames(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
+	jobs, err := c.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: submit.LabelManagedBy + "=" + submit.ManagedBy,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, j := range jobs.Items {
+		if name := j.Labels[submit.LabelSparkAppName]; name != "" {
+			names = append(names, name)
+		} else {
+			names = append(names, j.Name)
+		}
+	}
+	pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: submit.LabelSparkRole + "=" + submit.SparkRoleDriver,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods.Items {
+		names = append(names, p.Labels[submit.LabelSparkAppName])
+	}
+	return names, nil
+}
+
+func listNamespaces(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
+	list, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, n := range list.Items {
+		names = append(names, n.Name)
+	}
+	return names, nil
+}
+
+func listNodes(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
+	list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, n := range list.Items {
+		names = append(names, n.Name)
+	}
+	return names, nil
+}
+
+func listServiceAccounts(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
+	list, err := c.CoreV1().ServiceAccounts(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, sa := range list.Items {
+		names = append(names, sa.Name)
+	}
+	return names, nil
+}
+
+func listClaims(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
+	list, err := c.CoreV1().PersistentVolumeClaims(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, pvc := range list.Items {
+		names = append(names, pvc.Name)
+	}
+	return names, nil
+}
+
+func listStorageClasses(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
+	list, err := c.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, sc := range list.Items {
+		names = append(names, sc.Name)
+	}
+	return names, nil
+}
+
+// RegisterNodeCompletion completes the values of cmd's --node flag with the cluster's node
+// names. The flag must be defined on cmd first.
+func RegisterNodeCompletion(cmd *cobra.Command, f genericclioptions.RESTClientGetter) error {
+	return cmd.RegisterFlagCompletionFunc("node", completeNames(clientFromFlags(f), listNodes))
+}
+
+// registerCompletions adds the completion of kubectl's connection flags to the root command
+// (namespaces from the cluster; contexts, clusters and users from the kubeconfig) and of the
+// submit flags that name cluster objects.
+func registerCompletions(root *cobra.Command, f *genericclioptions.ConfigFlags) {
+	client := clientFromFlags(f)
+	_ = root.RegisterFlagCompletionFunc("namespace", completeNames(client, listNamespaces))
+	kubeconfig := func(names func(f *genericclioptions.ConfigFlags) ([]string, error)) cobra.CompletionFunc {
+		return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			list, err := names(f)
+			if err != nil {
+				cobra.CompDebugln("kubectl sparkha completion: "+err.Error(), false)
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return filterPrefix(list, toComplete), cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	_ = root.RegisterFlagCompletionFunc("context", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+		config, err := f.ToRawKubeConfigLoader().RawConfig()
+		return keys(config.Contexts), err
+	}))
+	_ = root.RegisterFlagCompletionFunc("cluster", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+		config, err := f.ToRawKubeConfigLoader().RawConfig()
+		return keys(config.Clusters), err
+	}))
+	_ = root.RegisterFlagCompletionFunc("user", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+		config, err := f.ToRawKubeConfigLoader().RawConfig()
+		return keys(config.AuthInfos), err
+	}))
+
+	if sub, _, err := root.Find([]string{"submit"}); err == nil && sub != root {
+		for flag, list := range map[string]lister{
+			"service-account":          listServiceAccounts,
+			"checkpoint-claim":         listClaims,
+			"checkpoint-storage-class": listStorageClasses,
+		} {
+			if sub.Flags().Lookup(flag) != nil {
+				_ = sub.RegisterFlagCompletionFunc(flag, completeNames(client, list))
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
