@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,7 +19,11 @@ func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	err := plugin.NewCmdRoot(streams).ExecuteContext(ctx)
 	stop()
-	if err != nil {
-		os.Exit(1)
+	var exit *plugin.ExitCodeError
+	switch {
+	case errors.As(err, &exit):
+		os.Exit(exit.Code)
+	case err != nil:
+		os.Exit(plugin.ExitError)
 	}
 }

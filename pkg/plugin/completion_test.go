@@ -196,6 +196,7 @@ func TestCompleteCommand(t *testing.T) {
 	}{
 		{"subcommands", []string{""}, "completion\tPrint the shell completion script for bash, zsh, fish or powershell\n" +
 			"help\tHelp about any command\n" +
+			"inspect\tShow Spark drivers in trouble, the evidence and the next safe action\n" +
 			"submit\t"}, // prefix: the rest of the line is submit's Short
 		{"shells", []string{"completion", ""}, "bash\nzsh\nfish\npowershell\n:4\n"},
 		{"namespace flag", []string{"-n", ""}, "default\nkube-system\nstreaming\n:4\n"},

@@ -61,6 +61,7 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 		customizeSubmit(submitOptions)
 	}
 	cmd.AddCommand(newCmdSubmit(submitOptions))
+	cmd.AddCommand(NewCmdInspect(configFlags, streams))
 	cmd.AddCommand(NewCmdCompletion(streams))
 	registerCompletions(cmd, configFlags)
 	return cmd

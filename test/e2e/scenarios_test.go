@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -84,14 +85,21 @@ func TestS1SeedJobRWO(t *testing.T) {
 		vas := e.attachments(pv)
 		return len(vas) == 1 && vas[0].Spec.NodeName == lost && vas[0].Status.Attached, describeAttachments(vas)
 	})
+	e.verdict(ns, job, "s1-step1-running", inspect.Healthy)
 
 	// 2-3. Node B is cut off; the control plane declares it lost.
 	if err := e.sb.Partition(lost); err != nil {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
+	// The risk shows as soon as the node's Ready turns Unknown, while kubectl
+	// still prints the driver Running.
 	if got := e.kubectlStatus(ns, old.Name); got != "Running" {
 		t.Errorf("before eviction kubectl prints the old driver as %q, want Running", got)
+	}
+	atRisk := e.verdict(ns, job, "s1-step3-node-lost", inspect.DriverAtRisk)
+	if atRisk.LostNode != lost || atRisk.NextAction != "kubectl describe node "+lost {
+		t.Errorf("DriverAtRisk: lost node %q, next %q", atRisk.LostNode, atRisk.NextAction)
 	}
 
 	// 4. The taint manager evicts the old driver; it cannot finish terminating.
@@ -105,6 +113,15 @@ func TestS1SeedJobRWO(t *testing.T) {
 	ivs := e.truth(ns)
 	if len(ivs) != 1 || ivs[0].Pod != old.Name || !ivs[0].Running() {
 		t.Fatalf("ground truth while partitioned: want only the old driver, still running; got %v", ivs)
+	}
+	blocked := e.verdict(ns, job, "s1-step5-replacement-blocked", inspect.ReplacementBlocked)
+	wantNext := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover %s -n %s --node-down", lost, job, ns)
+	if blocked.LostNode != lost || blocked.NextAction != wantNext || !strings.Contains(blocked.Reason, "claim "+claim) {
+		t.Errorf("ReplacementBlocked: lost node %q, reason %q, next %q", blocked.LostNode, blocked.Reason, blocked.NextAction)
+	}
+	if len(blocked.Drivers) != 2 || blocked.Drivers[1].Volumes[0].PV != pv || blocked.Drivers[1].Volumes[0].LastEvent == nil ||
+		blocked.Drivers[1].Volumes[0].Attachments[0].Node != lost || blocked.Drivers[0].Status != "Terminating" || blocked.Drivers[0].NodeReady != "Unknown" {
+		t.Errorf("ReplacementBlocked evidence incomplete: %+v", blocked.Drivers)
 	}
 
 	// 6. Node B rejoins: its kubelet kills the old driver, the volume moves.
@@ -130,6 +147,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 	if o := truth.Overlaps(ivs); len(o) != 0 {
 		t.Fatalf("two drivers ran at once: %v", o)
 	}
+	e.verdict(ns, job, "s1-step7-recovered", inspect.Healthy)
 	// The seed's Job counts the node loss as a failure: its only retry is gone.
 	j, err := e.client().BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{})
 	if err != nil {
@@ -169,6 +187,10 @@ func TestS2SeedJobRWX(t *testing.T) {
 		t.Fatalf("want both drivers running at once in the ground truth, got %v (overlaps %v)", ivs, overlaps)
 	}
 	t.Logf("split brain, as the seed's authors warned: %s | %s", overlaps[0][0], overlaps[0][1])
+	split := e.verdict(ns, job, "s2-split-brain", inspect.SplitBrainRisk)
+	if split.LostNode != lost || !strings.HasPrefix(split.NextAction, "power off or isolate "+lost) {
+		t.Errorf("SplitBrainRisk: lost node %q, next %q", split.LostNode, split.NextAction)
+	}
 	if err := e.sb.Rejoin(lost); err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +228,11 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 	}
 	e.waitNodeLost(lost)
 	e.waitEvicted(ns, old.Name)
+	stuck := e.verdict(ns, app, "s3-step4-stuck-terminating", inspect.StuckTerminating)
+	if stuck.LostNode != lost || len(stuck.Drivers) != 1 || stuck.Drivers[0].DisruptionTarget == nil ||
+		stuck.Drivers[0].DisruptionTarget.Reason != "DeletionByTaintManager" || stuck.JobStatus == nil || stuck.JobStatus.ReplacementPolicy != "Failed" {
+		t.Errorf("StuckTerminating evidence: %+v", stuck)
+	}
 	e.holds(20*time.Second, "no replacement while the old driver is terminating", func() (bool, string) {
 		pods := e.jobPods(ns, app)
 		return len(pods) == 1 && pods[0].Name == old.Name, describePods(pods)
@@ -244,6 +271,7 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 	if j.Status.Failed != 0 {
 		t.Errorf("Job failed count = %d, want 0: losing a node must not spend the retry budget", j.Status.Failed)
 	}
+	e.verdict(ns, app, "s3-step7-recovered", inspect.Healthy)
 }
 
 // TestS4NodeNeverReturns: the machine dies for good and forced detach is
@@ -267,6 +295,7 @@ func TestS4NodeNeverReturns(t *testing.T) {
 	e.waitNodeLost(lost)
 	e.waitEvicted(ns, old.Name)
 	repl := e.blockedByVolume(ns, job, old.Name, pv, survivor, "checkpointpvc")
+	e.verdict(ns, job, "s4-node-dead-blocked", inspect.ReplacementBlocked)
 	e.holds(30*time.Second, "replacement blocked, volume on the dead node", func() (bool, string) {
 		p, err := e.pod(ns, repl.Name)
 		o, oerr := e.pod(ns, old.Name)

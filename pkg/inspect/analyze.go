@@ -1,0 +1,593 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// stuckAfter is how long a pod may take to terminate on a Ready node before
+// it counts as stuck (kubelets normally finish within the grace period).
+const stuckAfter = 2 * time.Minute
+
+// Analyze decides the state of every Spark application in the snapshot. It is
+// pure: the same snapshot and clock give the same report.
+func Analyze(s *Snapshot, now time.Time) *Report {
+	idx := newIndex(s)
+	apps := map[appKey]*appBuild{}
+	var order []appKey
+	get := func(k appKey, kind, job string) *appBuild {
+		if a, ok := apps[k]; ok {
+			return a
+		}
+		a := &appBuild{App: App{Namespace: k.ns, Name: k.name, Kind: kind, Job: job}}
+		apps[k] = a
+		order = append(order, k)
+		return a
+	}
+	for i := range s.DriverPods {
+		pod := &s.DriverPods[i]
+		k, kind, job := groupOf(pod)
+		a := get(k, kind, job)
+		a.pods = append(a.pods, pod)
+	}
+	// Driver Jobs with no pod at the moment (between generations) are apps too.
+	for i := range s.Jobs {
+		j := &s.Jobs[i]
+		if j.Labels[LabelManagedBy] == ManagedBySparkha || j.Spec.Template.Labels[LabelSparkRole] == RoleDriver {
+			kind := "Job"
+			if j.Labels[LabelManagedBy] == ManagedBySparkha {
+				kind = "SparkhaJob"
+			}
+			get(appKey{j.Namespace, j.Name}, kind, j.Name)
+		}
+	}
+	r := &Report{Time: now, Apps: []App{}, Unavailable: s.Unavailable}
+	for _, k := range order {
+		a := apps[k]
+		a.job = idx.jobs[k.ns+"/"+a.Job]
+		a.analyze(idx, now)
+		r.Apps = append(r.Apps, a.App)
+	}
+	sort.SliceStable(r.Apps, func(i, j int) bool {
+		if r.Apps[i].Namespace != r.Apps[j].Namespace {
+			return r.Apps[i].Namespace < r.Apps[j].Namespace
+		}
+		return r.Apps[i].Name < r.Apps[j].Name
+	})
+	return r
+}
+
+type appKey struct{ ns, name string }
+
+// groupOf puts a driver pod in its application: the Job that owns it, the
+// Spark operator's application, or (spark-submit) its own app selector.
+func groupOf(pod *corev1.Pod) (appKey, string, string) {
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "Job" && o.APIVersion == "batch/v1" {
+			kind := "Job"
+			if pod.Labels[LabelManagedBy] == ManagedBySparkha {
+				kind = "SparkhaJob"
+			}
+			return appKey{pod.Namespace, o.Name}, kind, o.Name
+		}
+	}
+	if name := pod.Labels[LabelOperatorApp]; name != "" {
+		return appKey{pod.Namespace, name}, "SparkApplication", ""
+	}
+	name := pod.Labels[LabelAppName]
+	if name == "" {
+		name = pod.Labels[LabelAppSelector]
+	}
+	if name == "" {
+		name = pod.Name
+	}
+	return appKey{pod.Namespace, name}, "Pod", ""
+}
+
+type index struct {
+	nodes      map[string]*corev1.Node
+	nodesKnown bool
+	heartbeats map[string]time.Time
+	claims     map[string]*corev1.PersistentVolumeClaim
+	pvs        map[string]*corev1.PersistentVolume
+	attach     map[string][]Attachment
+	events     map[string][]Event
+	jobs       map[string]*batchv1.Job
+}
+
+func newIndex(s *Snapshot) *index {
+	idx := &index{
+		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{},
+		claims: map[string]*corev1.PersistentVolumeClaim{}, pvs: map[string]*corev1.PersistentVolume{},
+		attach: map[string][]Attachment{}, events: map[string][]Event{}, jobs: map[string]*batchv1.Job{},
+	}
+	idx.nodesKnown = !unavailable(s, "nodes")
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		idx.nodes[n.Name] = n
+		if c := nodeCondition(n, corev1.NodeReady); c != nil {
+			idx.heartbeats[n.Name] = c.LastHeartbeatTime.Time
+		}
+	}
+	for _, l := range s.Leases {
+		if l.Spec.RenewTime != nil && l.Spec.RenewTime.After(idx.heartbeats[l.Name]) {
+			idx.heartbeats[l.Name] = l.Spec.RenewTime.Time
+		}
+	}
+	for i := range s.Claims {
+		idx.claims[s.Claims[i].Namespace+"/"+s.Claims[i].Name] = &s.Claims[i]
+	}
+	for i := range s.Volumes {
+		idx.pvs[s.Volumes[i].Name] = &s.Volumes[i]
+	}
+	for _, va := range s.VolumeAttachments {
+		if va.Spec.Source.PersistentVolumeName == nil {
+			continue
+		}
+		pv := *va.Spec.Source.PersistentVolumeName
+		idx.attach[pv] = append(idx.attach[pv], Attachment{Name: va.Name, Node: va.Spec.NodeName, Attached: va.Status.Attached, Deleting: va.DeletionTimestamp != nil})
+	}
+	for pv := range idx.attach {
+		sort.Slice(idx.attach[pv], func(i, j int) bool { return idx.attach[pv][i].Node < idx.attach[pv][j].Node })
+	}
+	for _, ev := range s.Events {
+		if ev.InvolvedObject.Kind != "Pod" || ev.Type != corev1.EventTypeWarning {
+			continue
+		}
+		k := ev.InvolvedObject.Namespace + "/" + ev.InvolvedObject.Name + "/" + string(ev.InvolvedObject.UID)
+		idx.events[k] = append(idx.events[k], Event{Reason: ev.Reason, Message: ev.Message, Count: ev.Count, Last: eventTime(ev)})
+	}
+	for k := range idx.events {
+		evs := idx.events[k]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Last.Before(evs[j].Last) })
+	}
+	for i := range s.Jobs {
+		idx.jobs[s.Jobs[i].Namespace+"/"+s.Jobs[i].Name] = &s.Jobs[i]
+	}
+	return idx
+}
+
+func unavailable(s *Snapshot, kind string) bool {
+	for _, u := range s.Unavailable {
+		if strings.HasPrefix(u, kind+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// eventTime is when an event last happened, whichever API generation wrote it.
+func eventTime(ev corev1.Event) time.Time {
+	switch {
+	case ev.Series != nil && !ev.Series.LastObservedTime.IsZero():
+		return ev.Series.LastObservedTime.Time
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	}
+	return ev.FirstTimestamp.Time
+}
+
+type appBuild struct {
+	App
+	pods []*corev1.Pod
+	job  *batchv1.Job
+}
+
+// driverState is what the analysis needs to know of one driver, beyond what
+// is reported.
+type driverState struct {
+	*Driver
+	pod      *corev1.Pod
+	terminal bool
+	nodeLost bool // node not Ready, unreachable or missing: its status is stale
+	fenced   bool // node carries the out-of-service taint: confirmed down
+	rejoined bool // node Ready with a heartbeat after the deletion
+	mayRun   bool // the driver's containers may be running right now
+	blocked  *Volume
+}
+
+func (a *appBuild) analyze(idx *index, now time.Time) {
+	sort.SliceStable(a.pods, func(i, j int) bool {
+		return a.pods[i].CreationTimestamp.Before(&a.pods[j].CreationTimestamp)
+	})
+	var ds []*driverState
+	a.Drivers = make([]Driver, len(a.pods))
+	for i, pod := range a.pods {
+		a.Drivers[i] = describeDriver(pod, i+1, idx, now)
+		ds = append(ds, classify(&a.Drivers[i], pod, idx))
+	}
+	if a.job != nil {
+		a.JobStatus = &JobStatus{Active: a.job.Status.Active, Failed: a.job.Status.Failed}
+		if a.job.Status.Terminating != nil {
+			a.JobStatus.Terminating = *a.job.Status.Terminating
+		}
+		if a.job.Spec.BackoffLimit != nil {
+			a.JobStatus.BackoffLimit = *a.job.Spec.BackoffLimit
+		}
+		if a.job.Spec.PodReplacementPolicy != nil {
+			a.JobStatus.ReplacementPolicy = string(*a.job.Spec.PodReplacementPolicy)
+		}
+	}
+	a.decide(ds, idx, now)
+}
+
+func (a *appBuild) target() string {
+	return fmt.Sprintf("%s -n %s", a.Name, a.Namespace)
+}
+
+// decide sets the verdict, reason and next action. The order of the checks is
+// the order of danger: the first that matches wins.
+func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
+	failover := "kubectl sparkha failover " + a.target()
+	if a.job != nil {
+		if c := jobCondition(a.job, batchv1.JobComplete); c != nil {
+			a.set(Finished, "the Job completed", "none")
+			return
+		}
+		if c := jobCondition(a.job, batchv1.JobFailed); c != nil {
+			a.set(RetriesExhausted, fmt.Sprintf("the Job failed (%s: %s); no new driver will start", c.Reason, c.Message),
+				fmt.Sprintf("kubectl describe job %s -n %s", a.job.Name, a.Namespace))
+			return
+		}
+	}
+	var live, mayRun []*driverState
+	for _, d := range ds {
+		if !d.terminal {
+			live = append(live, d)
+		}
+		if d.mayRun {
+			mayRun = append(mayRun, d)
+		}
+	}
+	if a.job == nil && a.Kind == "Pod" && len(live) == 0 && len(ds) > 0 {
+		last := ds[len(ds)-1]
+		if last.Phase == string(corev1.PodSucceeded) {
+			a.set(Finished, "the driver pod succeeded", "none")
+		} else {
+			a.set(RetriesExhausted, fmt.Sprintf("bare driver pod %s failed and nothing recreates a spark-submit driver", last.Pod),
+				"resubmit with kubectl sparkha submit, so that the driver runs as a Job")
+		}
+		return
+	}
+
+	// Lost: a live driver on a lost, unfenced node (it may still run there).
+	var lost *driverState
+	for _, d := range live {
+		if d.nodeLost && !d.fenced {
+			lost = d
+			break
+		}
+	}
+	var starting *driverState // newest live driver that is not on a lost node
+	for i := len(live) - 1; i >= 0; i-- {
+		if live[i] != lost && !live[i].nodeLost {
+			starting = live[i]
+			break
+		}
+	}
+
+	if len(mayRun) >= 2 || (lost != nil && starting != nil && starting.blocked == nil && starting.Deleted == nil) {
+		other := starting
+		if len(mayRun) >= 2 {
+			other = mayRun[len(mayRun)-1]
+		}
+		state := "is starting"
+		if other.mayRun {
+			state = "runs"
+		}
+		a.LostNode = lost.nodeName()
+		a.set(SplitBrainRisk,
+			fmt.Sprintf("driver %s may still run on %s (%s) while driver %s %s on %s: two drivers can write the checkpoint at once",
+				lost.Pod, lost.Node, lost.nodeSummary(now), other.Pod, state, other.Node),
+			fmt.Sprintf("power off or isolate %s now, then: %s --node-down", lost.Node, failover))
+		return
+	}
+
+	for _, d := range live {
+		if d.Deleted != nil && (d.fenced || (d.rejoined && d.ContainersStopped)) {
+			why := fmt.Sprintf("node %s rejoined and its kubelet stopped driver %s, but the pod lingers (finalizers: %s)",
+				d.Node, d.Pod, strings.Join(d.pod.Finalizers, ", "))
+			if d.fenced {
+				why = fmt.Sprintf("node %s is fenced (%s); Kubernetes force-deletes driver %s and detaches its volumes", d.Node, TaintOutOfService, d.Pod)
+			}
+			a.set(SafeToComplete, why, failover)
+			return
+		}
+		if d.fenced && d.Deleted == nil {
+			a.set(SafeToComplete, fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, TaintOutOfService, d.Pod), failover)
+			return
+		}
+	}
+
+	if lost != nil {
+		a.LostNode = lost.Node
+		decision := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", lost.Node, failover)
+		if starting != nil && starting.blocked != nil {
+			v := starting.blocked
+			a.set(ReplacementBlocked,
+				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s, where old driver %s is %s; %s",
+					starting.Pod, starting.Node, v.Name, v.Claim, attachedNodes(v), lost.Pod, lost.Status, lost.nodeSummary(now)),
+				decision)
+			return
+		}
+		if lost.Deleted != nil {
+			a.set(StuckTerminating,
+				fmt.Sprintf("driver %s was deleted %s ago (%s) but only %s's kubelet can confirm it stopped; %s",
+					lost.Pod, lost.DeletedFor, lost.deletionCause(), lost.Node, lost.nodeSummary(now)),
+				decision)
+			return
+		}
+		a.set(DriverAtRisk,
+			fmt.Sprintf("node %s of driver %s is %s; the driver will be evicted when its toleration of the %s taint expires",
+				lost.Node, lost.Pod, lost.nodeSummary(now), corev1.TaintNodeUnreachable),
+			fmt.Sprintf("kubectl describe node %s", lost.Node))
+		return
+	}
+
+	for _, d := range live {
+		if d.Deleted != nil && !d.ContainersStopped && now.Sub(*d.Deleted) > stuckAfter {
+			a.set(StuckTerminating,
+				fmt.Sprintf("driver %s has been terminating for %s on Ready node %s: its kubelet has not stopped it", d.Pod, d.DeletedFor, d.Node),
+				fmt.Sprintf("kubectl describe pod %s -n %s", d.Pod, a.Namespace))
+			return
+		}
+	}
+	if len(mayRun) == 1 && len(live) == 1 && mayRun[0].Deleted == nil {
+		d := mayRun[0]
+		a.set(Healthy, fmt.Sprintf("driver %s runs on %s", d.Pod, d.Node), "none")
+		return
+	}
+	if starting != nil && starting.blocked != nil {
+		a.set(Starting, fmt.Sprintf("driver %s on %s waits for volume %s (%s)", starting.Pod, starting.Node, starting.blocked.Name, attachedNodes(starting.blocked)),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+		return
+	}
+	switch {
+	case len(live) == 0 && len(ds) == 0:
+		a.set(Starting, "the Job has no driver pod yet", fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	case len(live) == 0:
+		a.set(Starting, fmt.Sprintf("driver %s ended (%s); the Job starts the next generation", ds[len(ds)-1].Pod, ds[len(ds)-1].Status),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	default:
+		d := live[len(live)-1]
+		a.set(Starting, fmt.Sprintf("driver %s is %s on %s", d.Pod, d.Status, orNone(d.Node)),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	}
+}
+
+func (a *appBuild) set(v Verdict, reason, next string) {
+	a.Verdict, a.Reason, a.NextAction = v, reason, next
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no node yet"
+	}
+	return s
+}
+
+func (d *driverState) nodeName() string { return d.Node }
+
+// nodeSummary says in words how the driver's node looks.
+func (d *driverState) nodeSummary(now time.Time) string {
+	var parts []string
+	switch d.NodeReady {
+	case "Missing":
+		parts = append(parts, "the node object is gone")
+	case "":
+		parts = append(parts, "node state not visible")
+	default:
+		parts = append(parts, "Ready="+d.NodeReady)
+	}
+	if d.NodeHeartbeat != nil {
+		parts = append(parts, "last heartbeat "+shortDuration(now.Sub(*d.NodeHeartbeat))+" ago")
+	}
+	for _, t := range d.NodeTaints {
+		// The NoExecute taint is the one that evicts; its NoSchedule twin adds nothing.
+		if t == corev1.TaintNodeUnreachable+":NoExecute" || t == corev1.TaintNodeNotReady+":NoExecute" || strings.HasPrefix(t, TaintOutOfService) {
+			parts = append(parts, "tainted "+t)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (d *driverState) deletionCause() string {
+	if d.DisruptionTarget != nil {
+		return "DisruptionTarget: " + d.DisruptionTarget.Reason
+	}
+	return "deleted"
+}
+
+func attachedNodes(v *Volume) string {
+	var nodes []string
+	for _, at := range v.Attachments {
+		nodes = append(nodes, at.Node)
+	}
+	if len(nodes) == 0 {
+		return "not attached anywhere yet"
+	}
+	return strings.Join(nodes, ", ")
+}
+
+func jobCondition(j *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondition {
+	for i := range j.Status.Conditions {
+		if j.Status.Conditions[i].Type == t && j.Status.Conditions[i].Status == corev1.ConditionTrue {
+			return &j.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func nodeCondition(n *corev1.Node, t corev1.NodeConditionType) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == t {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == t {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// describeDriver collects the facts of one driver pod.
+func describeDriver(pod *corev1.Pod, generation int, idx *index, now time.Time) Driver {
+	d := Driver{
+		Pod: pod.Name, UID: string(pod.UID), Generation: generation, Created: pod.CreationTimestamp.Time,
+		Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase), Status: KubectlStatus(pod),
+		ContainersStopped: containersStopped(pod),
+	}
+	if pod.DeletionTimestamp != nil {
+		// deletionTimestamp is the deadline (request + grace period); report the request.
+		t := pod.DeletionTimestamp.Time
+		if pod.DeletionGracePeriodSeconds != nil {
+			t = t.Add(-time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second)
+		}
+		d.Deleted = &t
+		d.DeletedFor = shortDuration(now.Sub(t))
+	}
+	if c := podCondition(pod, corev1.DisruptionTarget); c != nil && c.Status == corev1.ConditionTrue {
+		d.DisruptionTarget = &Condition{Reason: c.Reason, Message: c.Message, Since: c.LastTransitionTime.Time}
+	}
+	if pod.Spec.NodeName != "" && idx.nodesKnown {
+		n := idx.nodes[pod.Spec.NodeName]
+		d.NodeReady = "Missing"
+		if n != nil {
+			d.NodeReady = string(corev1.ConditionUnknown)
+			if c := nodeCondition(n, corev1.NodeReady); c != nil {
+				d.NodeReady = string(c.Status)
+			}
+			for _, t := range n.Spec.Taints {
+				d.NodeTaints = append(d.NodeTaints, t.Key+":"+string(t.Effect))
+			}
+		}
+	}
+	if hb, ok := idx.heartbeats[pod.Spec.NodeName]; ok && !hb.IsZero() {
+		d.NodeHeartbeat = &hb
+	}
+	evs := idx.events[pod.Namespace+"/"+pod.Name+"/"+string(pod.UID)]
+	if len(evs) > 5 {
+		evs = evs[len(evs)-5:]
+	}
+	d.Events = evs
+	for _, v := range pod.Spec.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		vol := Volume{Name: v.Name, Claim: v.PersistentVolumeClaim.ClaimName}
+		if pvc := idx.claims[pod.Namespace+"/"+vol.Claim]; pvc != nil {
+			vol.PV = pvc.Spec.VolumeName
+			for _, m := range pvc.Spec.AccessModes {
+				vol.AccessModes = append(vol.AccessModes, string(m))
+			}
+		}
+		if vol.PV != "" {
+			vol.Attachments = idx.attach[vol.PV]
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			ev := evs[i]
+			if (ev.Reason == eventFailedMount || ev.Reason == eventFailedAttach) &&
+				(strings.Contains(ev.Message, v.Name) || (vol.PV != "" && strings.Contains(ev.Message, vol.PV))) {
+				e := ev
+				vol.LastEvent = &e
+				break
+			}
+		}
+		d.Volumes = append(d.Volumes, vol)
+	}
+	return d
+}
+
+// classify derives what the decision needs from the facts.
+func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
+	s := &driverState{Driver: d, pod: pod}
+	s.terminal = pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+	if pod.Spec.NodeName != "" && idx.nodesKnown {
+		n := idx.nodes[pod.Spec.NodeName]
+		s.nodeLost = n == nil || d.NodeReady != string(corev1.ConditionTrue)
+		if n != nil {
+			for _, t := range n.Spec.Taints {
+				switch t.Key {
+				case corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady:
+					if t.Effect == corev1.TaintEffectNoExecute {
+						s.nodeLost = true
+					}
+				case TaintOutOfService:
+					s.fenced = true
+				}
+			}
+		}
+		if !s.nodeLost && d.Deleted != nil && d.NodeHeartbeat != nil && d.NodeHeartbeat.After(*d.Deleted) {
+			s.rejoined = true
+		}
+	}
+	switch {
+	case s.terminal || pod.Spec.NodeName == "" || s.fenced:
+	case s.nodeLost:
+		// What the API shows of a lost node's pod is stale: it may run.
+		s.mayRun = true
+	default:
+		s.mayRun = pod.Status.Phase == corev1.PodRunning && !d.ContainersStopped
+	}
+	if !s.terminal && !s.mayRun && pod.Spec.NodeName != "" {
+		for i := range d.Volumes {
+			v := &d.Volumes[i]
+			elsewhere := false
+			for _, at := range v.Attachments {
+				if at.Node != pod.Spec.NodeName {
+					elsewhere = true
+				}
+			}
+			if elsewhere || v.LastEvent != nil {
+				s.blocked = v
+				break
+			}
+		}
+	}
+	return s
+}
+
+func containersStopped(pod *corev1.Pod) bool {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	if len(pod.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// shortDuration prints a duration the way kubectl prints ages: 45s, 3m20s, 2h5m.
+func shortDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

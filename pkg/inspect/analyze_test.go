@@ -1,0 +1,125 @@
+package inspect_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// fixture is a snapshot captured on the sandbox by the e2e tests
+// (go test ./e2e -capture DIR in test/), with the moment it was taken.
+type fixture struct {
+	Now      time.Time        `json:"now"`
+	Snapshot inspect.Snapshot `json:"snapshot"`
+}
+
+// wantVerdicts is what a responder must be told at each captured step of
+// shared/docs/scenario.md.
+var wantVerdicts = map[string]inspect.Verdict{
+	"s1-step1-running":             inspect.Healthy,
+	"s1-step3-node-lost":           inspect.DriverAtRisk,
+	"s1-step5-replacement-blocked": inspect.ReplacementBlocked,
+	"s1-step7-recovered":           inspect.Healthy,
+	"s2-split-brain":               inspect.SplitBrainRisk,
+	"s3-step4-stuck-terminating":   inspect.StuckTerminating,
+	"s3-step7-recovered":           inspect.Healthy,
+	"s4-node-dead-blocked":         inspect.ReplacementBlocked,
+}
+
+func loadFixture(t *testing.T, name string) fixture {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "snapshots", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixture
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/inspect -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestAnalyzeScenarioSnapshots replays every captured step and checks the
+// verdict and the full report, table, tree and timeline against golden files.
+func TestAnalyzeScenarioSnapshots(t *testing.T) {
+	time.Local = time.UTC
+	files, err := filepath.Glob(filepath.Join("testdata", "snapshots", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(wantVerdicts) {
+		t.Fatalf("found %d snapshots, want %d (one per entry of wantVerdicts)", len(files), len(wantVerdicts))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			f := loadFixture(t, name)
+			r := inspect.Analyze(&f.Snapshot, f.Now)
+			if len(r.Apps) != 1 {
+				t.Fatalf("want one app, got %d", len(r.Apps))
+			}
+			if got, want := r.Apps[0].Verdict, wantVerdicts[name]; got != want {
+				t.Fatalf("verdict %s (%s), want %s", got, r.Apps[0].Reason, want)
+			}
+			var js, table, tree, tl bytes.Buffer
+			if err := render.JSON(&js, r); err != nil {
+				t.Fatal(err)
+			}
+			opts := render.Options{Now: f.Now}
+			if err := render.Table(&table, r, opts); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.Tree(&tree, r, opts); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.Timeline(&tl, inspect.Timeline(&f.Snapshot, r.Apps[0])); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".json", js.Bytes())
+			golden(t, name+".table", table.Bytes())
+			golden(t, name+".wide", tree.Bytes())
+			golden(t, name+".timeline", tl.Bytes())
+		})
+	}
+}
+
+// TestAnalyzeIsPure: the same snapshot and clock give the same report.
+func TestAnalyzeIsPure(t *testing.T) {
+	f := loadFixture(t, "s1-step5-replacement-blocked")
+	a, _ := json.Marshal(inspect.Analyze(&f.Snapshot, f.Now))
+	b, _ := json.Marshal(inspect.Analyze(&f.Snapshot, f.Now))
+	if !bytes.Equal(a, b) {
+		t.Fatal("two analyses of one snapshot differ")
+	}
+}

@@ -1,0 +1,150 @@
+// Package inspect gathers the evidence of a Spark-on-Kubernetes incident in a
+// few LIST calls (Gather) and decides, purely from that snapshot and a clock,
+// what state each Spark application is in and what is safe to do (Analyze).
+// The same report feeds `kubectl sparkha inspect` and `failover`.
+package inspect
+
+import "time"
+
+// Verdict is the state of one Spark application, from the responder's view.
+type Verdict string
+
+// The verdicts, in the order a responder should care about them.
+const (
+	// SplitBrainRisk: two driver generations may be running at once.
+	SplitBrainRisk Verdict = "SplitBrainRisk"
+	// SafeToComplete: the old driver is confirmed stopped (its node rejoined
+	// and finished it, or the node is fenced out of service) but something of
+	// it lingers; failover can finish the job.
+	SafeToComplete Verdict = "SafeToComplete"
+	// ReplacementBlocked: a new driver waits for a volume still attached to
+	// the old driver's lost node.
+	ReplacementBlocked Verdict = "ReplacementBlocked"
+	// StuckTerminating: the old driver was deleted but cannot finish
+	// terminating, because only its unreachable kubelet could confirm it.
+	StuckTerminating Verdict = "StuckTerminating"
+	// DriverAtRisk: the driver's node is not Ready; the driver is not yet evicted.
+	DriverAtRisk Verdict = "DriverAtRisk"
+	// RetriesExhausted: the Job failed (backoff limit) or a bare driver pod
+	// failed: nothing will start a new driver.
+	RetriesExhausted Verdict = "RetriesExhausted"
+	// Starting: a driver is being created, scheduled or started, unblocked.
+	Starting Verdict = "Starting"
+	// Healthy: one driver runs on a Ready node.
+	Healthy Verdict = "Healthy"
+	// Finished: the application completed.
+	Finished Verdict = "Finished"
+)
+
+// NeedsAttention reports whether a responder must look at an app in this state.
+func (v Verdict) NeedsAttention() bool {
+	switch v {
+	case Healthy, Starting, Finished:
+		return false
+	}
+	return true
+}
+
+// Report is the result of Analyze: the stable schema of `inspect -o json|yaml`.
+type Report struct {
+	// Time the report was computed.
+	Time time.Time `json:"time"`
+	Apps []App     `json:"apps"`
+	// Unavailable lists what could not be seen (e.g. nodes: forbidden), so the
+	// verdicts that depend on it are known to be partial.
+	Unavailable []string `json:"unavailable,omitempty"`
+}
+
+// App is one Spark application and all its driver generations.
+type App struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Kind of controller: SparkhaJob, Job, SparkApplication (Spark operator) or Pod (spark-submit).
+	Kind string `json:"kind"`
+	// Job is the driver Job's name, for Job kinds.
+	Job        string  `json:"job,omitempty"`
+	Verdict    Verdict `json:"verdict"`
+	Reason     string  `json:"reason"`
+	NextAction string  `json:"nextAction"`
+	// Drivers are the driver generations, oldest first.
+	Drivers []Driver `json:"drivers"`
+	// JobStatus summarises the Job's counters, for Job kinds.
+	JobStatus *JobStatus `json:"jobStatus,omitempty"`
+	// LostNode is the unhealthy node under the old driver: the node that
+	// `failover --node-down` would fence.
+	LostNode string `json:"lostNode,omitempty"`
+}
+
+// JobStatus is what the Job controller counts.
+type JobStatus struct {
+	Active       int32 `json:"active"`
+	Terminating  int32 `json:"terminating"`
+	Failed       int32 `json:"failed"`
+	BackoffLimit int32 `json:"backoffLimit"`
+	// ReplacementPolicy is the Job's podReplacementPolicy ("Failed" fences).
+	ReplacementPolicy string `json:"podReplacementPolicy,omitempty"`
+}
+
+// Driver is one driver pod (one generation).
+type Driver struct {
+	Pod string `json:"pod"`
+	UID string `json:"uid"`
+	// Generation numbers the driver pods still visible, oldest first.
+	Generation int       `json:"generation"`
+	Created    time.Time `json:"created"`
+	Node       string    `json:"node"`
+	Phase      string    `json:"phase"`
+	// Status is what `kubectl get pod` prints (Running, Terminating, Unknown, ContainerCreating, ...).
+	Status string `json:"status"`
+	// Deleted is when the pod's deletion was requested (its deletionTimestamp
+	// minus the grace period), if it was.
+	Deleted *time.Time `json:"deleted,omitempty"`
+	// DeletedFor is how long it has been terminating, e.g. "2m10s".
+	DeletedFor string `json:"deletedFor,omitempty"`
+	// ContainersStopped: the kubelet reported every container terminated (or the pod is terminal).
+	ContainersStopped bool `json:"containersStopped"`
+	// NodeReady is the node's Ready condition: True, False, Unknown, or Missing.
+	NodeReady string `json:"nodeReady"`
+	// NodeHeartbeat is the node's latest sign of life (Lease renewal or Ready heartbeat).
+	NodeHeartbeat *time.Time `json:"nodeHeartbeat,omitempty"`
+	NodeTaints    []string   `json:"nodeTaints,omitempty"`
+	// DisruptionTarget is the pod condition set when Kubernetes evicts it.
+	DisruptionTarget *Condition `json:"disruptionTarget,omitempty"`
+	Volumes          []Volume   `json:"volumes,omitempty"`
+	// Events are the latest warnings about the pod (reason: message), newest last.
+	Events []Event `json:"events,omitempty"`
+}
+
+// Condition is a pod condition's reason and message.
+type Condition struct {
+	Reason  string    `json:"reason"`
+	Message string    `json:"message,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+// Volume is the chain pod volume → PVC → PV → VolumeAttachment(s) → node.
+type Volume struct {
+	Name        string       `json:"name"`
+	Claim       string       `json:"claim"`
+	PV          string       `json:"pv,omitempty"`
+	AccessModes []string     `json:"accessModes,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// LastEvent is the latest FailedMount/FailedAttachVolume warning about it.
+	LastEvent *Event `json:"lastEvent,omitempty"`
+}
+
+// Attachment is one VolumeAttachment of a PV.
+type Attachment struct {
+	Name     string `json:"name"`
+	Node     string `json:"node"`
+	Attached bool   `json:"attached"`
+	Deleting bool   `json:"deleting,omitempty"`
+}
+
+// Event is a Kubernetes event, condensed.
+type Event struct {
+	Reason  string    `json:"reason"`
+	Message string    `json:"message"`
+	Count   int32     `json:"count,omitempty"`
+	Last    time.Time `json:"last"`
+}

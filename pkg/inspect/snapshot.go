@@ -1,0 +1,39 @@
+package inspect
+
+import (
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+)
+
+// Snapshot is everything Analyze looks at, as listed from the API server at
+// one moment. It is plain data, so tests capture it from the sandbox as JSON
+// fixtures and replay it.
+type Snapshot struct {
+	Nodes             []corev1.Node                  `json:"nodes"`
+	Leases            []coordinationv1.Lease         `json:"leases,omitempty"`
+	DriverPods        []corev1.Pod                   `json:"driverPods"`
+	Jobs              []batchv1.Job                  `json:"jobs,omitempty"`
+	Claims            []corev1.PersistentVolumeClaim `json:"claims,omitempty"`
+	Volumes           []corev1.PersistentVolume      `json:"volumes,omitempty"`
+	VolumeAttachments []storagev1.VolumeAttachment   `json:"volumeAttachments,omitempty"`
+	Events            []corev1.Event                 `json:"events,omitempty"`
+	// Unavailable names the kinds that could not be listed, and why.
+	Unavailable []string `json:"unavailable,omitempty"`
+}
+
+// Spark's and our labels.
+const (
+	LabelSparkRole     = "spark-role"
+	LabelAppSelector   = "spark-app-selector"
+	LabelAppName       = "spark-app-name"
+	LabelOperatorApp   = "sparkoperator.k8s.io/app-name"
+	LabelManagedBy     = "app.kubernetes.io/managed-by"
+	ManagedBySparkha   = "kubectl-sparkha"
+	RoleDriver         = "driver"
+	TaintOutOfService  = "node.kubernetes.io/out-of-service"
+	eventFailedMount   = "FailedMount"
+	eventFailedAttach  = "FailedAttachVolume"
+	reasonTaintManager = "DeletionByTaintManager"
+)

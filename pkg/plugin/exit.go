@@ -1,0 +1,31 @@
+package plugin
+
+import "fmt"
+
+// Exit codes a script or an alert can rely on.
+const (
+	// ExitOK: every app is healthy, starting or finished; the action succeeded.
+	ExitOK = 0
+	// ExitError: the command failed (bad input, API error).
+	ExitError = 1
+	// ExitNeedsAttention: inspect found an app that needs a responder.
+	ExitNeedsAttention = 3
+	// ExitRefused: failover refused because acting now could run two drivers.
+	ExitRefused = 4
+)
+
+// ExitCodeError ends the process with Code. Its message, if any, has already
+// been printed by the command.
+type ExitCodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitCodeError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit code %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitCodeError) Unwrap() error { return e.Err }

@@ -1,0 +1,290 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/kubectl/pkg/util/term"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
+)
+
+const inspectLong = `Show every Spark application's driver generations, where they run, what blocks them, and
+the next safe action, in one view.
+
+Drivers are recognised by Spark's labels (spark-role=driver) whatever created them: Jobs from
+kubectl sparkha submit, plain driver Jobs, bare spark-submit driver pods and Spark operator
+applications. Evidence comes from a fixed number of LIST calls (nodes, node leases, driver pods,
+Jobs, PVCs, PVs, VolumeAttachments, events), never one request per object.
+
+Verdicts:
+  Healthy             one driver runs on a Ready node
+  Starting            a driver is being created, scheduled or started
+  Finished            the application completed
+  DriverAtRisk        the driver's node is not Ready; the driver is not evicted yet
+  StuckTerminating    the old driver was deleted but only its unreachable node can confirm it stopped
+  ReplacementBlocked  a new driver waits for a volume still attached to the lost node
+  SplitBrainRisk      two driver generations may run at once: act now
+  SafeToComplete      the old driver is confirmed stopped (node rejoined or fenced); failover can finish
+  RetriesExhausted    the Job failed, or a bare driver pod failed: nothing starts a new driver
+
+Exit status:
+  0  every app is Healthy, Starting or Finished
+  1  error (bad flags, cannot list driver pods)
+  3  at least one app needs attention (any other verdict)
+
+If you may not list a cluster-scoped kind (nodes, PVs, VolumeAttachments), inspect still
+answers with what it can see and says what it could not.`
+
+const inspectExample = `  # Every Spark app in the current namespace
+  kubectl sparkha inspect
+
+  # Every Spark app in the cluster, with drivers, nodes and volume chains
+  kubectl sparkha inspect -A -o wide
+
+  # One app, as JSON for a script: {"apps": [{"namespace", "name", "verdict", "reason", "nextAction", "drivers": [...]}]}
+  kubectl sparkha inspect clicks -n streaming -o json
+
+  # Apps with a driver on one node
+  kubectl sparkha inspect -A --node worker-7
+
+  # The incident of one app as a time line
+  kubectl sparkha inspect clicks -n streaming --timeline
+
+  # Reprint whenever something changes
+  kubectl sparkha inspect -A --watch`
+
+// InspectOptions holds the flags and clients of `kubectl sparkha inspect`.
+type InspectOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+
+	App           string
+	AllNamespaces bool
+	Node          string
+	Output        string
+	NoHeaders     bool
+	Watch         bool
+	WatchInterval time.Duration
+	Timeline      bool
+
+	namespace string
+	client    kubernetes.Interface
+	color     bool
+	now       func() time.Time
+}
+
+// NewInspectOptions returns InspectOptions with defaults.
+func NewInspectOptions(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *InspectOptions {
+	return &InspectOptions{configFlags: configFlags, IOStreams: streams, WatchInterval: 2 * time.Second, now: time.Now}
+}
+
+// NewCmdInspect returns the `inspect` command.
+func NewCmdInspect(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewInspectOptions(configFlags, streams)
+	cmd := &cobra.Command{
+		Use:               "inspect [APP]",
+		Short:             "Show Spark drivers in trouble, the evidence and the next safe action",
+		Long:              inspectLong,
+		Example:           inspectExample,
+		Args:              cobra.MaximumNArgs(1),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		ValidArgsFunction: CompleteAppNames(configFlags),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitWith(o.ErrOut, func() error {
+				if err := o.Complete(args); err != nil {
+					return err
+				}
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				return o.Run(cmd.Context())
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", o.AllNamespaces, "Inspect Spark apps in every namespace.")
+	f.StringVar(&o.Node, "node", o.Node, "Only apps with a driver on this node.")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "Output format. One of: (wide, json, yaml). Default: a table, one line per app.")
+	f.BoolVar(&o.NoHeaders, "no-headers", o.NoHeaders, "Print the table without its header.")
+	f.BoolVarP(&o.Watch, "watch", "w", o.Watch, "Keep inspecting and reprint whenever the result changes (Ctrl-C to stop).")
+	f.DurationVar(&o.WatchInterval, "watch-interval", o.WatchInterval, "How often --watch gathers the evidence again.")
+	f.BoolVar(&o.Timeline, "timeline", o.Timeline, "Show the incident of APP as a time line: node NotReady, taints, eviction, replacement, volume errors, rejoin, recovery.")
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = RegisterNodeCompletion(cmd, configFlags)
+	return cmd
+}
+
+// exitWith prints a failed command's error the way kubectl does and turns it
+// into an exit code; an ExitCodeError passes through untouched.
+func exitWith(errOut io.Writer, run func() error) error {
+	err := run()
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*ExitCodeError); ok {
+		return e
+	}
+	fmt.Fprintf(errOut, "error: %v\n", err)
+	return &ExitCodeError{Code: ExitError, Err: err}
+}
+
+// Complete resolves the namespace and the client.
+func (o *InspectOptions) Complete(args []string) error {
+	if len(args) == 1 {
+		o.App = args[0]
+	}
+	var err error
+	if o.namespace, _, err = o.configFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
+		return err
+	}
+	if o.AllNamespaces {
+		o.namespace = ""
+	}
+	if o.client == nil {
+		cfg, err := o.configFlags.ToRESTConfig()
+		if err != nil {
+			return err
+		}
+		if o.client, err = kubernetes.NewForConfig(cfg); err != nil {
+			return err
+		}
+	}
+	o.color = os.Getenv("NO_COLOR") == "" && term.TTY{Out: o.Out}.IsTerminalOut()
+	return nil
+}
+
+// Validate checks the flags without I/O.
+func (o *InspectOptions) Validate() error {
+	switch o.Output {
+	case "", "wide", "json", "yaml":
+	default:
+		return fmt.Errorf("invalid --output %q: use wide, json or yaml, or leave it out for the table", o.Output)
+	}
+	if o.Timeline && o.App == "" {
+		return fmt.Errorf("--timeline needs an APP: kubectl sparkha inspect APP --timeline")
+	}
+	if o.Timeline && o.Watch {
+		return fmt.Errorf("--timeline and --watch cannot be combined: rerun --timeline to see new moments")
+	}
+	if o.WatchInterval < 100*time.Millisecond {
+		return fmt.Errorf("invalid --watch-interval %s: use at least 100ms", o.WatchInterval)
+	}
+	return nil
+}
+
+// Run gathers, analyses and prints; with --watch it repeats until the context ends.
+func (o *InspectOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !o.Watch {
+		out, attention, err := o.once(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := o.Out.Write(out); err != nil {
+			return err
+		}
+		if attention {
+			return &ExitCodeError{Code: ExitNeedsAttention}
+		}
+		return nil
+	}
+	var last []byte
+	tick := time.NewTicker(o.WatchInterval)
+	defer tick.Stop()
+	for {
+		out, _, err := o.once(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			fmt.Fprintf(o.ErrOut, "%s: %v (retrying)\n", o.now().Format("15:04:05"), err)
+		case !bytes.Equal(out, last):
+			if last != nil {
+				fmt.Fprintln(o.Out)
+			}
+			fmt.Fprintf(o.ErrOut, "--- %s\n", o.now().Format("15:04:05"))
+			if _, err := o.Out.Write(out); err != nil {
+				return err
+			}
+			last = out
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// once produces one rendering and whether any app needs attention.
+func (o *InspectOptions) once(ctx context.Context) ([]byte, bool, error) {
+	snap, err := inspect.Gather(ctx, o.client, inspect.Scope{Namespace: o.namespace, App: o.App, AllEvents: o.Timeline})
+	if err != nil {
+		return nil, false, err
+	}
+	now := o.now()
+	report := inspect.Analyze(snap, now)
+	if o.Node != "" {
+		report.Apps = onNode(report.Apps, o.Node)
+	}
+	var buf bytes.Buffer
+	if o.App != "" && len(report.Apps) == 0 {
+		where := fmt.Sprintf("namespace %q", o.namespace)
+		if o.namespace == "" {
+			where = "any namespace"
+		}
+		return nil, false, fmt.Errorf("no Spark driver or driver Job named %q in %s (see kubectl sparkha inspect -A)", o.App, where)
+	}
+	attention := false
+	for _, a := range report.Apps {
+		attention = attention || a.Verdict.NeedsAttention()
+	}
+	ropts := render.Options{AllNamespaces: o.AllNamespaces, NoHeaders: o.NoHeaders, Color: o.color, Now: now}
+	switch {
+	case o.Timeline:
+		moments := inspect.Timeline(snap, report.Apps[0])
+		err = render.Timeline(&buf, moments)
+	case o.Output == "json":
+		err = render.JSON(&buf, report)
+	case o.Output == "yaml":
+		err = render.YAML(&buf, report)
+	case o.Output == "wide":
+		err = render.Tree(&buf, report, ropts)
+	case len(report.Apps) == 0:
+		fmt.Fprintln(o.ErrOut, "No Spark drivers found.")
+	default:
+		err = render.Table(&buf, report, ropts)
+		if err == nil && len(report.Unavailable) > 0 {
+			fmt.Fprintf(o.ErrOut, "warning: partial answer, not visible with your permissions: %v\n", report.Unavailable)
+		}
+	}
+	return buf.Bytes(), attention, err
+}
+
+func onNode(apps []inspect.App, node string) []inspect.App {
+	var out []inspect.App
+	for _, a := range apps {
+		for _, d := range a.Drivers {
+			if d.Node == node {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,266 @@
+// Package render prints an inspect.Report: a compact table, a wide tree, a
+// timeline, JSON or YAML. It never talks to the API server.
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// Options control the human formats.
+type Options struct {
+	AllNamespaces bool // add a NAMESPACE column
+	NoHeaders     bool
+	Color         bool // ANSI colour for verdicts (only on a terminal, never with NO_COLOR)
+	Now           time.Time
+}
+
+// JSON prints the report with its documented schema: {"time":..., "apps": [...]}.
+func JSON(w io.Writer, r *inspect.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "    ")
+	return enc.Encode(r)
+}
+
+// YAML prints the same schema as JSON, in YAML.
+func YAML(w io.Writer, r *inspect.Report) error {
+	b, err := yaml.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// Table prints one line per app, the verdict first, then the next action of
+// each app that needs attention.
+func Table(w io.Writer, r *inspect.Report, o Options) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
+	if !o.NoHeaders {
+		cols := []string{"VERDICT", "APP", "DRIVER", "NODE", "STATUS", "AGE", "REASON"}
+		if o.AllNamespaces {
+			cols = append([]string{cols[0], "NAMESPACE"}, cols[1:]...)
+		}
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	}
+	for _, a := range r.Apps {
+		d := current(a)
+		cols := []string{string(a.Verdict), a.Name, "<none>", "<none>", "<none>", "<none>", a.Reason}
+		if d != nil {
+			cols[2], cols[3], cols[4], cols[5] = d.Pod, orDash(d.Node), d.Status, age(o.Now, d.Created)
+		}
+		if o.AllNamespaces {
+			cols = append([]string{cols[0], a.Namespace}, cols[1:]...)
+		}
+		fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Colour after alignment: escape codes would count as width in tabwriter.
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, line := range lines {
+		if i == 0 && !o.NoHeaders {
+			continue
+		}
+		if v, rest, ok := strings.Cut(line, " "); ok {
+			lines[i] = o.verdict(inspect.Verdict(v)) + " " + rest
+		}
+	}
+	if _, err := io.WriteString(w, strings.Join(lines, "")); err != nil {
+		return err
+	}
+	return nextActions(w, r)
+}
+
+func nextActions(w io.Writer, r *inspect.Report) error {
+	first := true
+	for _, a := range r.Apps {
+		if !a.Verdict.NeedsAttention() {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nNext actions:")
+			first = false
+		}
+		if _, err := fmt.Fprintf(w, "  %s/%s: %s\n", a.Namespace, a.Name, a.NextAction); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// current is the driver the table shows: the oldest live generation that is
+// in trouble, else the newest.
+func current(a inspect.App) *inspect.Driver {
+	if len(a.Drivers) == 0 {
+		return nil
+	}
+	for i := range a.Drivers {
+		d := &a.Drivers[i]
+		if a.LostNode != "" && d.Node == a.LostNode && d.Phase != "Failed" && d.Phase != "Succeeded" {
+			return d
+		}
+	}
+	return &a.Drivers[len(a.Drivers)-1]
+}
+
+// Tree prints each app with its driver generations, their nodes and their
+// volume chains (the wide format).
+func Tree(w io.Writer, r *inspect.Report, o Options) error {
+	for i, a := range r.Apps {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		ctrl := a.Kind
+		if a.Job != "" {
+			ctrl += " job/" + a.Job
+		}
+		fmt.Fprintf(w, "%s  %s/%s  (%s)\n", o.verdict(a.Verdict), a.Namespace, a.Name, ctrl)
+		fmt.Fprintf(w, "  reason: %s\n", a.Reason)
+		fmt.Fprintf(w, "  next:   %s\n", a.NextAction)
+		if js := a.JobStatus; js != nil {
+			fmt.Fprintf(w, "  job:    active=%d terminating=%d failed=%d/%d podReplacementPolicy=%s\n",
+				js.Active, js.Terminating, js.Failed, js.BackoffLimit, orDash(js.ReplacementPolicy))
+		}
+		for j, d := range a.Drivers {
+			last := j == len(a.Drivers)-1
+			branch, indent := "├─", "│  "
+			if last {
+				branch, indent = "└─", "   "
+			}
+			fmt.Fprintf(w, "  %s gen %d  pod/%s  %s  age %s\n", branch, d.Generation, d.Pod, d.Status, age(o.Now, d.Created))
+			fmt.Fprintf(w, "  %s  node %s  %s\n", indent, orDash(d.Node), nodeLine(d, o.Now))
+			if d.Deleted != nil {
+				cause := ""
+				if d.DisruptionTarget != nil {
+					cause = fmt.Sprintf(" (DisruptionTarget: %s)", d.DisruptionTarget.Reason)
+				}
+				fmt.Fprintf(w, "  %s  deleted %s ago%s, containers stopped: %t\n", indent, d.DeletedFor, cause, d.ContainersStopped)
+			}
+			for _, v := range d.Volumes {
+				fmt.Fprintf(w, "  %s  volume %s → pvc/%s → %s → %s\n", indent, v.Name, v.Claim, pvLine(v), attachLine(v))
+				if v.LastEvent != nil {
+					fmt.Fprintf(w, "  %s    %s: %s\n", indent, v.LastEvent.Reason, v.LastEvent.Message)
+				}
+			}
+		}
+	}
+	if len(r.Unavailable) > 0 {
+		fmt.Fprintf(w, "\nnot visible with your permissions: %s\n", strings.Join(r.Unavailable, "; "))
+	}
+	return nil
+}
+
+func nodeLine(d inspect.Driver, now time.Time) string {
+	var parts []string
+	if d.NodeReady != "" {
+		parts = append(parts, "Ready="+d.NodeReady)
+	}
+	if d.NodeHeartbeat != nil {
+		parts = append(parts, "heartbeat "+age(now, *d.NodeHeartbeat)+" ago")
+	}
+	if len(d.NodeTaints) > 0 {
+		parts = append(parts, "taints "+strings.Join(d.NodeTaints, ","))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func pvLine(v inspect.Volume) string {
+	if v.PV == "" {
+		return "(unbound)"
+	}
+	s := "pv/" + v.PV
+	if len(v.AccessModes) > 0 {
+		s += " (" + strings.Join(v.AccessModes, ",") + ")"
+	}
+	return s
+}
+
+func attachLine(v inspect.Volume) string {
+	if len(v.Attachments) == 0 {
+		return "not attached"
+	}
+	var parts []string
+	for _, a := range v.Attachments {
+		s := "attached to " + a.Node
+		if !a.Attached {
+			s = "attaching to " + a.Node
+		}
+		if a.Deleting {
+			s += " (detaching)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// age prints how long ago t was, as kubectl's AGE column does.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	d := now.Sub(t).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 10*time.Minute:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 3*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func (o Options) verdict(v inspect.Verdict) string {
+	if !o.Color {
+		return string(v)
+	}
+	code := "32" // green
+	switch {
+	case v == inspect.SplitBrainRisk || v == inspect.RetriesExhausted:
+		code = "1;31"
+	case v.NeedsAttention():
+		code = "33"
+	case v == inspect.Starting:
+		code = "36"
+	}
+	return "\x1b[" + code + "m" + string(v) + "\x1b[0m"
+}
+
+// Timeline prints the moments of an incident, with the time since the first.
+func Timeline(w io.Writer, moments []inspect.Moment) error {
+	if len(moments) == 0 {
+		_, err := fmt.Fprintln(w, "no dated evidence for this app")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSINCE\tOBJECT\tWHAT")
+	start := moments[0].Time
+	for _, m := range moments {
+		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Sub(start).Round(time.Second), m.Object, m.What)
+	}
+	return tw.Flush()
+}
