@@ -341,7 +341,11 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 	if len(mayRun) == 1 && len(live) == 1 && mayRun[0].Deleted == nil {
 		d := mayRun[0]
-		a.set(Healthy, fmt.Sprintf("driver %s runs on %s", d.Pod, d.Node), "none")
+		reason := fmt.Sprintf("driver %s runs on %s", d.Pod, d.Node)
+		if d.NodeReady == "" {
+			reason += " (node state not visible: nodes cannot be listed)"
+		}
+		a.set(Healthy, reason, "none")
 		return
 	}
 	if starting != nil && starting.blocked != nil {
