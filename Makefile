@@ -65,3 +65,47 @@ sandbox-partition sandbox-rejoin sandbox-kill: sandbox-bin
 
 clean:
 	rm -rf bin dist
+
+# ---- Release: archives, krew manifest, real krew install test ---------------------------------
+# krew wants a semantic version vX.Y.Z[-PRE]. Before the first tag `git describe` gives a bare
+# commit hash; the release targets then build v0.0.0-dev-HASH (a pre-release) instead.
+DIST_VERSION := $(shell v='$(VERSION)'; if printf '%s' "$$v" | grep -Eq '^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$'; \
+	then echo "$$v"; else echo "v0.0.0-dev-$$v"; fi)
+RELEASE := $(GO) run ./hack/release
+# Where the real krew and validate-krew-manifest are built once (outside the clone).
+SPARKHA_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-sparkha
+KREW_VERSION ?= v0.4.3
+RELEASE_URL := https://github.com/kubectl-sparkha/kubectl-sparkha/releases/download
+
+.PHONY: dist krew-manifest krew-release-manifest krew-test krew-tools completion-bin \
+	_dist _krew-manifest _krew-release-manifest _krew-test
+
+# The completion shim kubectl runs for `kubectl sparkha <TAB>`.
+completion-bin:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/kubectl_complete-sparkha ./cmd/kubectl_complete-sparkha
+
+# dist/kubectl-sparkha_VERSION_OS_ARCH.tar.gz for linux, darwin, windows × amd64, arm64, each with
+# kubectl-sparkha, kubectl_complete-sparkha and LICENSE, and dist/checksums.txt.
+dist krew-manifest krew-release-manifest krew-test:
+	@$(MAKE) --no-print-directory _$@ VERSION=$(DIST_VERSION) COMMIT=$(COMMIT) DATE=$(DATE)
+
+_dist:
+	$(RELEASE) dist -version $(VERSION) -ldflags '$(LDFLAGS)' -dir dist
+
+# dist/sparkha.yaml: krew/.krew.yaml rendered with file:// URIs and the sha256 of dist/.
+_krew-manifest: _dist
+	$(RELEASE) krew-manifest -version $(VERSION) -dir dist -template krew/.krew.yaml -o dist/sparkha.yaml
+
+# krew/sparkha.yaml: the manifest for krew-index, with the GitHub release URLs of VERSION and the
+# sha256 of the archives in dist/ (upload exactly those archives to the release).
+_krew-release-manifest: _dist
+	$(RELEASE) krew-manifest -version $(VERSION) -dir dist -template krew/.krew.yaml \
+		-uri-base $(RELEASE_URL)/$(VERSION) -o krew/sparkha.yaml
+
+krew-tools:
+	@SPARKHA_CACHE=$(SPARKHA_CACHE) KREW_VERSION=$(KREW_VERSION) hack/krew-tools.sh
+
+# Validate the manifest with krew's validate-krew-manifest, install the plugin with the real krew
+# from dist/ into a temporary KREW_ROOT, run it through kubectl, uninstall.
+_krew-test: _krew-manifest
+	SPARKHA_CACHE=$(SPARKHA_CACHE) KREW_VERSION=$(KREW_VERSION) VERSION=$(VERSION) hack/krew-test.sh
