@@ -45,7 +45,7 @@ e2e: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		$(GO) test ./... -count=1 -timeout 60m $(E2E_FLAGS)
 
-test: fmt-check vet unit e2e
+test: fmt-check vet unit e2e krew-test
 
 demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh
