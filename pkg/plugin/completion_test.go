@@ -195,6 +195,7 @@ func TestCompleteCommand(t *testing.T) {
 		want string
 	}{
 		{"subcommands", []string{""}, "completion\tPrint the shell completion script for bash, zsh, fish or powershell\n" +
+			"failover\tFinish a driver failover safely, or refuse while the old driver may run\n" +
 			"help\tHelp about any command\n" +
 			"inspect\tShow Spark drivers in trouble, the evidence and the next safe action\n" +
 			"submit\t"}, // prefix: the rest of the line is submit's Short

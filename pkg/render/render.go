@@ -25,21 +25,10 @@ type Options struct {
 }
 
 // JSON prints the report with its documented schema: {"time":..., "apps": [...]}.
-func JSON(w io.Writer, r *inspect.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	return enc.Encode(r)
-}
+func JSON(w io.Writer, r *inspect.Report) error { return JSONValue(w, r) }
 
 // YAML prints the same schema as JSON, in YAML.
-func YAML(w io.Writer, r *inspect.Report) error {
-	b, err := yaml.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
+func YAML(w io.Writer, r *inspect.Report) error { return YAMLValue(w, r) }
 
 // Table prints one line per app, the verdict first, then the next action of
 // each app that needs attention.
@@ -263,4 +252,21 @@ func Timeline(w io.Writer, moments []inspect.Moment) error {
 		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Sub(start).Round(time.Second), m.Object, m.What)
 	}
 	return tw.Flush()
+}
+
+// JSONValue prints any value (e.g. a failover plan) as indented JSON.
+func JSONValue(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "    ")
+	return enc.Encode(v)
+}
+
+// YAMLValue prints any value as YAML.
+func YAMLValue(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }

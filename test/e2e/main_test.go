@@ -115,6 +115,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 // run runs a command with the sandbox's kubeconfig and returns stdout.
 func (e *env) run(name string, args ...string) (string, error) {
 	e.t.Helper()
+	out, _, err := e.runAll(name, args...)
+	return out, err
+}
+
+// runAll runs a command with the sandbox's kubeconfig and returns stdout and
+// stderr; a failure's error includes stderr too.
+func (e *env) runAll(name string, args ...string) (string, string, error) {
+	e.t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.sb.Kubeconfig(), "NO_COLOR=1")
 	var stdout, stderr bytes.Buffer
@@ -123,7 +131,7 @@ func (e *env) run(name string, args ...string) (string, error) {
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w\nstderr: %s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
 	}
-	return stdout.String(), err
+	return stdout.String(), stderr.String(), err
 }
 
 // kubectl runs the real kubectl and fails the test on error.

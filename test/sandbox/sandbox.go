@@ -331,6 +331,23 @@ func (s *Sandbox) startNode(name string, index int) error {
 		"--node-ip", fmt.Sprintf("10.0.0.%d", 10+index), "--pod-subnet", fmt.Sprintf("10.244.%d", 1+index))
 }
 
+// Restart starts a killed node's machine again, as after a repair: its
+// kubelet registers, heartbeats and finds its pods gone.
+func (s *Sandbox) Restart(ctx context.Context, node string) error {
+	if _, alive := s.pid("node-" + node); alive {
+		return fmt.Errorf("node %q is still running", node)
+	}
+	for i, n := range s.State.Nodes {
+		if n == node {
+			if err := s.startNode(node, i); err != nil {
+				return err
+			}
+			return s.waitReady(ctx)
+		}
+	}
+	return fmt.Errorf("node %q is not part of this sandbox (nodes: %s)", node, strings.Join(s.State.Nodes, ", "))
+}
+
 // AddNode starts one more simulated node and waits until it is Ready.
 func (s *Sandbox) AddNode(ctx context.Context, name string) error {
 	if err := s.startNode(name, len(s.State.Nodes)); err != nil {

@@ -55,6 +55,13 @@ const AttachDetachAnnotation = "volumes.kubernetes.io/controller-managed-attach-
 // Version is what the simulated kubelet reports.
 const Version = "v1.37.2"
 
+// SlowTeardownAnnotation on a pod makes this kubelet behave like one stuck
+// tearing the pod down (a volume that will not unmount): when the pod is
+// deleted it stops the containers and reports them terminated, but never
+// marks the pod Failed nor deletes it. Tests use it to make an old driver
+// linger after its node rejoined.
+const SlowTeardownAnnotation = "sandbox.sparkha.io/slow-teardown"
+
 // mountTimeout is how long a pod waits for its volumes before the kubelet
 // reports FailedMount (2m on a real kubelet; short here so tests see it).
 const mountTimeout = 5 * time.Second
@@ -311,6 +318,15 @@ func (k *Kubelet) csiVolumes(pod *corev1.Pod) []csiVolume {
 	return out
 }
 
+func containersTerminated(pod *corev1.Pod) bool {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return len(pod.Status.ContainerStatuses) > 0
+}
+
 func isTerminal(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
@@ -368,6 +384,20 @@ func (k *Kubelet) kill(uid types.UID, reason string) {
 func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod) {
 	c := k.running[pod.UID]
 	k.kill(pod.UID, "pod deleted")
+	if pod.Annotations[SlowTeardownAnnotation] == "true" {
+		if !isTerminal(pod) && !containersTerminated(pod) {
+			status := pod.Status.DeepCopy()
+			now := metav1.Now()
+			status.ContainerStatuses = nil
+			for _, ctr := range pod.Spec.Containers {
+				status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{Name: ctr.Name, Image: ctr.Image,
+					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", FinishedAt: now}}})
+			}
+			setPodCondition(status, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "PodTerminating", LastTransitionTime: now})
+			_ = k.writeStatus(ctx, pod, status)
+		}
+		return
+	}
 	if !isTerminal(pod) {
 		status := pod.Status.DeepCopy()
 		status.Phase = corev1.PodFailed

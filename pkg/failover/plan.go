@@ -1,0 +1,162 @@
+// Package failover finishes a Spark driver failover safely. Decide is pure:
+// it turns inspect's verdict of an app into a plan, or a refusal naming what
+// would make acting safe. Runner carries a plan out against the API server,
+// re-checking the same analysis just before every action.
+package failover
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// Outcome of a decision.
+type Outcome string
+
+const (
+	// Act: the plan's steps are safe to run now.
+	Act Outcome = "act"
+	// NothingToDo: the app needs no failover (rerunning after success ends here).
+	NothingToDo Outcome = "nothing-to-do"
+	// Refuse: acting now could run two drivers, or could not help.
+	Refuse Outcome = "refuse"
+)
+
+// Action is one kind of change failover makes.
+type Action string
+
+const (
+	// FenceNode taints the node node.kubernetes.io/out-of-service: Kubernetes
+	// then force-deletes its pods and detaches its volumes (non-graceful
+	// node shutdown). Only on the operator's word that the node is down.
+	FenceNode Action = "fence-node"
+	// FinishOldDriver marks a deleted driver pod whose containers its kubelet
+	// reported stopped as Failed, then deletes it with grace period 0, as
+	// PodGC does for orphaned pods.
+	FinishOldDriver Action = "finish-old-driver"
+)
+
+// OutOfServiceValue is the taint value Kubernetes documents for non-graceful shutdown.
+const OutOfServiceValue = "nodeshutdown"
+
+// Step is one change.
+type Step struct {
+	Action Action `json:"action"`
+	Node   string `json:"node,omitempty"`
+	Pod    string `json:"pod,omitempty"`
+	PodUID string `json:"podUID,omitempty"`
+	Why    string `json:"why"`
+}
+
+// Plan is what failover will do for one app, and why.
+type Plan struct {
+	Namespace string          `json:"namespace"`
+	App       string          `json:"app"`
+	Verdict   inspect.Verdict `json:"verdict"`
+	Outcome   Outcome         `json:"outcome"`
+	// Message explains a refusal or why there is nothing to do.
+	Message string `json:"message,omitempty"`
+	Steps   []Step `json:"steps,omitempty"`
+	// Waits are the phases waited for after the steps, in order.
+	Waits []string `json:"waits,omitempty"`
+	// BlastRadius lists the other pods on a node to be fenced: all of them
+	// are force-deleted and their volumes detached.
+	BlastRadius []string `json:"blastRadius,omitempty"`
+}
+
+// Decide plans the failover of app. nodeDown is the operator's confirmation
+// that the old driver's node is powered off or cut off for good.
+func Decide(app inspect.App, nodeDown bool) Plan {
+	p := Plan{Namespace: app.Namespace, App: app.Name, Verdict: app.Verdict}
+	self := fmt.Sprintf("kubectl sparkha failover %s -n %s", app.Name, app.Namespace)
+	switch app.Verdict {
+	case inspect.Healthy, inspect.Finished, inspect.Starting:
+		p.Outcome = NothingToDo
+		p.Message = fmt.Sprintf("nothing to fail over: %s (%s)", app.Reason, app.Verdict)
+		return p
+	case inspect.RetriesExhausted:
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s; a failover cannot start a new driver. Find the cause, then resubmit with kubectl sparkha submit", app.Reason)
+		return p
+	case inspect.SafeToComplete:
+		p.Outcome = Act
+		for _, d := range app.Drivers {
+			if d.Deleted != nil && d.ContainersStopped && !terminal(d) && d.NodeReady == "True" {
+				p.Steps = append(p.Steps, Step{Action: FinishOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
+					Why: fmt.Sprintf("node %s rejoined and its kubelet reported the containers of %s stopped, but the pod was never marked Failed", d.Node, d.Pod)})
+			}
+		}
+		p.Waits = waits(app)
+		return p
+	}
+	if app.Kind == "Pod" {
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s/%s is a bare spark-submit driver pod: nothing would start a new driver after a failover. %s. Resubmit it with kubectl sparkha submit so its driver runs as a Job",
+			app.Namespace, app.Name, app.Reason)
+		return p
+	}
+	old := oldDriver(app)
+	if !nodeDown {
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fail over %s/%s: driver %s may still be running on node %s (%s). "+
+			"Starting another driver now could run two at once. It becomes safe when %s rejoins (then rerun %s), "+
+			"or once you have confirmed %s is powered off or isolated: %s --node-down",
+			app.Namespace, app.Name, old.Pod, app.LostNode, nodeState(old), app.LostNode, self, app.LostNode, self)
+		return p
+	}
+	p.Outcome = Act
+	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode,
+		Why: fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)}}
+	p.Waits = waits(app)
+	return p
+}
+
+func terminal(d inspect.Driver) bool { return d.Phase == "Failed" || d.Phase == "Succeeded" }
+
+// oldDriver is the live driver on the lost node.
+func oldDriver(app inspect.App) inspect.Driver {
+	for _, d := range app.Drivers {
+		if d.Node == app.LostNode && !terminal(d) {
+			return d
+		}
+	}
+	return inspect.Driver{Pod: "<unknown>"}
+}
+
+func nodeState(d inspect.Driver) string {
+	parts := []string{"Ready=" + orUnknown(d.NodeReady)}
+	if d.NodeHeartbeat != nil {
+		parts = append(parts, "last heartbeat at "+d.NodeHeartbeat.UTC().Format("15:04:05Z"))
+	}
+	if d.Deleted != nil {
+		parts = append(parts, "pod "+d.Status+" for "+d.DeletedFor)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not visible"
+	}
+	return s
+}
+
+// Wait phases, in order.
+const (
+	WaitOldGone     = "old driver gone"
+	WaitDetached    = "volume detached from the old node"
+	WaitNewAttached = "volume attached to the new driver's node"
+	WaitNewRunning  = "new driver Running"
+)
+
+func waits(app inspect.App) []string {
+	w := []string{WaitOldGone}
+	for _, d := range app.Drivers {
+		if len(d.Volumes) > 0 {
+			w = append(w, WaitDetached, WaitNewAttached)
+			break
+		}
+	}
+	return append(w, WaitNewRunning)
+}

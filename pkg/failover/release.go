@@ -1,0 +1,71 @@
+package failover
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ErrRefused marks a refusal: acting now would not be safe.
+type ErrRefused struct{ Msg string }
+
+func (e *ErrRefused) Error() string { return e.Msg }
+
+// Release lifts the fence from a repaired node: it removes the
+// out-of-service taint once the node's kubelet reports Ready again. It
+// returns false when there was no fence to lift.
+func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
+	node, err := r.Client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("reading node %s: %w", nodeName, err)
+	}
+	var kept []corev1.Taint
+	fenced := false
+	for _, t := range node.Spec.Taints {
+		if t.Key == corev1.TaintNodeOutOfService {
+			fenced = true
+			continue
+		}
+		kept = append(kept, t)
+	}
+	if !fenced {
+		return false, nil
+	}
+	ready := false
+	for _, c := range node.Status.Conditions {
+		ready = ready || (c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue)
+	}
+	if !ready {
+		return false, &ErrRefused{Msg: fmt.Sprintf("refusing to release node %s: it is not Ready. Lift the fence only once the machine is repaired and its kubelet reports Ready; until then its pods must stay off it", nodeName)}
+	}
+	r.Actor(ctx)
+	node.Spec.Taints = kept
+	if err := r.annotate(&node.ObjectMeta, Audit{Action: "release-node", Node: nodeName, Why: "the node is repaired and Ready again"}); err != nil {
+		return false, err
+	}
+	if _, err := r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts()); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, fmt.Errorf("node %s changed while releasing it; nothing was done: rerun", nodeName)
+		}
+		return false, fmt.Errorf("removing the taint from node %s: %w", nodeName, err)
+	}
+	now := metav1.NewTime(r.now())
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", nodeName, now.UnixNano()), Namespace: metav1.NamespaceDefault},
+		InvolvedObject: corev1.ObjectReference{Kind: "Node", APIVersion: "v1", Name: nodeName, UID: node.UID},
+		Reason:         "FailoverReleasedNode", Type: corev1.EventTypeNormal,
+		Message: fmt.Sprintf("out-of-service taint removed by %s: the node is repaired and Ready again", r.actor),
+		Source:  corev1.EventSource{Component: EventSource}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	}
+	create := metav1.CreateOptions{}
+	if r.DryRun {
+		create.DryRun = []string{metav1.DryRunAll}
+	}
+	if _, err := r.Client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, create); err != nil {
+		return true, fmt.Errorf("the fence was lifted, but recording it failed: %w", err)
+	}
+	return true, nil
+}

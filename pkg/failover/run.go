@@ -1,0 +1,338 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// AuditAnnotation records, on the Job (or bare driver pod) and on a fenced
+// node, who did what, when and why: JSON of Audit.
+const AuditAnnotation = "sparkha.io/last-failover"
+
+// EventSource is the component name of our audit Events.
+const EventSource = "kubectl-sparkha"
+
+// Audit is the content of AuditAnnotation.
+type Audit struct {
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	Action Action    `json:"action"`
+	Node   string    `json:"node,omitempty"`
+	Pod    string    `json:"pod,omitempty"`
+	App    string    `json:"app,omitempty"`
+	Why    string    `json:"why"`
+}
+
+// Runner carries out failovers. It never deletes a PVC, a PV or anything
+// holding data: its only writes are a node taint, a driver pod's status and
+// deletion, Events and annotations.
+type Runner struct {
+	Client    kubernetes.Interface
+	Namespace string
+	App       string
+	NodeDown  bool
+	// DryRun sends every write with dryRun=All (server-side dry run).
+	DryRun bool
+	// Progress receives one line per step or phase change.
+	Progress func(string)
+	Now      func() time.Time
+	// Poll is how often Wait re-gathers the evidence.
+	Poll time.Duration
+
+	actor string
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+func (r *Runner) progress(format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// Inspect gathers and analyses the app, as `inspect APP` would.
+func (r *Runner) Inspect(ctx context.Context) (*inspect.App, *inspect.Snapshot, error) {
+	snap, err := inspect.Gather(ctx, r.Client, inspect.Scope{Namespace: r.Namespace, App: r.App})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(snap.Unavailable) > 0 {
+		return nil, nil, fmt.Errorf("cannot decide safely without seeing %s: failover needs to list nodes, PVs and VolumeAttachments (see docs/rbac.yaml)", strings.Join(snap.Unavailable, ", "))
+	}
+	rep := inspect.Analyze(snap, r.now())
+	if len(rep.Apps) == 0 {
+		return nil, nil, fmt.Errorf("no Spark driver or driver Job named %q in namespace %q (see kubectl sparkha inspect -A)", r.App, r.Namespace)
+	}
+	return &rep.Apps[0], snap, nil
+}
+
+// Plan decides what to do now and lists the blast radius of a fence.
+func (r *Runner) Plan(ctx context.Context) (Plan, *inspect.App, error) {
+	app, _, err := r.Inspect(ctx)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	p := Decide(*app, r.NodeDown)
+	for _, s := range p.Steps {
+		if s.Action != FenceNode {
+			continue
+		}
+		pods, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{
+			FieldSelector: fields.OneTermEqualSelector("spec.nodeName", s.Node).String(),
+		})
+		if err != nil {
+			return Plan{}, nil, fmt.Errorf("listing the pods on %s to show what the fence affects: %w", s.Node, err)
+		}
+		for _, pod := range pods.Items {
+			p.BlastRadius = append(p.BlastRadius, pod.Namespace+"/"+pod.Name)
+		}
+	}
+	return p, app, nil
+}
+
+// Execute runs the plan's steps. Before each step it decides again from fresh
+// evidence and stops if the step is no longer part of the plan; each write
+// carries a resourceVersion or UID precondition, so of two concurrent runs
+// only one acts.
+func (r *Runner) Execute(ctx context.Context, plan Plan) error {
+	r.Actor(ctx)
+	for _, step := range plan.Steps {
+		app, _, err := r.Inspect(ctx)
+		if err != nil {
+			return err
+		}
+		again := Decide(*app, r.NodeDown)
+		if !containsStep(again, step) {
+			if again.Outcome == Act && len(again.Steps) == 0 || again.Outcome == NothingToDo {
+				r.progress("%s: already done (now %s)", describe(step), app.Verdict)
+				continue
+			}
+			return fmt.Errorf("the state changed before %s (now %s: %s); nothing was done: rerun to decide again", describe(step), app.Verdict, app.Reason)
+		}
+		var acted bool
+		switch step.Action {
+		case FenceNode:
+			acted, err = r.fence(ctx, step)
+		case FinishOldDriver:
+			acted, err = r.finish(ctx, step)
+		}
+		if err != nil {
+			return err
+		}
+		if !acted {
+			r.progress("%s: already done by someone else", describe(step))
+			continue
+		}
+		r.progress("%s: done", describe(step))
+		if err := r.audit(ctx, app, step); err != nil {
+			return fmt.Errorf("%s was done, but recording it failed: %w", describe(step), err)
+		}
+	}
+	return nil
+}
+
+func containsStep(p Plan, s Step) bool {
+	for _, x := range p.Steps {
+		if x.Action == s.Action && x.Node == s.Node && x.PodUID == s.PodUID {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(s Step) string {
+	switch s.Action {
+	case FenceNode:
+		return fmt.Sprintf("fence node %s (taint %s=%s:NoExecute)", s.Node, corev1.TaintNodeOutOfService, OutOfServiceValue)
+	case FinishOldDriver:
+		return fmt.Sprintf("finish old driver %s (mark Failed, delete with grace period 0)", s.Pod)
+	}
+	return string(s.Action)
+}
+
+// Describe says in words what a step does.
+func Describe(s Step) string { return describe(s) }
+
+func (r *Runner) writeOpts() metav1.UpdateOptions {
+	if r.DryRun {
+		return metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}
+	}
+	return metav1.UpdateOptions{}
+}
+
+// fence taints the node; it reports false if the taint is already there.
+// The update carries the resourceVersion just read, so of two concurrent
+// runs one wins; the other re-reads, finds the taint and does nothing.
+func (r *Runner) fence(ctx context.Context, step Step) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		node, err := r.Client.CoreV1().Nodes().Get(ctx, step.Node, metav1.GetOptions{})
+		if err != nil {
+			return false, fmt.Errorf("reading node %s: %w", step.Node, err)
+		}
+		for _, t := range node.Spec.Taints {
+			if t.Key == corev1.TaintNodeOutOfService {
+				return false, nil
+			}
+		}
+		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{
+			Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute,
+			TimeAdded: ptr.To(metav1.NewTime(r.now())),
+		})
+		if err := r.annotate(&node.ObjectMeta, Audit{Action: FenceNode, Node: step.Node, App: r.Namespace + "/" + r.App, Why: step.Why}); err != nil {
+			return false, err
+		}
+		_, err = r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts())
+		switch {
+		case err == nil:
+			return true, nil
+		case apierrors.IsConflict(err) && attempt < 5:
+			continue // the node changed (heartbeat, another failover): read it again
+		case apierrors.IsConflict(err):
+			return false, fmt.Errorf("node %s keeps changing while fencing it; nothing was done: rerun", step.Node)
+		}
+		return false, fmt.Errorf("tainting node %s: %w", step.Node, err)
+	}
+}
+
+// finish marks the old driver Failed, as PodGC does for orphaned pods, so the
+// Job controller counts it (the DisruptionTarget rule keeps it off the retry
+// budget), then deletes it with grace period 0.
+func (r *Runner) finish(ctx context.Context, step Step) (bool, error) {
+	pods := r.Client.CoreV1().Pods(r.Namespace)
+	pod, err := pods.Get(ctx, step.Pod, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) || (err == nil && pod.UID != types.UID(step.PodUID)) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if pod.Status.Phase != corev1.PodFailed && pod.Status.Phase != corev1.PodSucceeded {
+		pod.Status.Phase = corev1.PodFailed
+		setCondition(&pod.Status, corev1.PodCondition{
+			Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
+			Message: "kubectl sparkha failover: the node's kubelet reported the containers stopped", LastTransitionTime: metav1.NewTime(r.now()),
+		})
+		if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
+			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+				return false, fmt.Errorf("pod %s changed while finishing it; nothing more was done: rerun to decide again", step.Pod)
+			}
+			return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
+		}
+	}
+	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}}
+	if r.DryRun {
+		del.DryRun = []string{metav1.DryRunAll}
+	}
+	if err := pods.Delete(ctx, step.Pod, del); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
+	}
+	return true, nil
+}
+
+func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == c.Type {
+			if s.Conditions[i].Status == c.Status {
+				return
+			}
+			s.Conditions[i] = c
+			return
+		}
+	}
+	s.Conditions = append(s.Conditions, c)
+}
+
+// Actor is who this client is, from a SelfSubjectReview.
+func (r *Runner) Actor(ctx context.Context) string {
+	if r.actor != "" {
+		return r.actor
+	}
+	r.actor = "unknown (SelfSubjectReview not allowed)"
+	review, err := r.Client.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err == nil && review.Status.UserInfo.Username != "" {
+		r.actor = review.Status.UserInfo.Username
+	}
+	return r.actor
+}
+
+func (r *Runner) annotate(meta *metav1.ObjectMeta, a Audit) error {
+	a.By, a.At = r.actor, r.now().UTC()
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if meta.Annotations == nil {
+		meta.Annotations = map[string]string{}
+	}
+	meta.Annotations[AuditAnnotation] = string(b)
+	return nil
+}
+
+// audit leaves an Event and the annotation on the app's Job (or its bare
+// driver pod) for a step that was carried out.
+func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
+	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: app.Namespace, Name: app.Job}
+	var job *batchv1.Job
+	if app.Job != "" {
+		var err error
+		if job, err = r.Client.BatchV1().Jobs(app.Namespace).Get(ctx, app.Job, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		ref.UID, ref.ResourceVersion = job.UID, job.ResourceVersion
+	} else {
+		ref = corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: app.Namespace, Name: step.Pod, UID: types.UID(step.PodUID)}
+	}
+	reason := map[Action]string{FenceNode: "FailoverFencedNode", FinishOldDriver: "FailoverFinishedOldDriver"}[step.Action]
+	now := metav1.NewTime(r.now())
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: app.Namespace},
+		InvolvedObject: ref, Reason: reason, Type: corev1.EventTypeNormal,
+		Message:        fmt.Sprintf("%s by %s: %s", describe(step), r.actor, step.Why),
+		Source:         corev1.EventSource{Component: EventSource},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		ReportingController: EventSource, ReportingInstance: r.actor,
+	}
+	create := metav1.CreateOptions{}
+	if r.DryRun {
+		create.DryRun = []string{metav1.DryRunAll}
+	}
+	if _, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, create); err != nil {
+		return err
+	}
+	if job == nil {
+		return nil
+	}
+	if err := r.annotate(&job.ObjectMeta, Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}); err != nil {
+		return err
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{AuditAnnotation: job.Annotations[AuditAnnotation]}}})
+	if err != nil {
+		return err
+	}
+	po := metav1.PatchOptions{}
+	if r.DryRun {
+		po.DryRun = []string{metav1.DryRunAll}
+	}
+	_, err = r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, po)
+	return err
+}

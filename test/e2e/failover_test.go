@@ -1,0 +1,264 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+// cli runs the plugin and returns stdout, stderr and the exit code.
+func (e *env) cli(args ...string) (string, string, int) {
+	e.t.Helper()
+	out, stderr, err := e.runAll(bins.plugin, args...)
+	if err == nil {
+		return out, stderr, 0
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		e.t.Fatal(err)
+	}
+	return out, stderr, exit.ExitCode()
+}
+
+func (e *env) nodeHasFence(node string) bool {
+	return taint(e.node(node), corev1.TaintNodeOutOfService, corev1.TaintEffectNoExecute) != nil
+}
+
+// failoverEvents returns the audit Events failover left in ns.
+func (e *env) failoverEvents(ns string) []corev1.Event {
+	e.t.Helper()
+	list, err := e.client().CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("source", failover.EventSource).String()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return list.Items
+}
+
+func (e *env) jobAudit(ns, job string) (failover.Audit, bool) {
+	e.t.Helper()
+	j, err := e.client().BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	raw, ok := j.Annotations[failover.AuditAnnotation]
+	if !ok {
+		return failover.Audit{}, false
+	}
+	var a failover.Audit
+	if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		e.t.Fatalf("audit annotation %q: %v", raw, err)
+	}
+	return a, true
+}
+
+func (e *env) noOverlap(ns string) []truth.Interval {
+	e.t.Helper()
+	ivs := e.truth(ns)
+	if o := truth.Overlaps(ivs); len(o) != 0 {
+		e.t.Fatalf("two drivers ran at once: %v", o)
+	}
+	return ivs
+}
+
+// TestFailoverAfterRejoin: failover refuses while the old driver's node is
+// partitioned and unconfirmed; after the rejoin the old pod lingers (its
+// kubelet stopped the containers but never finished the pod), and failover
+// completes it; a rerun does nothing.
+func TestFailoverAfterRejoin(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "f1", "stream"
+	e.namespace(ns)
+	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	old := e.runningDriver(ns, app)
+	lost := old.Spec.NodeName
+	// Emulate a kubelet that comes back but cannot finish the pod (e.g. a stuck unmount).
+	e.kubectl("annotate", "pod", old.Name, "-n", ns, kubelet.SlowTeardownAnnotation+"=true")
+	if err := e.sb.Partition(lost); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost(lost)
+	e.waitEvicted(ns, old.Name)
+	e.verdict(ns, app, "f1-partitioned", inspect.StuckTerminating)
+
+	stdout, stderr, code := e.cli("failover", app, "-n", ns, "--wait=false")
+	wantRefusal := fmt.Sprintf("error: refusing to fail over %s/%s: driver %s may still be running on node %s (Ready=Unknown", ns, app, old.Name, lost)
+	if code != 4 || !strings.HasPrefix(stderr, wantRefusal) || !strings.Contains(stderr, "--node-down") {
+		t.Fatalf("want refusal (exit 4) %q..., got exit %d\nstdout: %s\nstderr: %s", wantRefusal, code, stdout, stderr)
+	}
+	t.Logf("refusal: %s", strings.TrimSpace(stderr))
+	if e.nodeHasFence(lost) || len(e.failoverEvents(ns)) != 0 {
+		t.Fatal("a refused failover changed something")
+	}
+	if _, ok := e.jobAudit(ns, app); ok {
+		t.Fatal("a refused failover annotated the Job")
+	}
+
+	if err := e.sb.Rejoin(lost); err != nil {
+		t.Fatal(err)
+	}
+	safe := e.verdict(ns, app, "f1-rejoined-lingering", inspect.SafeToComplete)
+	if safe.NextAction != "kubectl sparkha failover stream -n f1" {
+		t.Errorf("next action %q", safe.NextAction)
+	}
+	e.holds(5*time.Second, "old driver lingers, no replacement", func() (bool, string) {
+		pods := e.jobPods(ns, app)
+		return len(pods) == 1 && pods[0].Name == old.Name, describePods(pods)
+	})
+
+	stdout, stderr, code = e.cli("failover", app, "-n", ns, "--timeout", "60s")
+	if code != 0 || !strings.Contains(stdout, "finish old driver "+old.Name) || !strings.Contains(stdout, "failover of f1/stream complete") {
+		t.Fatalf("failover after rejoin: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, phase := range []string{failover.WaitOldGone, failover.WaitDetached, failover.WaitNewAttached, failover.WaitNewRunning} {
+		if !strings.Contains(stderr, phase) {
+			t.Errorf("progress on stderr lacks %q:\n%s", phase, stderr)
+		}
+	}
+	if _, err := e.pod(ns, old.Name); !isNotFound(err) {
+		t.Errorf("old driver still exists: %v", err)
+	}
+	a, ok := e.jobAudit(ns, app)
+	if !ok || a.By != "sandbox-admin" || a.Action != failover.FinishOldDriver || a.Pod != old.Name || a.Why == "" {
+		t.Errorf("audit annotation: %+v", a)
+	}
+	evs := e.failoverEvents(ns)
+	if len(evs) != 1 || evs[0].Reason != "FailoverFinishedOldDriver" || evs[0].InvolvedObject.Kind != "Job" || evs[0].InvolvedObject.Name != app {
+		t.Errorf("audit events: %+v", evs)
+	}
+	j, err := e.client().BatchV1().Jobs(ns).Get(ctx, app, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status.Failed != 0 {
+		t.Errorf("Job failed = %d: the node loss must not spend the retry budget", j.Status.Failed)
+	}
+
+	stdout, _, code = e.cli("failover", app, "-n", ns)
+	if code != 0 || !strings.Contains(stdout, "nothing to fail over") {
+		t.Errorf("rerun: exit %d, %q", code, stdout)
+	}
+	if n := len(e.failoverEvents(ns)); n != 1 {
+		t.Errorf("rerun acted again: %d events", n)
+	}
+	ivs := e.noOverlap(ns)
+	if len(ivs) != 2 {
+		t.Errorf("ground truth: %v", ivs)
+	}
+	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
+		t.Errorf("data deleted: %v", dels)
+	}
+}
+
+// TestFailoverNodeDown: the machine never returns (S4 with the plugin's Job).
+// failover refuses without --node-down, needs --yes without a terminal,
+// prints the plan on --dry-run, and with two concurrent confirmed runs fences
+// the node exactly once; the new driver runs. Once the machine is repaired,
+// --release-node lifts the fence.
+func TestFailoverNodeDown(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "f2", "stream"
+	e.namespace(ns)
+	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	old := e.runningDriver(ns, app)
+	lost := old.Spec.NodeName
+	if err := e.sb.Kill(lost); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost(lost)
+	e.waitEvicted(ns, old.Name)
+	e.verdict(ns, app, "f2-node-dead", inspect.StuckTerminating)
+
+	if _, stderr, code := e.cli("failover", app, "-n", ns); code != 4 || !strings.Contains(stderr, "refusing to fail over f2/stream") {
+		t.Fatalf("without --node-down: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := e.cli("failover", app, "-n", ns, "--node-down"); code != 1 || !strings.Contains(stderr, "confirm with --yes") {
+		t.Fatalf("--node-down without --yes and without a terminal: exit %d, %s", code, stderr)
+	}
+	stdout, _, code := e.cli("failover", app, "-n", ns, "--node-down", "--dry-run=client")
+	if code != 0 || !strings.Contains(stdout, "Failover plan for f2/stream (StuckTerminating) (dry run):") ||
+		!strings.Contains(stdout, "1. fence node "+lost) || !strings.Contains(stdout, f2Pod(old.Name)) {
+		t.Fatalf("dry run: exit %d\n%s", code, stdout)
+	}
+	t.Logf("dry-run plan:\n%s", stdout)
+	if e.nodeHasFence(lost) {
+		t.Fatal("the dry run fenced the node")
+	}
+
+	began := time.Now()
+	var wg sync.WaitGroup
+	results := make([][3]any, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, errOut, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "90s")
+			results[i] = [3]any{out, errOut, code}
+		}()
+	}
+	wg.Wait()
+	t.Logf("failover --node-down to new driver Running: %.1fs", time.Since(began).Seconds())
+	for i, r := range results {
+		if r[2].(int) != 0 {
+			t.Fatalf("concurrent run %d: exit %v\nstdout: %s\nstderr: %s", i, r[2], r[0], r[1])
+		}
+	}
+	evs := e.failoverEvents(ns)
+	if len(evs) != 1 || evs[0].Reason != "FailoverFencedNode" {
+		t.Fatalf("two concurrent runs must act once: events %+v", evs)
+	}
+	done := 0
+	for _, r := range results {
+		if strings.Contains(r[1].(string), "fence node "+lost+" (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done") {
+			done++
+		}
+	}
+	if done != 1 {
+		t.Errorf("exactly one run must report the fence done, %d did:\n%v", done, results)
+	}
+	if !e.nodeHasFence(lost) {
+		t.Fatal("node not fenced")
+	}
+	repl, pods := e.replacement(ns, app, old.Name)
+	if repl == nil || repl.Status.Phase != corev1.PodRunning || len(pods) != 1 {
+		t.Fatalf("after failover: %s", describePods(pods))
+	}
+	e.noOverlap(ns)
+	e.verdict(ns, app, "f2-recovered", inspect.Healthy)
+
+	if _, stderr, code := e.cli("failover", "--release-node", lost); code != 4 || !strings.Contains(stderr, "is not Ready") {
+		t.Fatalf("release while the node is down: exit %d %s", code, stderr)
+	}
+	if err := e.sb.Restart(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	if out, stderr, code := e.cli("failover", "--release-node", lost); code != 0 || strings.TrimSpace(out) != "node/"+lost+" released" {
+		t.Fatalf("release: exit %d %q %s", code, out, stderr)
+	}
+	if e.nodeHasFence(lost) {
+		t.Fatal("fence still there after release")
+	}
+	if out, _, code := e.cli("failover", "--release-node", lost); code != 0 || !strings.Contains(out, "nothing to release") {
+		t.Fatalf("second release: exit %d %q", code, out)
+	}
+	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
+		t.Errorf("data deleted: %v", dels)
+	}
+}
+
+func f2Pod(name string) string { return "f2/" + name }
