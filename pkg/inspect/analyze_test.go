@@ -34,6 +34,10 @@ var wantVerdicts = map[string]inspect.Verdict{
 	"s3-step4-stuck-terminating":   inspect.StuckTerminating,
 	"s3-step7-recovered":           inspect.Healthy,
 	"s4-node-dead-blocked":         inspect.ReplacementBlocked,
+	"f1-partitioned":               inspect.StuckTerminating,
+	"f1-rejoined-lingering":        inspect.SafeToComplete,
+	"f2-node-dead":                 inspect.StuckTerminating,
+	"f2-recovered":                 inspect.Healthy,
 }
 
 func loadFixture(t *testing.T, name string) fixture {

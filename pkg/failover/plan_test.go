@@ -1,0 +1,115 @@
+package failover_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden plans")
+
+// app analyses a snapshot captured on the sandbox (pkg/inspect/testdata/snapshots).
+func app(t *testing.T, name string, mutate func(*inspect.Snapshot)) inspect.App {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "snapshots", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Now      time.Time        `json:"now"`
+		Snapshot inspect.Snapshot `json:"snapshot"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(&f.Snapshot)
+	}
+	r := inspect.Analyze(&f.Snapshot, f.Now)
+	if len(r.Apps) != 1 {
+		t.Fatalf("%s: want one app, got %d", name, len(r.Apps))
+	}
+	return r.Apps[0]
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name, fixture string
+		nodeDown      bool
+		mutate        func(*inspect.Snapshot)
+		outcome       failover.Outcome
+		steps         []failover.Action
+		message       string
+	}{
+		{name: "blocked-unconfirmed", fixture: "s1-step5-replacement-blocked", outcome: failover.Refuse,
+			message: "refusing to fail over s1/spark-pi: driver spark-pi-95sbm may still be running on node node-a (Ready=Unknown"},
+		{name: "blocked-node-down", fixture: "s1-step5-replacement-blocked", nodeDown: true, outcome: failover.Act, steps: []failover.Action{failover.FenceNode}},
+		{name: "at-risk-node-down", fixture: "s1-step3-node-lost", nodeDown: true, outcome: failover.Act, steps: []failover.Action{failover.FenceNode}},
+		{name: "split-brain-node-down", fixture: "s2-split-brain", nodeDown: true, outcome: failover.Act, steps: []failover.Action{failover.FenceNode}},
+		{name: "stuck-unconfirmed", fixture: "s3-step4-stuck-terminating", outcome: failover.Refuse, message: "It becomes safe when node-a rejoins"},
+		{name: "rejoined-lingering", fixture: "f1-rejoined-lingering", outcome: failover.Act, steps: []failover.Action{failover.FinishOldDriver}},
+		{name: "recovered", fixture: "s1-step7-recovered", outcome: failover.NothingToDo, message: "nothing to fail over: driver spark-pi-s5d8t runs on node-b (Healthy)"},
+		{name: "recovered-node-down-is-still-nothing", fixture: "f2-recovered", nodeDown: true, outcome: failover.NothingToDo},
+		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: failover.Refuse, message: "is a bare spark-submit driver pod",
+			mutate: func(s *inspect.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := failover.Decide(app(t, tt.fixture, tt.mutate), tt.nodeDown)
+			var got []failover.Action
+			for _, s := range p.Steps {
+				got = append(got, s.Action)
+			}
+			if p.Outcome != tt.outcome || len(got) != len(tt.steps) || !strings.Contains(p.Message, tt.message) {
+				t.Fatalf("got %s %v %q; want %s %v containing %q", p.Outcome, got, p.Message, tt.outcome, tt.steps, tt.message)
+			}
+			for i := range got {
+				if got[i] != tt.steps[i] {
+					t.Fatalf("steps %v, want %v", got, tt.steps)
+				}
+			}
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(p); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.name+".plan.json")
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./pkg/failover -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("plan differs from %s:\n%s", path, buf.String())
+			}
+		})
+	}
+}
+
+// TestFenceTargetsTheLostNode: the fence names the node under the old driver,
+// never the one the replacement waits on.
+func TestFenceTargetsTheLostNode(t *testing.T) {
+	a := app(t, "s1-step5-replacement-blocked", nil)
+	p := failover.Decide(a, true)
+	if p.Steps[0].Node != "node-a" || a.LostNode != "node-a" {
+		t.Fatalf("fence %q, lost node %q", p.Steps[0].Node, a.LostNode)
+	}
+	want := []string{failover.WaitOldGone, failover.WaitDetached, failover.WaitNewAttached, failover.WaitNewRunning}
+	if strings.Join(p.Waits, "|") != strings.Join(want, "|") {
+		t.Fatalf("waits %v", p.Waits)
+	}
+}
