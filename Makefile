@@ -16,8 +16,8 @@ NODES ?= 3
 CONTROL_PLANE := test/hack/build-control-plane.sh
 SANDBOX = bin/sandbox --dir $(SANDBOX_DIR)
 
-.PHONY: all build vet fmt-check unit e2e test demo sandbox-bin control-plane \
-	sandbox-up sandbox-down sandbox-status sandbox-partition sandbox-rejoin sandbox-kill clean
+.PHONY: all bench-failover build vet fmt-check unit e2e test demo sandbox-bin control-plane \
+	sandbox-up sandbox-down sandbox-status sandbox-partition sandbox-rejoin sandbox-kill sandbox-restart clean
 
 all: build
 
@@ -45,6 +45,11 @@ e2e: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		$(GO) test ./... -count=1 -timeout 60m $(E2E_FLAGS)
 
+# Recovery time after a lost node, with and without the plugin, in one run.
+bench-failover: build sandbox-bin
+	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
+		$(GO) test ./e2e -run '^$$' -bench Recovery -benchtime 1x -timeout 20m
+
 test: fmt-check vet unit e2e krew-test
 
 demo: build sandbox-bin
@@ -59,7 +64,7 @@ sandbox-down: sandbox-bin
 sandbox-status: sandbox-bin
 	$(SANDBOX) status
 
-sandbox-partition sandbox-rejoin sandbox-kill: sandbox-bin
+sandbox-partition sandbox-rejoin sandbox-kill sandbox-restart: sandbox-bin
 	@test -n "$(NODE)" || { echo "usage: make $@ NODE=node-1"; exit 2; }
 	$(SANDBOX) $(@:sandbox-%=%) $(NODE)
 

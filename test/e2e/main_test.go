@@ -72,13 +72,13 @@ func setup(m *testing.M) (int, error) {
 
 // env is one test's sandbox.
 type env struct {
-	t  *testing.T
+	t  testing.TB
 	sb *sandbox.Sandbox
 }
 
 // start brings up a sandbox with the given nodes for t. On failure its state
 // directory (logs, audit log, ground truth) is kept and named.
-func start(t *testing.T, opts sandbox.Options) *env {
+func start(t testing.TB, opts sandbox.Options) *env {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sparkha-"+t.Name())
 	if err != nil {
@@ -105,7 +105,7 @@ func start(t *testing.T, opts sandbox.Options) *env {
 	return &env{t: t, sb: sb}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

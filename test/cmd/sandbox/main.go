@@ -4,7 +4,7 @@
 //	sandbox up [--nodes N] [--force-detach]    start (or find) the sandbox
 //	sandbox down                               stop every process by PID
 //	sandbox status                             processes, nodes, kubeconfig
-//	sandbox partition NODE | rejoin NODE | kill NODE
+//	sandbox partition NODE | rejoin NODE | kill NODE | restart NODE
 //	sandbox add-node NODE
 //	sandbox truth                              when each pod really ran
 //
@@ -46,7 +46,7 @@ func defaultDir() string {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|add-node NODE|truth [--dir DIR]")
+		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|restart NODE|add-node NODE|truth [--dir DIR]")
 	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	dir := fs.String("dir", defaultDir(), "state directory")
@@ -69,7 +69,7 @@ func run(args []string) error {
 		rest = fs.Args()[1:]
 	}
 	if len(positional) == 0 {
-		return fmt.Errorf("no command: want up, down, status, partition, rejoin, kill, add-node or truth")
+		return fmt.Errorf("no command: want up, down, status, partition, rejoin, kill, restart, add-node or truth")
 	}
 	verb, positional := positional[0], positional[1:]
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -118,7 +118,7 @@ func run(args []string) error {
 		}
 		fmt.Println(s.Status())
 		return nil
-	case "partition", "rejoin", "kill":
+	case "partition", "rejoin", "kill", "restart":
 		node, err := arg()
 		if err != nil {
 			return err
@@ -127,7 +127,8 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		act := map[string]func(string) error{"partition": s.Partition, "rejoin": s.Rejoin, "kill": s.Kill}[verb]
+		restart := func(node string) error { return s.Restart(ctx, node) }
+		act := map[string]func(string) error{"partition": s.Partition, "rejoin": s.Rejoin, "kill": s.Kill, "restart": restart}[verb]
 		if err := act(node); err != nil {
 			return err
 		}
@@ -160,7 +161,7 @@ func run(args []string) error {
 	case "storage":
 		return runStorage(ctx, *dir)
 	}
-	return fmt.Errorf("unknown command %q: want up, down, status, partition, rejoin, kill, add-node or truth", verb)
+	return fmt.Errorf("unknown command %q: want up, down, status, partition, rejoin, kill, restart, add-node or truth", verb)
 }
 
 func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
