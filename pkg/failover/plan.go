@@ -96,6 +96,13 @@ func Decide(app inspect.App, nodeDown bool) Plan {
 			app.Namespace, app.Name, app.Reason)
 		return p
 	}
+	if app.LostNode == "" {
+		// Both drivers are on Ready nodes: their kubelets are in charge, and
+		// fencing a healthy node would only kill the app.
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s; no node is lost, so there is nothing to fence. Next: %s", app.Reason, app.NextAction)
+		return p
+	}
 	old := oldDriver(app)
 	if !nodeDown {
 		p.Outcome = Refuse

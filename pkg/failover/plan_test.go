@@ -58,6 +58,17 @@ func TestDecide(t *testing.T) {
 		{name: "rejoined-lingering", fixture: "f1-rejoined-lingering", outcome: failover.Act, steps: []failover.Action{failover.FinishOldDriver}},
 		{name: "recovered", fixture: "s1-step7-recovered", outcome: failover.NothingToDo, message: "nothing to fail over: driver spark-pi-s5d8t runs on node-b (Healthy)"},
 		{name: "recovered-node-down-is-still-nothing", fixture: "f2-recovered", nodeDown: true, outcome: failover.NothingToDo},
+		{name: "split-brain-on-ready-nodes-never-fences", fixture: "s2-split-brain", nodeDown: true, outcome: failover.Refuse, message: "no node is lost, so there is nothing to fence",
+			mutate: func(s *inspect.Snapshot) {
+				for i := range s.Nodes {
+					s.Nodes[i].Spec.Taints = nil
+					for j := range s.Nodes[i].Status.Conditions {
+						if s.Nodes[i].Status.Conditions[j].Type == "Ready" {
+							s.Nodes[i].Status.Conditions[j].Status = "True"
+						}
+					}
+				}
+			}},
 		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: failover.Refuse, message: "is a bare spark-submit driver pod",
 			mutate: func(s *inspect.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
 	}

@@ -274,19 +274,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 
 	if len(mayRun) >= 2 || (lost != nil && starting != nil && starting.blocked == nil && starting.Deleted == nil) {
-		other := starting
-		if len(mayRun) >= 2 {
-			other = mayRun[len(mayRun)-1]
-		}
-		state := "is starting"
-		if other.mayRun {
-			state = "runs"
-		}
-		a.LostNode = lost.nodeName()
-		a.set(SplitBrainRisk,
-			fmt.Sprintf("driver %s may still run on %s (%s) while driver %s %s on %s: two drivers can write the checkpoint at once",
-				lost.Pod, lost.Node, lost.nodeSummary(now), other.Pod, state, other.Node),
-			fmt.Sprintf("power off or isolate %s now, then: %s --node-down", lost.Node, failover))
+		a.splitBrain(lost, starting, mayRun, now, failover)
 		return
 	}
 
@@ -366,6 +354,38 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 }
 
+// splitBrain reports two driver generations that may run at once: one on a
+// lost node and a second one running or starting, or two running on Ready
+// nodes (a plain Job replacing a driver that is still shutting down).
+func (a *appBuild) splitBrain(lost, starting *driverState, mayRun []*driverState, now time.Time, failover string) {
+	first := lost
+	if first == nil {
+		first = mayRun[0]
+	}
+	other := starting
+	for i := len(mayRun) - 1; i >= 0; i-- {
+		if mayRun[i] != first {
+			other = mayRun[i]
+			break
+		}
+	}
+	state := "is starting"
+	if other.mayRun {
+		state = "runs"
+	}
+	if lost == nil {
+		a.set(SplitBrainRisk,
+			fmt.Sprintf("drivers %s on %s and %s on %s both run: two drivers can write the checkpoint at once", first.Pod, first.Node, other.Pod, other.Node),
+			fmt.Sprintf("kubectl describe pod %s -n %s", first.Pod, a.Namespace))
+		return
+	}
+	a.LostNode = lost.Node
+	a.set(SplitBrainRisk,
+		fmt.Sprintf("driver %s may still run on %s (%s) while driver %s %s on %s: two drivers can write the checkpoint at once",
+			lost.Pod, lost.Node, lost.nodeSummary(now), other.Pod, state, other.Node),
+		fmt.Sprintf("power off or isolate %s now, then: %s --node-down", lost.Node, failover))
+}
+
 func (a *appBuild) set(v Verdict, reason, next string) {
 	a.Verdict, a.Reason, a.NextAction = v, reason, next
 }
@@ -376,8 +396,6 @@ func orNone(s string) string {
 	}
 	return s
 }
-
-func (d *driverState) nodeName() string { return d.Node }
 
 // nodeSummary says in words how the driver's node looks.
 func (d *driverState) nodeSummary(now time.Time) string {

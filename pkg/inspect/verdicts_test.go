@@ -65,6 +65,20 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 			want: inspect.SafeToComplete, reason: "rejoined and its kubelet stopped driver", next: "kubectl sparkha failover stream -n s3",
 		},
 		{
+			name: "two drivers running on Ready nodes (plain Job replacing a driver still shutting down)", fixture: "s2-split-brain",
+			mutate: func(s *inspect.Snapshot) {
+				for i := range s.Nodes {
+					s.Nodes[i].Spec.Taints = nil
+					for j := range s.Nodes[i].Status.Conditions {
+						if s.Nodes[i].Status.Conditions[j].Type == corev1.NodeReady {
+							s.Nodes[i].Status.Conditions[j].Status = corev1.ConditionTrue
+						}
+					}
+				}
+			},
+			want: inspect.SplitBrainRisk, reason: "both run: two drivers can write the checkpoint at once",
+		},
+		{
 			name: "Job complete", fixture: "s1-step1-running",
 			mutate: func(s *inspect.Snapshot) {
 				s.Jobs[0].Status.Conditions = append(s.Jobs[0].Status.Conditions, batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue})
