@@ -1,0 +1,220 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// fixtureClient serves a snapshot captured on the sandbox through a fake
+// clientset, so the command runs its real gather, analysis and printing.
+func fixtureClient(t *testing.T, name string) (*fake.Clientset, time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "snapshots", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Now      time.Time        `json:"now"`
+		Snapshot inspect.Snapshot `json:"snapshot"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	s := f.Snapshot
+	var objs []runtime.Object
+	for i := range s.Nodes {
+		objs = append(objs, &s.Nodes[i])
+	}
+	for i := range s.Leases {
+		objs = append(objs, &s.Leases[i])
+	}
+	for i := range s.DriverPods {
+		objs = append(objs, &s.DriverPods[i])
+	}
+	for i := range s.Jobs {
+		objs = append(objs, &s.Jobs[i])
+	}
+	for i := range s.Claims {
+		objs = append(objs, &s.Claims[i])
+	}
+	for i := range s.Volumes {
+		objs = append(objs, &s.Volumes[i])
+	}
+	for i := range s.VolumeAttachments {
+		objs = append(objs, &s.VolumeAttachments[i])
+	}
+	for i := range s.Events {
+		objs = append(objs, &s.Events[i])
+	}
+	return fake.NewClientset(objs...), f.Now
+}
+
+func newTestInspect(t *testing.T, fixture, namespace string) (*InspectOptions, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	client, now := fixtureClient(t, fixture)
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.Namespace = &namespace
+	o := NewInspectOptions(flags, streams)
+	o.client, o.now = client, func() time.Time { return now }
+	return o, out, errOut
+}
+
+func TestInspectCommandPrintsTheGoldenTableAndExits3(t *testing.T) {
+	time.Local = time.UTC
+	o, out, _ := newTestInspect(t, "s1-step5-replacement-blocked", "s1")
+	if err := o.Complete(nil); err != nil {
+		t.Fatal(err)
+	}
+	err := o.Run(context.Background())
+	var exit *ExitCodeError
+	if !errors.As(err, &exit) || exit.Code != ExitNeedsAttention {
+		t.Fatalf("want exit code %d, got %v", ExitNeedsAttention, err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "golden", "s1-step5-replacement-blocked.table"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(want) {
+		t.Fatalf("table:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+func TestInspectCommandHealthyExits0(t *testing.T) {
+	o, out, _ := newTestInspect(t, "s1-step7-recovered", "s1")
+	if err := o.Complete([]string{"spark-pi"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Run(context.Background()); err != nil {
+		t.Fatalf("healthy app: %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "VERDICT   APP        DRIVER") || !strings.Contains(out.String(), "Healthy   spark-pi") {
+		t.Fatalf("output %q", out)
+	}
+}
+
+// TestInspectJSONSchema pins the documented top level of -o json.
+func TestInspectJSONSchema(t *testing.T) {
+	o, out, _ := newTestInspect(t, "s1-step5-replacement-blocked", "s1")
+	o.Output = "json"
+	if err := o.Complete(nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = o.Run(context.Background())
+	var doc map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	apps, ok := doc["apps"].([]any)
+	if !ok || len(apps) != 1 {
+		t.Fatalf("want {\"apps\": [one app]}, got %s", out)
+	}
+	app := apps[0].(map[string]any)
+	for _, k := range []string{"namespace", "name", "verdict", "reason", "nextAction", "drivers"} {
+		if _, ok := app[k]; !ok {
+			t.Errorf("app lacks %q", k)
+		}
+	}
+	driver := app["drivers"].([]any)[0].(map[string]any)
+	for _, k := range []string{"pod", "node", "status", "nodeReady", "volumes"} {
+		if _, ok := driver[k]; !ok {
+			t.Errorf("driver lacks %q", k)
+		}
+	}
+}
+
+// syncBuffer lets the test read what the watching goroutine writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInspectWatchReprintsOnChange: --watch prints once, stays quiet while
+// nothing changes, and prints again when the verdict changes.
+func TestInspectWatchReprintsOnChange(t *testing.T) {
+	client, now := fixtureClient(t, "s3-step4-stuck-terminating")
+	out := &syncBuffer{}
+	streams := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: &bytes.Buffer{}}
+	ns := "s3"
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.Namespace = &ns
+	o := NewInspectOptions(flags, streams)
+	o.client, o.now, o.Watch, o.WatchInterval = client, func() time.Time { return now }, true, 50*time.Millisecond
+	if err := o.Complete(nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- o.Run(ctx) }()
+	waitFor := func(what string, cond func(string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if cond(out.String()) {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s; output:\n%s", what, out)
+	}
+	waitFor("first print", func(s string) bool { return strings.Contains(s, "StuckTerminating") })
+	time.Sleep(200 * time.Millisecond)
+	if n := strings.Count(out.String(), "VERDICT"); n != 1 {
+		t.Fatalf("reprinted without a change: %d tables", n)
+	}
+	pods, err := client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods: %v %v", pods, err)
+	}
+	if err := client.CoreV1().Pods(ns).Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("second print", func(s string) bool { return strings.Count(s, "VERDICT") == 2 && strings.Contains(s, "Starting") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("watch ended with %v", err)
+	}
+}
+
+func TestInspectValidate(t *testing.T) {
+	tests := []struct {
+		o    InspectOptions
+		want string
+	}{
+		{InspectOptions{Output: "table", WatchInterval: time.Second}, `invalid --output "table": use wide, json or yaml, or leave it out for the table`},
+		{InspectOptions{Timeline: true, WatchInterval: time.Second}, "--timeline needs an APP: kubectl sparkha inspect APP --timeline"},
+		{InspectOptions{App: "a", Timeline: true, Watch: true, WatchInterval: time.Second}, "--timeline and --watch cannot be combined: rerun --timeline to see new moments"},
+		{InspectOptions{WatchInterval: time.Millisecond}, "invalid --watch-interval 1ms: use at least 100ms"},
+	}
+	for _, tt := range tests {
+		if err := tt.o.Validate(); err == nil || err.Error() != tt.want {
+			t.Errorf("got %v, want %q", err, tt.want)
+		}
+	}
+}
