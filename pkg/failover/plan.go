@@ -113,7 +113,7 @@ func Decide(app inspect.App, nodeDown bool) Plan {
 		return p
 	}
 	p.Outcome = Act
-	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode,
+	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID,
 		Why: fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)}}
 	p.Waits = waits(app)
 	return p

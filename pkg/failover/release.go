@@ -18,37 +18,38 @@ func (e *ErrRefused) Error() string { return e.Msg }
 // out-of-service taint once the node's kubelet reports Ready again. It
 // returns false when there was no fence to lift.
 func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
-	node, err := r.Client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
-	if err != nil {
-		return false, fmt.Errorf("reading node %s: %w", nodeName, err)
-	}
-	var kept []corev1.Taint
-	fenced := false
-	for _, t := range node.Spec.Taints {
-		if t.Key == corev1.TaintNodeOutOfService {
-			fenced = true
-			continue
-		}
-		kept = append(kept, t)
-	}
-	if !fenced {
-		return false, nil
-	}
-	ready := false
-	for _, c := range node.Status.Conditions {
-		ready = ready || (c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue)
-	}
-	if !ready {
-		return false, &ErrRefused{Msg: fmt.Sprintf("refusing to release node %s: it is not Ready. Lift the fence only once the machine is repaired and its kubelet reports Ready; until then its pods must stay off it", nodeName)}
-	}
 	r.Actor(ctx)
-	node.Spec.Taints = kept
-	if err := r.annotate(&node.ObjectMeta, Audit{Action: "release-node", Node: nodeName, Why: "the node is repaired and Ready again"}); err != nil {
-		return false, err
-	}
-	if _, err := r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts()); err != nil {
-		if apierrors.IsConflict(err) {
-			return false, fmt.Errorf("node %s changed while releasing it; nothing was done: rerun", nodeName)
+	var node *corev1.Node
+	for attempt := 0; ; attempt++ {
+		var err error
+		if node, err = r.Client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{}); err != nil {
+			return false, fmt.Errorf("reading node %s: %w", nodeName, err)
+		}
+		var kept []corev1.Taint
+		fenced := false
+		for _, t := range node.Spec.Taints {
+			if t.Key == corev1.TaintNodeOutOfService {
+				fenced = true
+				continue
+			}
+			kept = append(kept, t)
+		}
+		if !fenced {
+			return false, nil
+		}
+		if !nodeReady(node) {
+			return false, &ErrRefused{Msg: fmt.Sprintf("refusing to release node %s: it is not Ready. Lift the fence only once the machine is repaired and its kubelet reports Ready; until then its pods must stay off it", nodeName)}
+		}
+		node.Spec.Taints = kept
+		if err := r.annotate(&node.ObjectMeta, Audit{Action: "release-node", Node: nodeName, Why: "the node is repaired and Ready again"}); err != nil {
+			return false, err
+		}
+		_, err = r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts())
+		if err == nil {
+			break
+		}
+		if apierrors.IsConflict(err) && attempt < 5 {
+			continue // heartbeats update the node all the time: read it again
 		}
 		return false, fmt.Errorf("removing the taint from node %s: %w", nodeName, err)
 	}
@@ -60,11 +61,7 @@ func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
 		Message: fmt.Sprintf("out-of-service taint removed by %s: the node is repaired and Ready again", r.actor),
 		Source:  corev1.EventSource{Component: EventSource}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
-	create := metav1.CreateOptions{}
-	if r.DryRun {
-		create.DryRun = []string{metav1.DryRunAll}
-	}
-	if _, err := r.Client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, create); err != nil {
+	if _, err := r.Client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()}); err != nil {
 		return true, fmt.Errorf("the fence was lifted, but recording it failed: %w", err)
 	}
 	return true, nil

@@ -80,10 +80,12 @@ func (r *Runner) Inspect(ctx context.Context) (*inspect.App, *inspect.Snapshot, 
 		return nil, nil, fmt.Errorf("cannot decide safely without seeing %s: failover needs to list nodes, PVs and VolumeAttachments (see docs/rbac.yaml)", strings.Join(snap.Unavailable, ", "))
 	}
 	rep := inspect.Analyze(snap, r.now())
-	if len(rep.Apps) == 0 {
-		return nil, nil, fmt.Errorf("no Spark driver or driver Job named %q in namespace %q (see kubectl sparkha inspect -A)", r.App, r.Namespace)
+	for i := range rep.Apps {
+		if rep.Apps[i].Name == r.App {
+			return &rep.Apps[i], snap, nil
+		}
 	}
-	return &rep.Apps[0], snap, nil
+	return nil, nil, fmt.Errorf("no Spark driver or driver Job named %q in namespace %q (see kubectl sparkha inspect -A)", r.App, r.Namespace)
 }
 
 // Plan decides what to do now and lists the blast radius of a fence.
@@ -124,10 +126,10 @@ func (r *Runner) Execute(ctx context.Context, plan Plan) error {
 		again := Decide(*app, r.NodeDown)
 		if !containsStep(again, step) {
 			if again.Outcome == Act && len(again.Steps) == 0 || again.Outcome == NothingToDo {
-				r.progress("%s: already done (now %s)", describe(step), app.Verdict)
+				r.progress("%s: already done (now %s)", Describe(step), app.Verdict)
 				continue
 			}
-			return fmt.Errorf("the state changed before %s (now %s: %s); nothing was done: rerun to decide again", describe(step), app.Verdict, app.Reason)
+			return fmt.Errorf("the state changed before %s (now %s: %s); nothing was done: rerun to decide again", Describe(step), app.Verdict, app.Reason)
 		}
 		var acted bool
 		switch step.Action {
@@ -140,12 +142,12 @@ func (r *Runner) Execute(ctx context.Context, plan Plan) error {
 			return err
 		}
 		if !acted {
-			r.progress("%s: already done by someone else", describe(step))
+			r.progress("%s: already done by someone else", Describe(step))
 			continue
 		}
-		r.progress("%s: done", describe(step))
+		r.progress("%s: done", Describe(step))
 		if err := r.audit(ctx, app, step); err != nil {
-			return fmt.Errorf("%s was done, but recording it failed: %w", describe(step), err)
+			return fmt.Errorf("%s was done, but recording it failed: %w", Describe(step), err)
 		}
 	}
 	return nil
@@ -160,7 +162,8 @@ func containsStep(p Plan, s Step) bool {
 	return false
 }
 
-func describe(s Step) string {
+// Describe says in words what a step does.
+func Describe(s Step) string {
 	switch s.Action {
 	case FenceNode:
 		return fmt.Sprintf("fence node %s (taint %s=%s:NoExecute)", s.Node, corev1.TaintNodeOutOfService, OutOfServiceValue)
@@ -170,15 +173,15 @@ func describe(s Step) string {
 	return string(s.Action)
 }
 
-// Describe says in words what a step does.
-func Describe(s Step) string { return describe(s) }
-
-func (r *Runner) writeOpts() metav1.UpdateOptions {
+// dryRun is the dryRun option of every write: All for a server-side dry run.
+func (r *Runner) dryRun() []string {
 	if r.DryRun {
-		return metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}
+		return []string{metav1.DryRunAll}
 	}
-	return metav1.UpdateOptions{}
+	return nil
 }
+
+func (r *Runner) writeOpts() metav1.UpdateOptions { return metav1.UpdateOptions{DryRun: r.dryRun()} }
 
 // fence taints the node; it reports false if the taint is already there.
 // The update carries the resourceVersion just read, so of two concurrent
@@ -193,6 +196,9 @@ func (r *Runner) fence(ctx context.Context, step Step) (bool, error) {
 			if t.Key == corev1.TaintNodeOutOfService {
 				return false, nil
 			}
+		}
+		if nodeReady(node) {
+			return false, &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover %s -n %s", step.Node, r.App, r.Namespace)}
 		}
 		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{
 			Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute,
@@ -226,27 +232,54 @@ func (r *Runner) finish(ctx context.Context, step Step) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if pod.Status.Phase != corev1.PodFailed && pod.Status.Phase != corev1.PodSucceeded {
-		pod.Status.Phase = corev1.PodFailed
-		setCondition(&pod.Status, corev1.PodCondition{
-			Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
-			Message: "kubectl sparkha failover: the node's kubelet reported the containers stopped", LastTransitionTime: metav1.NewTime(r.now()),
-		})
-		if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
-			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("pod %s changed while finishing it; nothing more was done: rerun to decide again", step.Pod)
-			}
-			return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
+	// Someone (the kubelet, PodGC, another failover) finished it already.
+	if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+		return false, nil
+	}
+	// Re-check the premise on the object about to be written: deleted, every
+	// container reported terminated, and the node Ready.
+	node, err := r.Client.CoreV1().Nodes().Get(ctx, pod.Spec.NodeName, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
+	}
+	if pod.DeletionTimestamp == nil || !allContainersTerminated(pod) || !nodeReady(node) {
+		return false, fmt.Errorf("pod %s no longer shows its containers stopped on a Ready node; nothing was done: rerun to decide again", step.Pod)
+	}
+	pod.Status.Phase = corev1.PodFailed
+	setCondition(&pod.Status, corev1.PodCondition{
+		Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
+		Message: "kubectl sparkha failover: the node's kubelet reported the containers stopped", LastTransitionTime: metav1.NewTime(r.now()),
+	})
+	// The update carries the resourceVersion just read: of two concurrent runs only one writes.
+	if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return false, nil
 		}
+		return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
 	}
-	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}}
-	if r.DryRun {
-		del.DryRun = []string{metav1.DryRunAll}
-	}
+	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}, DryRun: r.dryRun()}
 	if err := pods.Delete(ctx, step.Pod, del); err != nil && !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
 	}
 	return true, nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func allContainersTerminated(pod *corev1.Pod) bool {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return len(pod.Status.ContainerStatuses) > 0
 }
 
 func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
@@ -307,32 +340,38 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	ev := &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: app.Namespace},
 		InvolvedObject: ref, Reason: reason, Type: corev1.EventTypeNormal,
-		Message:        fmt.Sprintf("%s by %s: %s", describe(step), r.actor, step.Why),
+		Message:        fmt.Sprintf("%s by %s: %s", Describe(step), r.actor, step.Why),
 		Source:         corev1.EventSource{Component: EventSource},
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: EventSource, ReportingInstance: r.actor,
 	}
-	create := metav1.CreateOptions{}
-	if r.DryRun {
-		create.DryRun = []string{metav1.DryRunAll}
-	}
-	if _, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, create); err != nil {
+	if _, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()}); err != nil {
 		return err
 	}
+	a := Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}
 	if job == nil {
-		return nil
+		// A driver without a Job: the annotation goes on the pod, if it still exists.
+		var meta metav1.ObjectMeta
+		if err := r.annotate(&meta, a); err != nil {
+			return err
+		}
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": meta.Annotations}})
+		if err != nil {
+			return err
+		}
+		_, err = r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
 	}
-	if err := r.annotate(&job.ObjectMeta, Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}); err != nil {
+	if err := r.annotate(&job.ObjectMeta, a); err != nil {
 		return err
 	}
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{AuditAnnotation: job.Annotations[AuditAnnotation]}}})
 	if err != nil {
 		return err
 	}
-	po := metav1.PatchOptions{}
-	if r.DryRun {
-		po.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err = r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, po)
+	_, err = r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 	return err
 }

@@ -14,10 +14,16 @@ type TimeoutError struct {
 	Phase    string
 	Timeout  time.Duration
 	Evidence *inspect.App
+	// LastErr is the last error gathering the evidence, if any.
+	LastErr error
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("timed out after %s waiting for %s", e.Timeout, e.Phase)
+	msg := fmt.Sprintf("timed out after %s waiting for %s", e.Timeout, e.Phase)
+	if e.LastErr != nil {
+		msg += fmt.Sprintf(" (last error reading the state: %v)", e.LastErr)
+	}
+	return msg
 }
 
 // Wait follows the plan's phases until the new driver runs, reporting each
@@ -41,8 +47,10 @@ func (r *Runner) Wait(ctx context.Context, plan Plan, old inspect.App, timeout t
 	}
 	phase := 0
 	var last *inspect.App
+	var lastErr error
 	for {
 		app, _, err := r.Inspect(ctx)
+		lastErr = err
 		if err == nil {
 			last = app
 			for phase < len(plan.Waits) && reached(plan.Waits[phase], app, oldUIDs, lostNode) {
@@ -56,7 +64,7 @@ func (r *Runner) Wait(ctx context.Context, plan Plan, old inspect.App, timeout t
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return &TimeoutError{Phase: plan.Waits[phase], Timeout: timeout, Evidence: last}
+				return &TimeoutError{Phase: plan.Waits[phase], Timeout: timeout, Evidence: last, LastErr: lastErr}
 			}
 			return ctx.Err()
 		case <-time.After(poll):

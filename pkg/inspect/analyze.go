@@ -10,8 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// stuckAfter is how long a pod may take to terminate on a Ready node before
-// it counts as stuck (kubelets normally finish within the grace period).
+// stuckAfter is how long past its deletion deadline (request + grace period)
+// a pod may take to terminate on a Ready node before it counts as stuck.
 const stuckAfter = 2 * time.Minute
 
 // Analyze decides the state of every Spark application in the snapshot. It is
@@ -267,7 +267,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 	var starting *driverState // newest live driver that is not on a lost node
 	for i := len(live) - 1; i >= 0; i-- {
-		if live[i] != lost && !live[i].nodeLost {
+		if !live[i].nodeLost {
 			starting = live[i]
 			break
 		}
@@ -278,18 +278,25 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 		return
 	}
 
+	// A driver confirmed stopped but lingering is only worth finishing when
+	// no other driver may still run on a lost node.
 	for _, d := range live {
+		if lost != nil {
+			break
+		}
 		if d.Deleted != nil && (d.fenced || (d.rejoined && d.ContainersStopped)) {
 			why := fmt.Sprintf("node %s rejoined and its kubelet stopped driver %s, but the pod lingers (finalizers: %s)",
 				d.Node, d.Pod, strings.Join(d.pod.Finalizers, ", "))
 			if d.fenced {
-				why = fmt.Sprintf("node %s is fenced (%s); Kubernetes force-deletes driver %s and detaches its volumes", d.Node, TaintOutOfService, d.Pod)
+				a.LostNode = d.Node
+				why = fmt.Sprintf("node %s is fenced (%s); Kubernetes force-deletes driver %s and detaches its volumes", d.Node, corev1.TaintNodeOutOfService, d.Pod)
 			}
 			a.set(SafeToComplete, why, failover)
 			return
 		}
 		if d.fenced && d.Deleted == nil {
-			a.set(SafeToComplete, fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, TaintOutOfService, d.Pod), failover)
+			a.LostNode = d.Node
+			a.set(SafeToComplete, fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, corev1.TaintNodeOutOfService, d.Pod), failover)
 			return
 		}
 	}
@@ -301,7 +308,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 			v := starting.blocked
 			a.set(ReplacementBlocked,
 				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s, where old driver %s is %s; %s",
-					starting.Pod, starting.Node, v.Name, v.Claim, attachedNodes(v), lost.Pod, lost.Status, lost.nodeSummary(now)),
+					starting.Pod, orNone(starting.Node), v.Name, v.Claim, attachedNodes(v), lost.Pod, lost.Status, lost.nodeSummary(now)),
 				decision)
 			return
 		}
@@ -320,7 +327,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 
 	for _, d := range live {
-		if d.Deleted != nil && !d.ContainersStopped && now.Sub(*d.Deleted) > stuckAfter {
+		if d.Deleted != nil && !d.ContainersStopped && now.Sub(d.pod.DeletionTimestamp.Time) > stuckAfter {
 			a.set(StuckTerminating,
 				fmt.Sprintf("driver %s has been terminating for %s on Ready node %s: its kubelet has not stopped it", d.Pod, d.DeletedFor, d.Node),
 				fmt.Sprintf("kubectl describe pod %s -n %s", d.Pod, a.Namespace))
@@ -337,7 +344,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 		return
 	}
 	if starting != nil && starting.blocked != nil {
-		a.set(Starting, fmt.Sprintf("driver %s on %s waits for volume %s (%s)", starting.Pod, starting.Node, starting.blocked.Name, attachedNodes(starting.blocked)),
+		a.set(Starting, fmt.Sprintf("driver %s on %s waits for volume %s (%s)", starting.Pod, orNone(starting.Node), starting.blocked.Name, attachedNodes(starting.blocked)),
 			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
 		return
 	}
@@ -413,7 +420,7 @@ func (d *driverState) nodeSummary(now time.Time) string {
 	}
 	for _, t := range d.NodeTaints {
 		// The NoExecute taint is the one that evicts; its NoSchedule twin adds nothing.
-		if t == corev1.TaintNodeUnreachable+":NoExecute" || t == corev1.TaintNodeNotReady+":NoExecute" || strings.HasPrefix(t, TaintOutOfService) {
+		if t == corev1.TaintNodeUnreachable+":NoExecute" || t == corev1.TaintNodeNotReady+":NoExecute" || strings.HasPrefix(t, corev1.TaintNodeOutOfService) {
 			parts = append(parts, "tainted "+t)
 		}
 	}
@@ -470,7 +477,7 @@ func describeDriver(pod *corev1.Pod, generation int, idx *index, now time.Time) 
 	d := Driver{
 		Pod: pod.Name, UID: string(pod.UID), Generation: generation, Created: pod.CreationTimestamp.Time,
 		Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase), Status: KubectlStatus(pod),
-		ContainersStopped: containersStopped(pod),
+		ContainersStopped: containersStopped(pod), Volumes: []Volume{},
 	}
 	if pod.DeletionTimestamp != nil {
 		// deletionTimestamp is the deadline (request + grace period); report the request.
@@ -547,7 +554,7 @@ func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 					if t.Effect == corev1.TaintEffectNoExecute {
 						s.nodeLost = true
 					}
-				case TaintOutOfService:
+				case corev1.TaintNodeOutOfService:
 					s.fenced = true
 				}
 			}
@@ -563,6 +570,21 @@ func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 		s.mayRun = true
 	default:
 		s.mayRun = pod.Status.Phase == corev1.PodRunning && !d.ContainersStopped
+	}
+	if !s.terminal && !s.mayRun && pod.Spec.NodeName == "" && len(d.Volumes) > 0 {
+		// Not scheduled: a ReadWriteOncePod claim still used by the old
+		// driver keeps the scheduler from placing it.
+		for i := len(d.Events) - 1; i >= 0; i-- {
+			if d.Events[i].Reason == "FailedScheduling" {
+				v := &d.Volumes[0]
+				if v.LastEvent == nil {
+					e := d.Events[i]
+					v.LastEvent = &e
+				}
+				s.blocked = v
+				break
+			}
+		}
 	}
 	if !s.terminal && !s.mayRun && pod.Spec.NodeName != "" {
 		for i := range d.Volumes {

@@ -110,7 +110,7 @@ type Driver struct {
 	NodeTaints    []string   `json:"nodeTaints,omitempty"`
 	// DisruptionTarget is the pod condition set when Kubernetes evicts it.
 	DisruptionTarget *Condition `json:"disruptionTarget,omitempty"`
-	Volumes          []Volume   `json:"volumes,omitempty"`
+	Volumes          []Volume   `json:"volumes"`
 	// Events are the latest warnings about the pod (reason: message), newest last.
 	Events []Event `json:"events,omitempty"`
 }

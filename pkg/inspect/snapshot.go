@@ -25,15 +25,13 @@ type Snapshot struct {
 
 // Spark's and our labels.
 const (
-	LabelSparkRole     = "spark-role"
-	LabelAppSelector   = "spark-app-selector"
-	LabelAppName       = "spark-app-name"
-	LabelOperatorApp   = "sparkoperator.k8s.io/app-name"
-	LabelManagedBy     = "app.kubernetes.io/managed-by"
-	ManagedBySparkha   = "kubectl-sparkha"
-	RoleDriver         = "driver"
-	TaintOutOfService  = "node.kubernetes.io/out-of-service"
-	eventFailedMount   = "FailedMount"
-	eventFailedAttach  = "FailedAttachVolume"
-	reasonTaintManager = "DeletionByTaintManager"
+	LabelSparkRole    = "spark-role"
+	LabelAppSelector  = "spark-app-selector"
+	LabelAppName      = "spark-app-name"
+	LabelOperatorApp  = "sparkoperator.k8s.io/app-name"
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedBySparkha  = "kubectl-sparkha"
+	RoleDriver        = "driver"
+	eventFailedMount  = "FailedMount"
+	eventFailedAttach = "FailedAttachVolume"
 )

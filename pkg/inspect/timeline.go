@@ -69,7 +69,8 @@ func Timeline(s *Snapshot, app App) []Moment {
 		}
 		switch io.Kind {
 		case "Pod":
-			return pods[io.Name] != nil || (app.Job != "" && strings.HasPrefix(io.Name, app.Job+"-"))
+			// The Job controller names pods JOB-xxxxx: five random characters.
+			return pods[io.Name] != nil || (app.Job != "" && len(io.Name) == len(app.Job)+6 && strings.HasPrefix(io.Name, app.Job+"-"))
 		case "Job":
 			return io.Name == app.Job
 		}

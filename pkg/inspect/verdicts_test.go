@@ -40,7 +40,7 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 			name: "fenced node: out-of-service taint makes the stuck driver safe to complete", fixture: "s3-step4-stuck-terminating",
 			mutate: func(s *inspect.Snapshot) {
 				n := nodeNamed(s, s.DriverPods[0].Spec.NodeName)
-				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: inspect.TaintOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
 			},
 			want: inspect.SafeToComplete, reason: "is fenced (node.kubernetes.io/out-of-service)", next: "kubectl sparkha failover stream -n s3",
 		},
@@ -77,6 +77,32 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 				}
 			},
 			want: inspect.SplitBrainRisk, reason: "both run: two drivers can write the checkpoint at once",
+		},
+		{
+			name: "a fenced lingering driver does not hide one that may run on another lost node", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) {
+				// The replacement's node is fenced too; the old driver's node-a is lost and unfenced.
+				n := nodeNamed(s, s.DriverPods[1].Spec.NodeName)
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Effect: corev1.TaintEffectNoExecute})
+				s.DriverPods[1].DeletionTimestamp = s.DriverPods[0].DeletionTimestamp
+			},
+			want: inspect.ReplacementBlocked, reason: "where old driver spark-pi-95sbm is Terminating; Ready=Unknown",
+			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down",
+		},
+		{
+			name: "replacement the scheduler cannot place (RWOP claim in use) is blocked, not a second driver", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) {
+				repl := &s.DriverPods[1]
+				repl.Spec.NodeName = ""
+				repl.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				s.Events = append(s.Events, corev1.Event{
+					ObjectMeta:     metav1.ObjectMeta{Name: "sched", Namespace: repl.Namespace},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: repl.Namespace, Name: repl.Name, UID: repl.UID},
+					Type:           corev1.EventTypeWarning, Reason: "FailedScheduling", LastTimestamp: metav1.Now(),
+					Message: "0/2 nodes are available: 2 node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod.",
+				})
+			},
+			want: inspect.ReplacementBlocked, reason: "on no node yet waits for volume checkpointpvc",
 		},
 		{
 			name: "Job complete", fixture: "s1-step1-running",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -195,7 +196,7 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	r := o.runner()
 	if o.ReleaseNode != "" {
 		if o.dryRun == cmdutil.DryRunClient {
-			fmt.Fprintf(o.Out, "would remove the %s taint from node %s once it is Ready (dry run)\n", failover.OutOfServiceValue, o.ReleaseNode)
+			fmt.Fprintf(o.Out, "would remove the %s taint from node %s if it is Ready (dry run)\n", corev1.TaintNodeOutOfService, o.ReleaseNode)
 			return nil
 		}
 		released, err := r.Release(ctx, o.ReleaseNode)
@@ -232,7 +233,8 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	if o.dryRun == cmdutil.DryRunClient {
 		return nil
 	}
-	if fence := fenceStep(plan); fence != nil && !o.Yes {
+	// A server-side dry run changes nothing, so it needs no confirmation.
+	if fence := fenceStep(plan); fence != nil && !o.Yes && o.dryRun == cmdutil.DryRunNone {
 		if o.confirm == nil {
 			return fmt.Errorf("--node-down fences node %s and force-deletes every pod on it: confirm with --yes (there is no terminal to ask on)", fence.Node)
 		}
@@ -241,6 +243,11 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 		}
 	}
 	if err := r.Execute(ctx, plan); err != nil {
+		var refused *failover.ErrRefused
+		if errors.As(err, &refused) {
+			fmt.Fprintf(o.ErrOut, "error: %s\n", refused.Msg)
+			return &ExitCodeError{Code: ExitRefused, Err: err}
+		}
 		return err
 	}
 	if !o.Wait || o.dryRun == cmdutil.DryRunServer {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,9 +39,13 @@ Verdicts:
   RetriesExhausted    the Job failed, or a bare driver pod failed: nothing starts a new driver
 
 Exit status:
-  0  every app is Healthy, Starting or Finished
+  0  every app is Healthy, Starting or Finished (and --watch, when interrupted)
   1  error (bad flags, cannot list driver pods)
   3  at least one app needs attention (any other verdict)
+
+--watch gathers again every --watch-interval and reprints when a verdict, a driver, a node's
+Ready state or a volume attachment changes (not when only ages do). --no-headers prints only
+the table's rows, for scripts.
 
 If you may not list a cluster-scoped kind (nodes, PVs, VolumeAttachments), inspect still
 answers with what it can see and says what it could not.`
@@ -191,37 +196,38 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	if !o.Watch {
-		out, attention, err := o.once(ctx)
+		r, err := o.once(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := o.Out.Write(out); err != nil {
+		if err := r.print(o.IOStreams); err != nil {
 			return err
 		}
-		if attention {
+		if r.attention {
 			return &ExitCodeError{Code: ExitNeedsAttention}
 		}
 		return nil
 	}
-	var last []byte
+	// Reprint when the state changes, not when only ages ("12s ago") do.
+	var last string
 	tick := time.NewTicker(o.WatchInterval)
 	defer tick.Stop()
 	for {
-		out, _, err := o.once(ctx)
+		r, err := o.once(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
 			fmt.Fprintf(o.ErrOut, "%s: %v (retrying)\n", o.now().Format("15:04:05"), err)
-		case !bytes.Equal(out, last):
-			if last != nil {
+		case r.signature != last:
+			if last != "" {
 				fmt.Fprintln(o.Out)
 			}
 			fmt.Fprintf(o.ErrOut, "--- %s\n", o.now().Format("15:04:05"))
-			if _, err := o.Out.Write(out); err != nil {
+			if err := r.print(o.IOStreams); err != nil {
 				return err
 			}
-			last = out
+			last = r.signature
 		}
 		select {
 		case <-ctx.Done():
@@ -231,34 +237,54 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	}
 }
 
-// once produces one rendering and whether any app needs attention.
-func (o *InspectOptions) once(ctx context.Context) ([]byte, bool, error) {
+// rendering is one inspection, ready to print.
+type rendering struct {
+	out       []byte
+	warning   string // for stderr
+	attention bool
+	// signature identifies the state shown, without the ages in it.
+	signature string
+}
+
+func (r rendering) print(s genericiooptions.IOStreams) error {
+	if r.warning != "" {
+		fmt.Fprintln(s.ErrOut, r.warning)
+	}
+	_, err := s.Out.Write(r.out)
+	return err
+}
+
+// once gathers, analyses and renders one time.
+func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
+	var r rendering
 	snap, err := inspect.Gather(ctx, o.client, inspect.Scope{Namespace: o.namespace, App: o.App, AllEvents: o.Timeline})
 	if err != nil {
-		return nil, false, err
+		return r, err
 	}
 	now := o.now()
 	report := inspect.Analyze(snap, now)
 	if o.Node != "" {
 		report.Apps = onNode(report.Apps, o.Node)
 	}
-	var buf bytes.Buffer
-	if o.App != "" && len(report.Apps) == 0 {
-		where := fmt.Sprintf("namespace %q", o.namespace)
-		if o.namespace == "" {
-			where = "any namespace"
+	if o.App != "" {
+		report.Apps = named(report.Apps, o.App)
+		if len(report.Apps) == 0 {
+			where := fmt.Sprintf("namespace %q", o.namespace)
+			if o.namespace == "" {
+				where = "any namespace"
+			}
+			return r, fmt.Errorf("no Spark driver or driver Job named %q in %s (see kubectl sparkha inspect -A)", o.App, where)
 		}
-		return nil, false, fmt.Errorf("no Spark driver or driver Job named %q in %s (see kubectl sparkha inspect -A)", o.App, where)
 	}
-	attention := false
 	for _, a := range report.Apps {
-		attention = attention || a.Verdict.NeedsAttention()
+		r.attention = r.attention || a.Verdict.NeedsAttention()
 	}
+	r.signature = signature(report)
+	var buf bytes.Buffer
 	ropts := render.Options{AllNamespaces: o.AllNamespaces, NoHeaders: o.NoHeaders, Color: o.color, Now: now}
 	switch {
 	case o.Timeline:
-		moments := inspect.Timeline(snap, report.Apps[0])
-		err = render.Timeline(&buf, moments)
+		err = render.Timeline(&buf, inspect.Timeline(snap, report.Apps[0]))
 	case o.Output == "json":
 		err = render.JSON(&buf, report)
 	case o.Output == "yaml":
@@ -266,14 +292,45 @@ func (o *InspectOptions) once(ctx context.Context) ([]byte, bool, error) {
 	case o.Output == "wide":
 		err = render.Tree(&buf, report, ropts)
 	case len(report.Apps) == 0:
-		fmt.Fprintln(o.ErrOut, "No Spark drivers found.")
+		r.warning = "No Spark drivers found."
 	default:
 		err = render.Table(&buf, report, ropts)
-		if err == nil && len(report.Unavailable) > 0 {
-			fmt.Fprintf(o.ErrOut, "warning: partial answer, not visible with your permissions: %v\n", report.Unavailable)
+		if len(report.Unavailable) > 0 {
+			r.warning = fmt.Sprintf("warning: partial answer, not visible with your permissions: %v", report.Unavailable)
 		}
 	}
-	return buf.Bytes(), attention, err
+	r.out = buf.Bytes()
+	return r, err
+}
+
+// signature summarises what a responder would notice changing.
+func signature(r *inspect.Report) string {
+	var b strings.Builder
+	for _, a := range r.Apps {
+		fmt.Fprintf(&b, "%s/%s %s %s %s|", a.Namespace, a.Name, a.Verdict, a.LostNode, a.NextAction)
+		for _, d := range a.Drivers {
+			fmt.Fprintf(&b, "%s %s %s %s %t %t;", d.Pod, d.Status, d.Node, d.NodeReady, d.Deleted != nil, d.ContainersStopped)
+			for _, v := range d.Volumes {
+				for _, at := range v.Attachments {
+					fmt.Fprintf(&b, "%s@%s=%t,", v.PV, at.Node, at.Attached)
+				}
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String() + strings.Join(r.Unavailable, ",")
+}
+
+// named keeps the app called name (inspect APP narrows the gather by labels,
+// which other apps may share).
+func named(apps []inspect.App, name string) []inspect.App {
+	var out []inspect.App
+	for _, a := range apps {
+		if a.Name == name {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func onNode(apps []inspect.App, node string) []inspect.App {

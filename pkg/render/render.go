@@ -69,6 +69,10 @@ func Table(w io.Writer, r *inspect.Report, o Options) error {
 	if _, err := io.WriteString(w, strings.Join(lines, "")); err != nil {
 		return err
 	}
+	if o.NoHeaders {
+		// Only table rows, for scripts.
+		return nil
+	}
 	return nextActions(w, r)
 }
 

@@ -173,6 +173,7 @@ func TestS2SeedJobRWX(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
+	e.verdict(ns, job, "s2-node-lost", inspect.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
 
 	var repl *corev1.Pod
@@ -227,6 +228,7 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
+	e.verdict(ns, app, "s3-node-lost", inspect.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
 	stuck := e.verdict(ns, app, "s3-step4-stuck-terminating", inspect.StuckTerminating)
 	if stuck.LostNode != lost || len(stuck.Drivers) != 1 || stuck.Drivers[0].DisruptionTarget == nil ||
@@ -293,6 +295,7 @@ func TestS4NodeNeverReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
+	e.verdict(ns, job, "s4-node-lost", inspect.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
 	repl := e.blockedByVolume(ns, job, old.Name, pv, survivor, "checkpointpvc")
 	e.verdict(ns, job, "s4-node-dead-blocked", inspect.ReplacementBlocked)
