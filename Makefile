@@ -5,7 +5,8 @@ SHELL := /usr/bin/env bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# The build date is the last commit's, so a release's archives rebuild bit for bit.
+DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo unknown)
 VERSION_PKG := github.com/kubectl-sparkha/kubectl-sparkha/pkg/version
 LDFLAGS := -s -w -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT) -X $(VERSION_PKG).Date=$(DATE)
 
@@ -49,6 +50,15 @@ e2e: build sandbox-bin
 bench-failover: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		$(GO) test ./e2e -run '^$$' -bench Recovery -benchtime 1x -timeout 20m
+
+# Scale: inspect -A against the raw kubectl gather at 10, 100 and 1,000 nodes on one sandbox, in
+# one run; prints the table and writes it to docs/benchmarks.md (BENCH_SIZES=10,100 for a quick run).
+BENCH_SIZES ?= 10,100,1000
+.PHONY: bench
+bench: build sandbox-bin
+	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
+		SPARKHA_BENCH_SIZES=$(BENCH_SIZES) SPARKHA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
+		$(GO) test ./e2e -run '^$$' -bench Scale -benchtime 1x -timeout 30m $(BENCH_FLAGS)
 
 test: fmt-check vet unit e2e krew-test
 

@@ -70,7 +70,7 @@ func TestTemplateRendersOnePlatformPerArchive(t *testing.T) {
 	if m.Spec.Version != "v1.2.3" || m.Spec.Homepage != "https://github.com/kubectl-sparkha/kubectl-sparkha" {
 		t.Errorf("version %q, homepage %q", m.Spec.Version, m.Spec.Homepage)
 	}
-	for _, want := range []string{"create jobs", "patch nodes", "selfsubjectreviews", "volumeattachments",
+	for _, want := range []string{"create jobs", "update nodes", "selfsubjectreviews", "docs/rbac.yaml", "volumeattachments",
 		"kubectl_complete-sparkha", "krew/issues/812", "store/sparkha/v1.2.3/"} {
 		if !strings.Contains(m.Spec.Caveats, want) {
 			t.Errorf("caveats lack %q", want)
