@@ -155,14 +155,17 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 		Long:                  submitLong,
 		Example:               submitExample,
 		SilenceUsage:          true,
+		SilenceErrors:         true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
+			return exitWith(o.ErrOut, func() error {
+				if err := o.Complete(cmd, args); err != nil {
+					return err
+				}
+				if err := o.Validate(); err != nil {
+					return err
+				}
+				return o.Run(cmd.Context())
+			})
 		},
 	}
 	f := cmd.Flags()
