@@ -60,7 +60,20 @@ bench: build sandbox-bin
 		SPARKHA_BENCH_SIZES=$(BENCH_SIZES) SPARKHA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
 		$(GO) test ./e2e -run '^$$' -bench Scale -benchtime 1x -timeout 30m $(BENCH_FLAGS)
 
-test: fmt-check vet unit e2e krew-test
+test: fmt-check vet unit e2e krew-test fuzz
+
+# Every fuzz target for FUZZTIME, one worker, starting from its committed seed corpus
+# (testdata/fuzz/FuzzX, which `go test ./...` also runs as plain tests). A failing input is
+# written to testdata/fuzz/FuzzX/ for `go test -run FuzzX/NAME`.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := submit:FuzzParseConfArg submit:FuzzParsePropertiesFile submit:FuzzParseMemoryMiB \
+	submit:FuzzResolve inspect:FuzzAnalyze
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} (pkg/$${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test ./pkg/$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+	done
 
 demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh

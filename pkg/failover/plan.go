@@ -112,6 +112,13 @@ func Decide(app inspect.App, nodeDown bool) Plan {
 			app.Namespace, app.Name, old.Pod, app.LostNode, nodeState(old), app.LostNode, self, app.LostNode, self)
 		return p
 	}
+	if old.NodeReady == "True" {
+		// Its kubelet is back and the node controller has not lifted the unreachable taint
+		// yet: the node is not down, and fencing it would only kill its pods (found by FuzzAnalyze).
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: %s", app.LostNode, self)
+		return p
+	}
 	p.Outcome = Act
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID,
 		Why: fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)}}

@@ -54,7 +54,9 @@ func ParseMemoryMiB(s string) (int64, error) {
 }
 
 func ceilMiB(bytes float64) (int64, error) {
-	if bytes <= 0 {
+	// !(bytes > 0) also refuses NaN: resource.ParseQuantity accepts "e700" as 0×10^700, whose
+	// approximate float is NaN (found by FuzzParseMemoryMiB).
+	if !(bytes > 0) {
 		return 0, fmt.Errorf("must be more than zero")
 	}
 	if bytes > float64(1<<62) {
