@@ -121,7 +121,11 @@ func Gather(ctx context.Context, client kubernetes.Interface, scope Scope) (*Sna
 	return s, nil
 }
 
-// list runs one paginated LIST and returns its items.
+// list runs one paginated LIST and returns its items, without what Analyze
+// never reads and what dominates their size on a large cluster: managed
+// fields, and the image lists of nodes. Only the trimmed items outlive their
+// page, so the memory held grows with what inspect needs, not with the
+// cluster's JSON.
 func list[T any](ctx context.Context, scope Scope, fn func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]T, error) {
 	p := pager.New(pager.ListPageFunc(fn))
 	p.PageSize = scope.PageSize
@@ -132,10 +136,22 @@ func list[T any](ctx context.Context, scope Scope, fn func(context.Context, meta
 			// The typed clients return typed items; anything else is a bug here.
 			return fmt.Errorf("unexpected %T in list", obj)
 		}
+		trim(obj)
 		out = append(out, *item)
 		return nil
 	})
 	return out, err
+}
+
+// trim drops the fields of a listed object that Analyze, Timeline and the
+// renderings never read.
+func trim(obj runtime.Object) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+	}
+	if n, ok := obj.(*corev1.Node); ok {
+		n.Status.Images = nil
+	}
 }
 
 // filterPods keeps the driver pods of one app, by Spark's app name label,
