@@ -98,13 +98,7 @@ type clientFunc func() (kubernetes.Interface, string, error)
 
 // newCompletionClient builds the client completion functions query from kubectl's flags.
 // Tests replace it with one returning a fake clientset.
-var newCompletionClient = func(f genericclioptions.RESTClientGetter) (kubernetes.Interface, error) {
-	config, err := f.ToRESTConfig()
-	if err != nil {
-		return nil, err
-	}
-	return kubernetes.NewForConfig(config)
-}
+var newCompletionClient = newClient
 
 func clientFromFlags(f genericclioptions.RESTClientGetter) clientFunc {
 	return func() (kubernetes.Interface, string, error) {

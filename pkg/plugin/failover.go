@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -106,7 +107,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 				if err := o.Validate(); err != nil {
 					return err
 				}
-				return o.Run(cmd.Context())
+				return forbiddenHint(o.Run(cmd.Context()))
 			})
 		},
 	}
@@ -138,11 +139,7 @@ func (o *FailoverOptions) Complete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if o.client == nil {
-		cfg, err := o.configFlags.ToRESTConfig()
-		if err != nil {
-			return err
-		}
-		if o.client, err = kubernetes.NewForConfig(cfg); err != nil {
+		if o.client, err = newClient(o.configFlags); err != nil {
 			return err
 		}
 	}
@@ -306,4 +303,14 @@ func (o *FailoverOptions) printPlan(w io.Writer, p failover.Plan) error {
 		fmt.Fprintf(w, "  Then wait for: %s\n", strings.Join(p.Waits, " → "))
 	}
 	return nil
+}
+
+// forbiddenHint says which role a Forbidden error calls for: the API server's message names
+// the verb and resource that were refused, this names the ClusterRole that grants them.
+func forbiddenHint(err error) error {
+	var exit *ExitCodeError
+	if err == nil || errors.As(err, &exit) || !apierrors.IsForbidden(err) {
+		return err
+	}
+	return fmt.Errorf("%w; failover needs the permissions of the sparkha-failover ClusterRole, bound cluster-wide (see docs/rbac.yaml)", err)
 }

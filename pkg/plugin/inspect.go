@@ -159,11 +159,7 @@ func (o *InspectOptions) Complete(args []string) error {
 		o.namespace = ""
 	}
 	if o.client == nil {
-		cfg, err := o.configFlags.ToRESTConfig()
-		if err != nil {
-			return err
-		}
-		if o.client, err = kubernetes.NewForConfig(cfg); err != nil {
+		if o.client, err = newClient(o.configFlags); err != nil {
 			return err
 		}
 	}

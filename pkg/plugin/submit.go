@@ -290,11 +290,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.Input = in
 
 	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
-		cfg, err := o.configFlags.ToRESTConfig()
-		if err != nil {
-			return err
-		}
-		if o.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		if o.Client, err = newClient(o.configFlags); err != nil {
 			return err
 		}
 	}
