@@ -563,6 +563,11 @@ func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 			s.rejoined = true
 		}
 	}
+	// Without the right to list nodes a deleted driver that has not stopped
+	// may be on a lost node: assume the worst, the reason says why.
+	if !idx.nodesKnown && pod.Spec.NodeName != "" && d.Deleted != nil && !s.terminal && !d.ContainersStopped {
+		s.nodeLost = true
+	}
 	switch {
 	case s.terminal || pod.Spec.NodeName == "" || s.fenced:
 	case s.nodeLost:

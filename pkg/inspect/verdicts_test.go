@@ -105,6 +105,14 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 			want: inspect.ReplacementBlocked, reason: "on no node yet waits for volume checkpointpvc",
 		},
 		{
+			name: "nodes not visible: a deleted driver that has not stopped needs attention", fixture: "s3-step4-stuck-terminating",
+			mutate: func(s *inspect.Snapshot) {
+				s.Nodes, s.Leases = nil, nil
+				s.Unavailable = []string{"nodes: Forbidden", "leases: Forbidden"}
+			},
+			want: inspect.StuckTerminating, reason: "node state not visible",
+		},
+		{
 			name: "Job complete", fixture: "s1-step1-running",
 			mutate: func(s *inspect.Snapshot) {
 				s.Jobs[0].Status.Conditions = append(s.Jobs[0].Status.Conditions, batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue})
