@@ -17,7 +17,7 @@ NODES ?= 3
 CONTROL_PLANE := test/hack/build-control-plane.sh
 SANDBOX = bin/sandbox --dir $(SANDBOX_DIR)
 
-.PHONY: all bench-failover build vet fmt-check unit e2e test demo sandbox-bin control-plane \
+.PHONY: all bench-failover chaos build vet fmt-check unit e2e test demo sandbox-bin control-plane \
 	sandbox-up sandbox-down sandbox-status sandbox-partition sandbox-rejoin sandbox-kill sandbox-restart clean
 
 all: build
@@ -59,6 +59,15 @@ bench: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		SPARKHA_BENCH_SIZES=$(BENCH_SIZES) SPARKHA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
 		$(GO) test ./e2e -run '^$$' -bench Scale -benchtime 1x -timeout 30m $(BENCH_FLAGS)
+
+# Randomized partitions, rejoins, flaps, a killed node and operator actions,
+# checked against the ground truth: make chaos RUNS=200 [SEED=S] (make test runs one).
+RUNS ?= 20
+SEED ?= 0
+chaos: build sandbox-bin
+	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
+		$(GO) test ./e2e -run 'TestChaos' -v -count=1 -timeout 0 -chaos-runs $(RUNS) -chaos-seed $(SEED) | \
+		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|chaos_test.go|INVARIANT'
 
 test: fmt-check vet unit e2e krew-test fuzz
 

@@ -80,7 +80,7 @@ type env struct {
 // directory (logs, audit log, ground truth) is kept and named.
 func start(t testing.TB, opts sandbox.Options) *env {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sparkha-"+t.Name())
+	dir, err := os.MkdirTemp("", "sparkha-"+strings.ReplaceAll(t.Name(), "/", "_"))
 	if err != nil {
 		t.Fatal(err)
 	}

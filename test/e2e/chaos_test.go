@@ -1,0 +1,282 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+var (
+	chaosRuns = flag.Int("chaos-runs", 1, "randomized chaos schedules to run (make chaos RUNS=N)")
+	chaosSeed = flag.Int64("chaos-seed", 0, "seed of the first chaos run; 0 picks one from the clock (make chaos SEED=S)")
+)
+
+// chaosApps are submitted by kubectl sparkha with each checkpoint access mode.
+var chaosApps = map[string]string{"rwop": "ReadWriteOncePod", "rwo": "ReadWriteOnce", "rwx": "ReadWriteMany"}
+
+// chaos is one randomized schedule on its own sandbox.
+type chaos struct {
+	*env
+	rng         *rand.Rand
+	nodes       []string
+	partitioned map[string]bool
+	killed      map[string]bool
+	log         []string
+	began       time.Time
+}
+
+func (c *chaos) act(format string, args ...any) {
+	line := fmt.Sprintf("%6.1fs  ", time.Since(c.began).Seconds()) + fmt.Sprintf(format, args...)
+	c.log = append(c.log, line)
+	c.t.Log(line)
+}
+
+// alive lists the nodes neither partitioned nor killed.
+func (c *chaos) alive() []string {
+	var out []string
+	for _, n := range c.nodes {
+		if !c.partitioned[n] && !c.killed[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *chaos) pick(from []string) string { return from[c.rng.Intn(len(from))] }
+
+// overlaps checks the invariant against the ground truth: never two driver
+// generations of one app running at once.
+func overlapsByApp(ivs []truth.Interval, apps []string) map[string][][2]truth.Interval {
+	out := map[string][][2]truth.Interval{}
+	for _, app := range apps {
+		mine := truth.Filter(ivs, func(i truth.Interval) bool {
+			return strings.HasPrefix(i.Pod, app+"-") && len(i.Pod) == len(app)+6
+		})
+		if o := truth.Overlaps(mine); len(o) > 0 {
+			out[app] = o
+		}
+	}
+	return out
+}
+
+func (c *chaos) checkInvariant(ns string, apps []string) {
+	c.t.Helper()
+	ivs := c.truth(ns)
+	if o := overlapsByApp(ivs, apps); len(o) > 0 {
+		c.t.Fatalf("INVARIANT BROKEN: two drivers ran at once: %v\nschedule:\n%s", o, strings.Join(c.log, "\n"))
+	}
+}
+
+// inspectAll returns each app's report, by name.
+func (c *chaos) inspectAll(ns string) map[string]inspect.App {
+	out := map[string]inspect.App{}
+	for app := range chaosApps {
+		a, _ := c.inspectCLI(ns, app)
+		out[app] = a
+	}
+	return out
+}
+
+// TestChaos runs randomized schedules of partitions, rejoins, flapping nodes,
+// a killed node and operator actions (inspect, failover with and without
+// --node-down, the latter only for a node the operator knows is dead) over
+// apps with RWOP, RWO and RWX checkpoints. The invariant, checked against the
+// ground truth after every step: never two driver generations of one app at
+// once; and in the end every app runs again or is reported as needing a
+// decision. Each run prints its seed; `make chaos RUNS=1 SEED=S` replays it.
+func TestChaos(t *testing.T) {
+	seed := *chaosSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1_000_000
+	}
+	type result struct {
+		seed             int64
+		steps, recovered int
+		decisions        []string
+	}
+	var results []result
+	for i := 0; i < *chaosRuns; i++ {
+		s := seed + int64(i)
+		t.Run(fmt.Sprintf("seed-%d", s), func(t *testing.T) {
+			t.Logf("chaos seed %d: replay with `make chaos RUNS=1 SEED=%d`", s, s)
+			steps, recovered, decisions := chaosRun(t, s)
+			results = append(results, result{s, steps, recovered, decisions})
+		})
+		if t.Failed() {
+			break
+		}
+	}
+	total, recovered, steps := 0, 0, 0
+	var decisions []string
+	for _, r := range results {
+		total += len(chaosApps)
+		recovered += r.recovered
+		steps += r.steps
+		decisions = append(decisions, r.decisions...)
+	}
+	t.Logf("CHAOS TOTALS: %d runs (seeds %d..%d), %d actions, %d app-runs, %d ran again, %d reported as needing a decision %v, 0 invariant violations",
+		len(results), seed, seed+int64(len(results))-1, steps, total, recovered, len(decisions), decisions)
+}
+
+func chaosRun(t *testing.T, seed int64) (int, int, []string) {
+	e := start(t, sandbox.Options{Nodes: []string{"node-a", "node-b", "node-c"}})
+	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: []string{"node-a", "node-b", "node-c"},
+		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now()}
+	const ns = "chaos"
+	e.namespace(ns)
+	var apps []string
+	for app := range chaosApps {
+		apps = append(apps, app)
+	}
+	sort.Strings(apps)
+	for _, app := range apps {
+		e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/s.jar",
+			"--checkpoint-size", "1Gi", "--checkpoint-access-mode", chaosApps[app], "--node-lost-timeout", "3s", "--wait", "--timeout", "60s")
+	}
+	steps := 6 + c.rng.Intn(5)
+	for step := 0; step < steps; step++ {
+		time.Sleep(time.Duration(1000+c.rng.Intn(5000)) * time.Millisecond)
+		c.randomAction(ns, apps)
+		c.checkInvariant(ns, apps)
+	}
+
+	// Heal what can heal; the operator fences what it knows is dead.
+	for _, n := range c.nodes {
+		if c.partitioned[n] {
+			c.act("rejoin %s (heal)", n)
+			if err := e.sb.Rejoin(n); err != nil {
+				t.Fatal(err)
+			}
+			delete(c.partitioned, n)
+		}
+	}
+	var decisions []string
+	recovered := 0
+	for _, app := range apps {
+		var last inspect.App
+		deadline := time.Now().Add(150 * time.Second)
+		for time.Now().Before(deadline) {
+			last, _ = e.inspectCLI(ns, app)
+			if last.Verdict == inspect.Healthy || last.Verdict == inspect.RetriesExhausted {
+				break
+			}
+			if last.LostNode != "" && c.killed[last.LostNode] {
+				c.act("failover %s --node-down (%s is dead)", app, last.LostNode)
+				e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "60s")
+			} else if last.Verdict == inspect.SafeToComplete {
+				c.act("failover %s", app)
+				e.cli("failover", app, "-n", ns, "--timeout", "60s")
+			}
+			c.checkInvariant(ns, apps)
+			time.Sleep(time.Second)
+		}
+		switch last.Verdict {
+		case inspect.Healthy:
+			recovered++
+		case inspect.RetriesExhausted:
+			decisions = append(decisions, fmt.Sprintf("%s@%d: %s", app, seed, last.Reason))
+		default:
+			t.Fatalf("app %s neither ran again nor asked for a decision: %s (%s)\nschedule:\n%s", app, last.Verdict, last.Reason, strings.Join(c.log, "\n"))
+		}
+	}
+	c.checkInvariant(ns, apps)
+	return len(c.log), recovered, decisions
+}
+
+// randomAction does one thing a bad day might bring.
+func (c *chaos) randomAction(ns string, apps []string) {
+	alive := c.alive()
+	var partitioned []string
+	for n := range c.partitioned {
+		partitioned = append(partitioned, n)
+	}
+	sort.Strings(partitioned)
+	switch r := c.rng.Intn(100); {
+	case r < 25 && len(alive) >= 2:
+		n := c.pick(alive)
+		c.act("partition %s", n)
+		must(c.t, c.sb.Partition(n))
+		c.partitioned[n] = true
+	case r < 45 && len(partitioned) > 0:
+		n := c.pick(partitioned)
+		c.act("rejoin %s", n)
+		must(c.t, c.sb.Rejoin(n))
+		delete(c.partitioned, n)
+	case r < 55 && len(alive) >= 2:
+		n := c.pick(alive)
+		d := time.Duration(500+c.rng.Intn(4000)) * time.Millisecond
+		c.act("flap %s for %s", n, d)
+		must(c.t, c.sb.Partition(n))
+		time.Sleep(d)
+		must(c.t, c.sb.Rejoin(n))
+	case r < 62 && len(c.killed) == 0 && len(alive) >= 2:
+		n := c.pick(append(alive, partitioned...))
+		c.act("kill %s", n)
+		must(c.t, c.sb.Kill(n))
+		c.killed[n] = true
+		delete(c.partitioned, n)
+	case r < 75:
+		c.act("inspect -A")
+		verdicts := c.inspectAll(ns)
+		for _, app := range apps {
+			c.act("  %s: %s", app, verdicts[app].Verdict)
+		}
+	case r < 88:
+		app := c.pick(apps)
+		_, stderr, code := c.cli("failover", app, "-n", ns, "--timeout", "20s")
+		c.act("failover %s → exit %d %s", app, code, firstLine(stderr))
+	default:
+		app := c.pick(apps)
+		a, _ := c.inspectCLI(ns, app)
+		if a.LostNode == "" || !c.killed[a.LostNode] {
+			c.act("operator would fence for %s, but %q is not known dead: no --node-down", app, a.LostNode)
+			return
+		}
+		_, stderr, code := c.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "30s")
+		c.act("failover %s --node-down (%s dead) → exit %d %s", app, a.LostNode, code, firstLine(stderr))
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return s
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChaosBaseline runs the seed's plain Job with an RWX checkpoint through
+// the same monitor: a partition longer than the eviction must be caught as
+// two drivers running at once. It proves the invariant check can fail.
+func TestChaosBaseline(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, job = "baseline", "seed"
+	e.namespace(ns)
+	e.seedJob(ns, job, corev1.ReadWriteMany)
+	old := e.runningDriver(ns, job)
+	must(t, e.sb.Partition(old.Spec.NodeName))
+	var caught map[string][][2]truth.Interval
+	e.eventually(60*time.Second, "the monitor catching two seed drivers at once", func() (bool, string) {
+		caught = overlapsByApp(e.truth(ns), []string{job})
+		return len(caught[job]) > 0, fmt.Sprint(e.truth(ns))
+	})
+	t.Logf("baseline caught: %s | %s", caught[job][0][0], caught[job][0][1])
+	must(t, e.sb.Rejoin(old.Spec.NodeName))
+}
