@@ -1,0 +1,379 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+)
+
+// API fault injection: a reverse proxy between the plugin and the sandbox's
+// API server that answers chosen requests with a fault instead of (or after)
+// forwarding them. The plugin runs with --request-timeout=2s against it.
+
+// fault is what the proxy does to a request instead of answering it normally.
+type fault string
+
+const (
+	// fault500 is an internal error without Retry-After: client-go does not retry it.
+	fault500 fault = "500"
+	// fault500RetryAfter is an internal error with Retry-After: 1.
+	fault500RetryAfter fault = "500 Retry-After: 1"
+	// fault429 is throttling with Retry-After: 1.
+	fault429 fault = "429 Retry-After: 1"
+	// faultTimeout holds the request, never forwarded, past the client's --request-timeout.
+	faultTimeout fault = "timeout"
+	// faultDrop closes the connection without a response; the server never saw the request.
+	faultDrop fault = "drop"
+	// faultDropAfter forwards the request, so the server acts on it, then closes the
+	// connection without a response: the client cannot know that it happened.
+	faultDropAfter fault = "drop after the server acted"
+	// fault409 answers a PUT or PATCH with a Conflict, as a stale resourceVersion does.
+	fault409 fault = "409 Conflict"
+)
+
+// requestTimeout is the plugin's --request-timeout under faults; faultTimeout holds longer.
+const requestTimeout = 2 * time.Second
+
+// rule injects fault into the requests whose method and path match, at the
+// given 1-based positions among the requests it matches (every one if nth is empty).
+type rule struct {
+	methods string // space-separated, "" for any
+	path    *regexp.Regexp
+	nth     []int
+	fault   fault
+	seen    int
+}
+
+func (r *rule) matches(req *http.Request) bool {
+	if r.methods != "" && !strings.Contains(" "+r.methods+" ", " "+req.Method+" ") {
+		return false
+	}
+	return r.path == nil || r.path.MatchString(req.URL.Path)
+}
+
+// hit counts a matching request and reports whether it gets the fault.
+func (r *rule) hit() bool {
+	r.seen++
+	if len(r.nth) == 0 {
+		return true
+	}
+	for _, n := range r.nth {
+		if n == r.seen {
+			return true
+		}
+	}
+	return false
+}
+
+// faultRequest is one request the proxy saw, and the fault it injected, if any.
+type faultRequest struct {
+	Method, Path string
+	Fault        fault
+}
+
+func (r faultRequest) String() string {
+	s := r.Method + " " + r.Path
+	if r.Fault != "" {
+		s += " [" + string(r.Fault) + "]"
+	}
+	return s
+}
+
+type faultProxy struct {
+	t      testing.TB
+	mu     sync.Mutex
+	rules  []*rule
+	log    []faultRequest
+	server *httptest.Server
+	kc     string
+}
+
+// faultProxy starts a proxy to the sandbox's API server and writes a
+// kubeconfig that points at it.
+func (e *env) faultProxy() *faultProxy {
+	e.t.Helper()
+	target, _ := url.Parse(fmt.Sprintf("https://127.0.0.1:%d", e.sb.State.APIPort))
+	rp := httputil.NewSingleHostReverseProxy(target)
+	// A test-only hop on loopback to our own sandbox.
+	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec
+	p := &faultProxy{t: e.t}
+	p.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// client-go sends no bearer token over plain HTTP; the proxy adds it.
+		r.Header.Set("Authorization", "Bearer "+sandbox.AdminToken)
+		f := p.decide(r)
+		if f == "" {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		p.inject(w, r, f, rp)
+	}))
+	e.t.Cleanup(p.server.Close)
+	p.kc = filepath.Join(e.t.TempDir(), "kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: faults, cluster: {server: %s}}]
+users: [{name: admin, user: {}}]
+contexts: [{name: faults, context: {cluster: faults, user: admin}}]
+current-context: faults
+`, p.server.URL)
+	if err := os.WriteFile(p.kc, []byte(cfg), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// decide records the request and returns the fault of the first rule that
+// matches it and fires, if any.
+func (p *faultProxy) decide(r *http.Request) fault {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var f fault
+	for _, rl := range p.rules {
+		if rl.matches(r) && rl.hit() && f == "" {
+			f = rl.fault
+		}
+	}
+	p.log = append(p.log, faultRequest{Method: r.Method, Path: r.URL.Path, Fault: f})
+	return f
+}
+
+func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, rp *httputil.ReverseProxy) {
+	switch f {
+	case fault500:
+		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, "injected fault: internal error", "")
+	case fault500RetryAfter:
+		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, "injected fault: internal error, retry", "1")
+	case fault429:
+		writeStatus(w, http.StatusTooManyRequests, metav1.StatusReasonTooManyRequests, "injected fault: too many requests", "1")
+	case fault409:
+		writeStatus(w, http.StatusConflict, metav1.StatusReasonConflict,
+			"Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)", "")
+	case faultTimeout:
+		// Never forwarded: held until the client gives up (or long after it should have).
+		select {
+		case <-r.Context().Done():
+		case <-time.After(4 * requestTimeout):
+			p.t.Errorf("%s %s: the client did not give up within %s of its --request-timeout", r.Method, r.URL.Path, 4*requestTimeout)
+		}
+		writeStatus(w, http.StatusGatewayTimeout, metav1.StatusReasonTimeout, "injected fault: timeout", "")
+	case faultDrop:
+		_, _ = io.Copy(io.Discard, r.Body)
+		hangUp(w)
+	case faultDropAfter:
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, r)
+		p.t.Logf("fault proxy: %s %s: the server answered %d; the client never hears it", r.Method, r.URL.Path, rec.Code)
+		hangUp(w)
+	default:
+		panic("unknown fault " + f)
+	}
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, msg, retryAfter string) {
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure, Message: msg, Reason: reason, Code: int32(code),
+	})
+}
+
+// hangUp closes the client's connection without a response.
+func hangUp(w http.ResponseWriter) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	conn.Close()
+}
+
+// set replaces the rules and forgets the requests seen so far.
+func (p *faultProxy) set(rules ...*rule) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules, p.log = rules, nil
+}
+
+// take returns the requests seen since the last take or set.
+func (p *faultProxy) take() []faultRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.log
+	p.log = nil
+	return out
+}
+
+// count returns how many of reqs match method and path.
+func count(reqs []faultRequest, method, path string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+func describeRequests(reqs []faultRequest) string {
+	var b strings.Builder
+	for _, r := range reqs {
+		b.WriteString("\n  " + r.String())
+	}
+	return b.String()
+}
+
+// cli runs the plugin through the proxy with a short request timeout.
+func (p *faultProxy) cli(e *env, args ...string) (string, string, int) {
+	e.t.Helper()
+	return e.cli(append(args, "--kubeconfig", p.kc, "--request-timeout", requestTimeout.String())...)
+}
+
+// faultSeed is the seed of this run's fault schedule: SPARKHA_FAULT_SEED replays one.
+func faultSeed(t *testing.T) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SPARKHA_FAULT_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("SPARKHA_FAULT_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("fault schedule seed %d (replay with SPARKHA_FAULT_SEED=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// noPanic fails the test if the plugin panicked.
+func noPanic(t *testing.T, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "panic:") || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("the plugin panicked:\n%s", stderr)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// inspectLists are the LISTs of inspect -A, in the order it makes them, with
+// the name its error message gives each.
+var inspectLists = []struct{ kind, path string }{
+	{"Spark driver pods", "/api/v1/pods"},
+	{"nodes", "/api/v1/nodes"},
+	{"leases", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"},
+	{"jobs", "/apis/batch/v1/jobs"},
+	{"persistentvolumeclaims", "/api/v1/persistentvolumeclaims"},
+	{"persistentvolumes", "/api/v1/persistentvolumes"},
+	{"volumeattachments", "/apis/storage.k8s.io/v1/volumeattachments"},
+	{"events", "/api/v1/events"},
+}
+
+// retriedGET says whether client-go retries a GET that met the fault: 5xx
+// and 429 only with Retry-After, a closed connection always (an artificial
+// Retry-After of 1s), a client timeout never.
+var retriedGET = map[fault]bool{
+	fault500: false, fault500RetryAfter: true, fault429: true, faultTimeout: false, faultDrop: true,
+}
+
+// TestFaultsInspect: every LIST of inspect -A meets a fault on its first
+// attempt, each LIST a fault of the seeded schedule (every kind at least
+// once). A run either retries its way to the right verdict or exits 1 naming
+// the LIST that failed; rerunning converges, as each LIST fails only once.
+func TestFaultsInspect(t *testing.T) {
+	rng := faultSeed(t)
+	e := start(t, twoNodes)
+	e.namespace("fi")
+	e.submit("app", "-n", "fi", "--image", "spark:3.5.3", "--class", "A", "local:///a.jar",
+		"--checkpoint-size", "1Gi", "--wait", "--timeout", "60s")
+	e.runningDriver("fi", "app")
+	p := e.faultProxy()
+
+	kinds := []fault{fault500, fault500RetryAfter, fault429, faultTimeout, faultDrop}
+	schedule := append([]fault(nil), kinds...)
+	for len(schedule) < len(inspectLists) {
+		schedule = append(schedule, kinds[rng.IntN(len(kinds))])
+	}
+	rng.Shuffle(len(schedule), func(i, j int) { schedule[i], schedule[j] = schedule[j], schedule[i] })
+	var rules []*rule
+	for i, l := range inspectLists {
+		rules = append(rules, &rule{methods: "GET", path: regexp.MustCompile("^" + regexp.QuoteMeta(l.path) + "$"), nth: []int{1}, fault: schedule[i]})
+		t.Logf("schedule: LIST %s: %s on the first attempt", l.kind, schedule[i])
+	}
+	p.set(rules...)
+
+	faulted := 0 // the LISTs before this one have had their fault
+	for run := 1; ; run++ {
+		if run > len(inspectLists)+1 {
+			t.Fatal("inspect did not converge")
+		}
+		began := time.Now()
+		stdout, stderr, code := p.cli(e, "inspect", "-A", "-o", "json")
+		reqs := p.take()
+		noPanic(t, stderr)
+		t.Logf("run %d: exit %d in %.1fs, requests:%s\nstderr: %s", run, code, time.Since(began).Seconds(), describeRequests(reqs), strings.TrimSpace(stderr))
+		// What this run must have done, LIST by LIST.
+		failedAt := -1
+		for i, l := range inspectLists {
+			got := count(reqs, "GET", l.path)
+			want := 1
+			switch {
+			case failedAt >= 0:
+				want = 0 // inspect stops at the first failed LIST
+			case i >= faulted && retriedGET[schedule[i]]:
+				want = 2 // the fault, then client-go's retry
+			case i >= faulted:
+				failedAt = i // the fault, not retried
+			}
+			if got != want {
+				t.Errorf("run %d: LIST %s (%s): %d requests, want %d", run, l.kind, schedule[i], got, want)
+			}
+		}
+		if failedAt < 0 {
+			if code != 0 {
+				t.Fatalf("run %d: every fault was retried, yet exit %d\n%s", run, code, stderr)
+			}
+			var rep struct {
+				Apps []struct{ Name, Verdict string }
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Apps) != 1 || rep.Apps[0].Verdict != "Healthy" {
+				t.Fatalf("run %d: want app Healthy, got %v %q", run, err, stdout)
+			}
+			if faulted < len(inspectLists) {
+				faulted = len(inspectLists)
+				continue // once more: no fault is left, the answer must be the same
+			}
+			break
+		}
+		l := inspectLists[failedAt]
+		if want := "error: listing " + l.kind + ": "; code != 1 || !strings.HasPrefix(stderr, want) || stdout != "" {
+			t.Fatalf("run %d: %s on LIST %s: want exit 1 and %q..., got exit %d\nstdout: %s\nstderr: %s", run, schedule[failedAt], l.kind, want, code, stdout, stderr)
+		}
+		faulted = failedAt + 1
+	}
+}
