@@ -62,7 +62,8 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	}
 
 	if want.Checkpoint != nil {
-		pvc, err := c.CoreV1().PersistentVolumeClaims(ns).Create(ctx, want.Checkpoint, opts)
+		pvcs := c.CoreV1().PersistentVolumeClaims(ns)
+		pvc, err := createOrFind(ctx, a, app.AppID, want.Checkpoint.Name, pvcs.Create, pvcs.Get, want.Checkpoint, opts)
 		if err != nil {
 			return nil, fail("persistentvolumeclaim/"+want.Checkpoint.Name, err)
 		}
@@ -74,7 +75,8 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 		})
 	}
 
-	job, err := c.BatchV1().Jobs(ns).Create(ctx, want.Job, opts)
+	jobs := c.BatchV1().Jobs(ns)
+	job, err := createOrFind(ctx, a, app.AppID, want.Job.Name, jobs.Create, jobs.Get, want.Job, opts)
 	if err != nil {
 		return nil, fail("job.batch/"+want.Job.Name, err)
 	}
@@ -89,7 +91,8 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	})
 
 	owned := Build(app, job.UID)
-	cm, err := c.CoreV1().ConfigMaps(ns).Create(ctx, owned.ConfigMap, opts)
+	cms := c.CoreV1().ConfigMaps(ns)
+	cm, err := createOrFind(ctx, a, app.AppID, owned.ConfigMap.Name, cms.Create, cms.Get, owned.ConfigMap, opts)
 	if err != nil {
 		return nil, fail("configmap/"+owned.ConfigMap.Name, err)
 	}
@@ -97,13 +100,52 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	created.ConfigMap = cm
 	// The ConfigMap is owned by the Job: deleting the Job removes it.
 
-	svc, err := c.CoreV1().Services(ns).Create(ctx, owned.Service, opts)
+	svcs := c.CoreV1().Services(ns)
+	svc, err := createOrFind(ctx, a, app.AppID, owned.Service.Name, svcs.Create, svcs.Get, owned.Service, opts)
 	if err != nil {
 		return nil, fail("service/"+owned.Service.Name, err)
 	}
 	svc.SetGroupVersionKind(owned.Service.GroupVersionKind())
 	created.Service = svc
 	return created, nil
+}
+
+// createOrFind creates obj. When the create fails without a clear answer, the server may
+// have created it all the same: the connection dropped or timed out after the request was
+// sent, the server failed (5xx), or client-go sent the create again after a 5xx or 429 with
+// Retry-After and the first one had landed (AlreadyExists). Then it reads the object back:
+// if it carries this run's app ID (the spark-app-selector label, new for every submit), this
+// run created it, and it is returned as created, so that the run goes on with it or rolls
+// it back. A definite refusal (any other 4xx) is returned as it is.
+func createOrFind[T metav1.Object](ctx context.Context, a *Applier, appID, name string,
+	create func(context.Context, T, metav1.CreateOptions) (T, error),
+	get func(context.Context, string, metav1.GetOptions) (T, error),
+	obj T, opts metav1.CreateOptions,
+) (T, error) {
+	created, err := create(ctx, obj, opts)
+	if err == nil || a.DryRunServer || !mayHaveCreated(err) {
+		return created, err
+	}
+	// With its own deadline: the create's context may be what failed.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	found, gerr := get(rctx, name, metav1.GetOptions{})
+	switch {
+	case gerr == nil && found.GetLabels()[LabelSparkAppID] == appID:
+		return found, nil
+	case gerr != nil && !apierrors.IsNotFound(gerr):
+		return created, fmt.Errorf("%w (it may have been created all the same: reading it back failed: %v)", err, gerr)
+	}
+	return created, err
+}
+
+// mayHaveCreated reports whether a failed create may have been carried out by the server.
+func mayHaveCreated(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return true // no answer: a dropped connection, a timeout
+	}
+	return apierrors.IsAlreadyExists(err) || status.Status().Code >= 500
 }
 
 // rollback undoes the creates in reverse order, with its own deadline so that an

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -256,4 +258,112 @@ func TestApplyServerDryRunDoesNotRollBack(t *testing.T) {
 			t.Errorf("create without dryRun=All: %v", c.CreateOptions)
 		}
 	}
+}
+
+// createLandsButAnswerIsLost makes the fake API server store the created object, as the real
+// one did, and then answer with err instead, as when the connection drops after the request
+// was sent.
+func createLandsButAnswerIsLost(client *fake.Clientset, resource string, err error) {
+	client.PrependReactor("create", resource, func(action k8stesting.Action) (bool, runtime.Object, error) {
+		obj := action.(k8stesting.CreateAction).GetObject()
+		m, _ := metaOf(obj)
+		m.SetUID(types.UID("uid-landed-" + resource))
+		if terr := client.Tracker().Create(action.GetResource(), obj, action.GetNamespace()); terr != nil {
+			return true, nil, terr
+		}
+		return true, nil, err
+	})
+}
+
+func TestApplyCreateWhoseAnswerWasLost(t *testing.T) {
+	dropped := &url.Error{Op: "Post", URL: "https://api/apis/batch/v1/namespaces/streaming/jobs", Err: io.EOF}
+	for name, err := range map[string]error{
+		"dropped connection":           dropped,
+		"500":                          apierrors.NewInternalError(errors.New("etcd leader changed")),
+		"retry found it already there": apierrors.NewAlreadyExists(batchv1.Resource("jobs"), "clicks"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			client := fake.NewClientset()
+			withUIDs(client)
+			createLandsButAnswerIsLost(client, "jobs", err)
+			app := resolveT(t, Input{CheckpointSize: "1Gi"})
+
+			created, aerr := (&Applier{Client: client}).Apply(context.Background(), app)
+			if aerr != nil {
+				t.Fatalf("the Job was created by this run, yet: %v", aerr)
+			}
+			if created.Job.UID != "uid-landed-jobs" || created.Job.Kind != "Job" {
+				t.Fatalf("returned Job %q %v, want the one the server stored", created.Job.UID, created.Job.TypeMeta)
+			}
+			want := []string{
+				"get jobs/clicks",
+				"get persistentvolumeclaims/clicks-checkpoint",
+				"create persistentvolumeclaims/clicks-checkpoint",
+				"create jobs/clicks",
+				"get jobs/clicks", // read back: it carries this run's app ID
+				"create configmaps/clicks-spark-conf",
+				"create services/clicks-driver-svc",
+			}
+			if got := verbs(client); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("requests\n got: %q\nwant: %q", got, want)
+			}
+			cm, _ := client.CoreV1().ConfigMaps("streaming").Get(context.Background(), "clicks-spark-conf", metav1.GetOptions{})
+			if refs := cm.OwnerReferences; len(refs) != 1 || refs[0].UID != "uid-landed-jobs" {
+				t.Errorf("ConfigMap owner references %v, want the stored Job", refs)
+			}
+		})
+	}
+}
+
+func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
+	dropped := &url.Error{Op: "Post", URL: "https://api/apis/batch/v1/namespaces/streaming/jobs", Err: io.EOF}
+	t.Run("not created", func(t *testing.T) {
+		client := fake.NewClientset()
+		withUIDs(client)
+		client.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, dropped })
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		want := `creating job.batch/clicks in namespace "streaming" failed: Post "https://api/apis/batch/v1/namespaces/streaming/jobs": EOF; removed what this run created: persistentvolumeclaim/clicks-checkpoint`
+		if err == nil || err.Error() != want {
+			t.Fatalf("error\n got: %v\nwant: %s", err, want)
+		}
+	})
+	t.Run("created by someone else", func(t *testing.T) {
+		// Another submit of the same name won the race: its Job has another app ID.
+		client := fake.NewClientset()
+		withUIDs(client)
+		client.PrependReactor("create", "jobs", func(action k8stesting.Action) (bool, runtime.Object, error) {
+			other := action.(k8stesting.CreateAction).GetObject().DeepCopyObject().(*batchv1.Job)
+			other.Labels = map[string]string{LabelSparkAppID: "spark-someone-else"}
+			if err := client.Tracker().Create(action.GetResource(), other, "streaming"); err != nil {
+				return true, nil, err
+			}
+			return true, nil, apierrors.NewAlreadyExists(batchv1.Resource("jobs"), "clicks")
+		})
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		want := `creating job.batch/clicks in namespace "streaming" failed: jobs.batch "clicks" already exists; removed what this run created: persistentvolumeclaim/clicks-checkpoint`
+		if err == nil || err.Error() != want {
+			t.Fatalf("error\n got: %v\nwant: %s", err, want)
+		}
+		for _, v := range verbs(client) {
+			if strings.HasPrefix(v, "delete jobs") {
+				t.Errorf("deleted a Job this run did not create: %s", v)
+			}
+		}
+	})
+	t.Run("cannot tell", func(t *testing.T) {
+		client := fake.NewClientset()
+		withUIDs(client)
+		client.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, dropped })
+		gets := 0
+		client.PrependReactor("get", "jobs", func(action k8stesting.Action) (bool, runtime.Object, error) {
+			if gets++; gets == 1 { // the precondition check: no such Job yet
+				return false, nil, nil
+			}
+			return true, nil, errors.New("connection refused")
+		})
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		if err == nil || !strings.Contains(err.Error(), "EOF (it may have been created all the same: reading it back failed: connection refused)") {
+			t.Fatalf("error %v: want it to say the Job may exist", err)
+		}
+	})
 }

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
@@ -46,6 +48,9 @@ const (
 	// faultDropAfter forwards the request, so the server acts on it, then closes the
 	// connection without a response: the client cannot know that it happened.
 	faultDropAfter fault = "drop after the server acted"
+	// fault500RetryAfterActed forwards the request, so the server acts on it, then answers
+	// 500 with Retry-After: 1: client-go sends the request again.
+	fault500RetryAfterActed fault = "500 Retry-After: 1 after the server acted"
 	// fault409 answers a PUT or PATCH with a Conflict, as a stale resourceVersion does.
 	fault409 fault = "409 Conflict"
 )
@@ -169,6 +174,8 @@ func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, rp 
 			"Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)", "")
 	case faultTimeout:
 		// Never forwarded: held until the client gives up (or long after it should have).
+		// The server notices a closed connection only once the body has been read.
+		_, _ = io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
 		case <-time.After(4 * requestTimeout):
@@ -183,6 +190,11 @@ func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, rp 
 		rp.ServeHTTP(rec, r)
 		p.t.Logf("fault proxy: %s %s: the server answered %d; the client never hears it", r.Method, r.URL.Path, rec.Code)
 		hangUp(w)
+	case fault500RetryAfterActed:
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, r)
+		p.t.Logf("fault proxy: %s %s: the server answered %d; the client hears 500", r.Method, r.URL.Path, rec.Code)
+		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, "injected fault: internal error after the server acted, retry", "1")
 	default:
 		panic("unknown fault " + f)
 	}
@@ -375,5 +387,182 @@ func TestFaultsInspect(t *testing.T) {
 			t.Fatalf("run %d: %s on LIST %s: want exit 1 and %q..., got exit %d\nstdout: %s\nstderr: %s", run, schedule[failedAt], l.kind, want, code, stdout, stderr)
 		}
 		faulted = failedAt + 1
+	}
+}
+
+// submitObjects are the names of the objects submit creates for app, in the
+// order it creates them.
+func submitObjects(app string) []string {
+	return []string{"persistentvolumeclaim/" + app + "-checkpoint", "job.batch/" + app, "configmap/" + app + "-spark-conf", "service/" + app + "-driver-svc"}
+}
+
+// appObjects returns which of app's objects exist, and their app IDs
+// (spark-app-selector); "deleting" marks one with a deletion timestamp.
+func (e *env) appObjects(ns, app string) map[string]string {
+	e.t.Helper()
+	c := e.client()
+	out := map[string]string{}
+	add := func(what string, m metav1.Object, err error) {
+		switch {
+		case isNotFound(err):
+		case err != nil:
+			e.t.Fatal(err)
+		case m.GetDeletionTimestamp() != nil:
+			out[what] = "deleting"
+		default:
+			out[what] = m.GetLabels()["spark-app-selector"]
+		}
+	}
+	names := submitObjects(app)
+	pvc, err := c.CoreV1().PersistentVolumeClaims(ns).Get(ctx, app+"-checkpoint", metav1.GetOptions{})
+	add(names[0], pvc, err)
+	job, err := c.BatchV1().Jobs(ns).Get(ctx, app, metav1.GetOptions{})
+	add(names[1], job, err)
+	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, app+"-spark-conf", metav1.GetOptions{})
+	add(names[2], cm, err)
+	svc, err := c.CoreV1().Services(ns).Get(ctx, app+"-driver-svc", metav1.GetOptions{})
+	add(names[3], svc, err)
+	return out
+}
+
+// noPartial waits until none of app's objects is left (the rollback deletes
+// the Job and the new claim; the garbage collector the objects the Job owns).
+func (e *env) noPartial(ns, app string) {
+	e.t.Helper()
+	e.eventually(30*time.Second, "no object of "+app+" left", func() (bool, string) {
+		objs := e.appObjects(ns, app)
+		return len(objs) == 0, fmt.Sprint(objs)
+	})
+}
+
+// allFour checks that app has exactly its four objects, of one submit.
+func (e *env) allFour(ns, app string) {
+	e.t.Helper()
+	objs := e.appObjects(ns, app)
+	ids := map[string]bool{}
+	for _, id := range objs {
+		ids[id] = true
+	}
+	if len(objs) != 4 || len(ids) != 1 || ids["deleting"] || ids[""] {
+		e.t.Fatalf("%s: want its 4 objects of one submit, got %v", app, objs)
+	}
+}
+
+// TestFaultsSubmit: a fault on the Nth write of submit (the claim, the Job,
+// the ConfigMap, the Service) fails it, naming the object, and leaves nothing
+// behind; a rerun creates exactly the four objects. Faults client-go retries
+// are retried; a claim submit did not create is never deleted; a create the
+// server carried out but whose answer was lost counts as created.
+func TestFaultsSubmit(t *testing.T) {
+	rng := faultSeed(t)
+	e := start(t, twoNodes)
+	const ns = "fs"
+	e.namespace(ns)
+	p := e.faultProxy()
+	args := func(app string, extra ...string) []string {
+		return append([]string{"submit", app, "-n", ns, "--image", "spark:3.5.3", "--class", "A", "local:///a.jar"}, extra...)
+	}
+	writes := "POST PUT PATCH DELETE"
+	unretried := []fault{fault500, faultTimeout, faultDrop}
+
+	for n := 1; n <= 4; n++ {
+		app := fmt.Sprintf("w%d", n)
+		f := unretried[rng.IntN(len(unretried))]
+		p.set(&rule{methods: writes, nth: []int{n}, fault: f})
+		stdout, stderr, code := p.cli(e, args(app, "--checkpoint-size", "1Gi")...)
+		reqs := p.take()
+		noPanic(t, stderr)
+		failing := submitObjects(app)[n-1]
+		t.Logf("%s on write %d (%s): exit %d, requests:%s\nstderr: %s", f, n, failing, code, describeRequests(reqs), strings.TrimSpace(stderr))
+		want := fmt.Sprintf("error: creating %s in namespace %q failed: ", failing, ns)
+		if code != 1 || !strings.HasPrefix(stderr, want) {
+			t.Fatalf("%s on write %d: want exit 1 and %q..., got exit %d\nstdout: %s\nstderr: %s", f, n, want, code, stdout, stderr)
+		}
+		if n == 1 && !strings.Contains(stderr, "nothing was created") {
+			t.Errorf("first write failed: the message should say nothing was created: %s", stderr)
+		}
+		if n > 1 && !strings.Contains(stderr, "removed what this run created: ") {
+			t.Errorf("the message should say what the rollback removed: %s", stderr)
+		}
+		e.noPartial(ns, app)
+		p.set()
+		if _, stderr, code := p.cli(e, args(app, "--checkpoint-size", "1Gi")...); code != 0 {
+			t.Fatalf("rerun of %s without faults: exit %d\n%s", app, code, stderr)
+		}
+		e.allFour(ns, app)
+	}
+
+	// A claim that existed before is never deleted by the rollback.
+	shared, err := e.client().CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.set(&rule{methods: writes, nth: []int{2}, fault: fault500}) // the ConfigMap: the Job exists by then
+	_, stderr, code := p.cli(e, args("pre", "--checkpoint-claim", "shared")...)
+	noPanic(t, stderr)
+	t.Logf("500 on the ConfigMap create with --checkpoint-claim: exit %d, requests:%s\nstderr: %s", code, describeRequests(p.take()), strings.TrimSpace(stderr))
+	if code != 1 || !strings.Contains(stderr, "creating configmap/pre-spark-conf") || !strings.HasSuffix(strings.TrimSpace(stderr), "removed what this run created: job.batch/pre") {
+		t.Fatalf("want exit 1 naming the ConfigMap and removing only the Job, got exit %d: %s", code, stderr)
+	}
+	e.noPartial(ns, "pre")
+	p.set()
+	if _, stderr, code := p.cli(e, args("pre", "--checkpoint-claim", "shared")...); code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", code, stderr)
+	}
+	if objs := e.appObjects(ns, "pre"); len(objs) != 3 {
+		t.Errorf("pre: want Job, ConfigMap and Service, got %v", objs)
+	}
+	if c, err := e.client().CoreV1().PersistentVolumeClaims(ns).Get(ctx, "shared", metav1.GetOptions{}); err != nil || c.UID != shared.UID || c.DeletionTimestamp != nil {
+		t.Fatalf("the existing claim was touched: %v %+v", err, c)
+	}
+
+	// 429 and 5xx with Retry-After: client-go sends the create again, and submit succeeds.
+	p.set(
+		&rule{methods: "POST", path: regexp.MustCompile(`/persistentvolumeclaims$`), nth: []int{1}, fault: fault429},
+		&rule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: fault500RetryAfter},
+		&rule{methods: "POST", path: regexp.MustCompile(`/configmaps$`), nth: []int{1}, fault: fault429},
+		&rule{methods: "POST", path: regexp.MustCompile(`/services$`), nth: []int{1}, fault: fault500RetryAfter},
+	)
+	_, stderr, code = p.cli(e, args("retried", "--checkpoint-size", "1Gi")...)
+	reqs := p.take()
+	noPanic(t, stderr)
+	t.Logf("429 / 500 with Retry-After on every create: exit %d, requests:%s", code, describeRequests(reqs))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, r := range []string{"persistentvolumeclaims", "configmaps", "services"} {
+		if n := count(reqs, "POST", "/api/v1/namespaces/"+ns+"/"+r); n != 2 {
+			t.Errorf("POST %s: %d requests, want 2 (the fault, the retry)", r, n)
+		}
+	}
+	if n := count(reqs, "POST", "/apis/batch/v1/namespaces/"+ns+"/jobs"); n != 2 {
+		t.Errorf("POST jobs: %d requests, want 2", n)
+	}
+	e.allFour(ns, "retried")
+
+	// The server creates the Job but its answer is lost: the connection
+	// drops, or a 500 with Retry-After makes client-go create it again.
+	for _, f := range []fault{faultDropAfter, fault500RetryAfterActed} {
+		app := map[fault]string{faultDropAfter: "dropped", fault500RetryAfterActed: "again"}[f]
+		p.set(&rule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: f})
+		stdout, stderr, code := p.cli(e, args(app, "--checkpoint-size", "1Gi")...)
+		reqs := p.take()
+		noPanic(t, stderr)
+		t.Logf("%s on the Job create: exit %d, requests:%s\nstdout: %s\nstderr: %s", f, code, describeRequests(reqs), strings.TrimSpace(stdout), strings.TrimSpace(stderr))
+		// Without reading the Job back, submit failed, deleted the claim and left
+		// the Job (and its driver) behind; a rerun then found the Job "already exists".
+		if code != 0 {
+			t.Fatalf("%s on the Job create: exit %d; objects left: %v", f, code, e.appObjects(ns, app))
+		}
+		if n := count(reqs, "GET", "/apis/batch/v1/namespaces/"+ns+"/jobs/"+app); n != 2 {
+			t.Errorf("want the Job read back once after the failed create (2 GETs with the precondition check), got %d", n)
+		}
+		e.allFour(ns, app)
 	}
 }
