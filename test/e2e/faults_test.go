@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 )
 
@@ -58,9 +58,9 @@ const (
 // requestTimeout is the plugin's --request-timeout under faults; faultTimeout holds longer.
 const requestTimeout = 2 * time.Second
 
-// rule injects fault into the requests whose method and path match, at the
+// faultRule injects fault into the requests whose method and path match, at the
 // given 1-based positions among the requests it matches (every one if nth is empty).
-type rule struct {
+type faultRule struct {
 	methods string // space-separated, "" for any
 	path    *regexp.Regexp
 	nth     []int
@@ -68,7 +68,7 @@ type rule struct {
 	seen    int
 }
 
-func (r *rule) matches(req *http.Request) bool {
+func (r *faultRule) matches(req *http.Request) bool {
 	if r.methods != "" && !strings.Contains(" "+r.methods+" ", " "+req.Method+" ") {
 		return false
 	}
@@ -76,7 +76,7 @@ func (r *rule) matches(req *http.Request) bool {
 }
 
 // hit counts a matching request and reports whether it gets the fault.
-func (r *rule) hit() bool {
+func (r *faultRule) hit() bool {
 	r.seen++
 	if len(r.nth) == 0 {
 		return true
@@ -106,7 +106,7 @@ func (r faultRequest) String() string {
 type faultProxy struct {
 	t      testing.TB
 	mu     sync.Mutex
-	rules  []*rule
+	rules  []*faultRule
 	log    []faultRequest
 	server *httptest.Server
 	kc     string
@@ -222,7 +222,7 @@ func hangUp(w http.ResponseWriter) {
 }
 
 // set replaces the rules and forgets the requests seen so far.
-func (p *faultProxy) set(rules ...*rule) {
+func (p *faultProxy) set(rules ...*faultRule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules, p.log = rules, nil
@@ -237,8 +237,8 @@ func (p *faultProxy) take() []faultRequest {
 	return out
 }
 
-// count returns how many of reqs match method and path.
-func count(reqs []faultRequest, method, path string) int {
+// countRequests returns how many of reqs match method and path.
+func countRequests(reqs []faultRequest, method, path string) int {
 	n := 0
 	for _, r := range reqs {
 		if r.Method == method && r.Path == path {
@@ -284,15 +284,6 @@ func noPanic(t *testing.T, stderr string) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // inspectLists are the LISTs of inspect -A, in the order it makes them, with
 // the name its error message gives each.
 var inspectLists = []struct{ kind, path string }{
@@ -332,9 +323,9 @@ func TestFaultsInspect(t *testing.T) {
 		schedule = append(schedule, kinds[rng.IntN(len(kinds))])
 	}
 	rng.Shuffle(len(schedule), func(i, j int) { schedule[i], schedule[j] = schedule[j], schedule[i] })
-	var rules []*rule
+	var rules []*faultRule
 	for i, l := range inspectLists {
-		rules = append(rules, &rule{methods: "GET", path: regexp.MustCompile("^" + regexp.QuoteMeta(l.path) + "$"), nth: []int{1}, fault: schedule[i]})
+		rules = append(rules, &faultRule{methods: "GET", path: regexp.MustCompile("^" + regexp.QuoteMeta(l.path) + "$"), nth: []int{1}, fault: schedule[i]})
 		t.Logf("schedule: LIST %s: %s on the first attempt", l.kind, schedule[i])
 	}
 	p.set(rules...)
@@ -352,7 +343,7 @@ func TestFaultsInspect(t *testing.T) {
 		// What this run must have done, LIST by LIST.
 		failedAt := -1
 		for i, l := range inspectLists {
-			got := count(reqs, "GET", l.path)
+			got := countRequests(reqs, "GET", l.path)
 			want := 1
 			switch {
 			case failedAt >= 0:
@@ -468,7 +459,7 @@ func TestFaultsSubmit(t *testing.T) {
 	for n := 1; n <= 4; n++ {
 		app := fmt.Sprintf("w%d", n)
 		f := unretried[rng.IntN(len(unretried))]
-		p.set(&rule{methods: writes, nth: []int{n}, fault: f})
+		p.set(&faultRule{methods: writes, nth: []int{n}, fault: f})
 		stdout, stderr, code := p.cli(e, args(app, "--checkpoint-size", "1Gi")...)
 		reqs := p.take()
 		noPanic(t, stderr)
@@ -503,7 +494,7 @@ func TestFaultsSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.set(&rule{methods: writes, nth: []int{2}, fault: fault500}) // the ConfigMap: the Job exists by then
+	p.set(&faultRule{methods: writes, nth: []int{2}, fault: fault500}) // the ConfigMap: the Job exists by then
 	_, stderr, code := p.cli(e, args("pre", "--checkpoint-claim", "shared")...)
 	noPanic(t, stderr)
 	t.Logf("500 on the ConfigMap create with --checkpoint-claim: exit %d, requests:%s\nstderr: %s", code, describeRequests(p.take()), strings.TrimSpace(stderr))
@@ -524,10 +515,10 @@ func TestFaultsSubmit(t *testing.T) {
 
 	// 429 and 5xx with Retry-After: client-go sends the create again, and submit succeeds.
 	p.set(
-		&rule{methods: "POST", path: regexp.MustCompile(`/persistentvolumeclaims$`), nth: []int{1}, fault: fault429},
-		&rule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: fault500RetryAfter},
-		&rule{methods: "POST", path: regexp.MustCompile(`/configmaps$`), nth: []int{1}, fault: fault429},
-		&rule{methods: "POST", path: regexp.MustCompile(`/services$`), nth: []int{1}, fault: fault500RetryAfter},
+		&faultRule{methods: "POST", path: regexp.MustCompile(`/persistentvolumeclaims$`), nth: []int{1}, fault: fault429},
+		&faultRule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: fault500RetryAfter},
+		&faultRule{methods: "POST", path: regexp.MustCompile(`/configmaps$`), nth: []int{1}, fault: fault429},
+		&faultRule{methods: "POST", path: regexp.MustCompile(`/services$`), nth: []int{1}, fault: fault500RetryAfter},
 	)
 	_, stderr, code = p.cli(e, args("retried", "--checkpoint-size", "1Gi")...)
 	reqs := p.take()
@@ -537,11 +528,11 @@ func TestFaultsSubmit(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	for _, r := range []string{"persistentvolumeclaims", "configmaps", "services"} {
-		if n := count(reqs, "POST", "/api/v1/namespaces/"+ns+"/"+r); n != 2 {
+		if n := countRequests(reqs, "POST", "/api/v1/namespaces/"+ns+"/"+r); n != 2 {
 			t.Errorf("POST %s: %d requests, want 2 (the fault, the retry)", r, n)
 		}
 	}
-	if n := count(reqs, "POST", "/apis/batch/v1/namespaces/"+ns+"/jobs"); n != 2 {
+	if n := countRequests(reqs, "POST", "/apis/batch/v1/namespaces/"+ns+"/jobs"); n != 2 {
 		t.Errorf("POST jobs: %d requests, want 2", n)
 	}
 	e.allFour(ns, "retried")
@@ -550,7 +541,7 @@ func TestFaultsSubmit(t *testing.T) {
 	// drops, or a 500 with Retry-After makes client-go create it again.
 	for _, f := range []fault{faultDropAfter, fault500RetryAfterActed} {
 		app := map[fault]string{faultDropAfter: "dropped", fault500RetryAfterActed: "again"}[f]
-		p.set(&rule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: f})
+		p.set(&faultRule{methods: "POST", path: regexp.MustCompile(`/jobs$`), nth: []int{1}, fault: f})
 		stdout, stderr, code := p.cli(e, args(app, "--checkpoint-size", "1Gi")...)
 		reqs := p.take()
 		noPanic(t, stderr)
@@ -560,9 +551,154 @@ func TestFaultsSubmit(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s on the Job create: exit %d; objects left: %v", f, code, e.appObjects(ns, app))
 		}
-		if n := count(reqs, "GET", "/apis/batch/v1/namespaces/"+ns+"/jobs/"+app); n != 2 {
+		if n := countRequests(reqs, "GET", "/apis/batch/v1/namespaces/"+ns+"/jobs/"+app); n != 2 {
 			t.Errorf("want the Job read back once after the failed create (2 GETs with the precondition check), got %d", n)
 		}
 		e.allFour(ns, app)
 	}
+}
+
+// outOfService counts the out-of-service taints on node.
+func (e *env) outOfService(node string) int {
+	n := 0
+	for _, t := range e.node(node).Spec.Taints {
+		if t.Key == corev1.TaintNodeOutOfService {
+			n++
+		}
+	}
+	return n
+}
+
+// firedFaults returns the requests that met a fault.
+func firedFaults(reqs []faultRequest) []faultRequest {
+	var out []faultRequest
+	for _, r := range reqs {
+		if r.Fault != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestFaultsFailover: the node-down flow under faults. A 409 on the node
+// Update makes the runner read the node again and fence it once; dropped
+// connections, a 500 and a timeout on the LISTs of the wait only delay it.
+// Then the replacement's node dies too, and a 500 on the audit Event fails
+// the second failover after the fence was done: exit 1 saying so; the rerun
+// does not act again and the app runs again.
+func TestFaultsFailover(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "ff", "stream"
+	e.namespace(ns)
+	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	old := e.runningDriver(ns, app)
+	first := old.Spec.NodeName
+	if err := e.sb.Kill(first); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost(first)
+	e.waitEvicted(ns, old.Name)
+	p := e.faultProxy()
+
+	// The plan and the re-check before the fence make the first two LISTs of
+	// each kind; the wait's first two polls make the next ones (the first poll
+	// fails at the nodes, before listing jobs).
+	exact := func(path string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(path) + "$") }
+	p.set(
+		&faultRule{methods: "PUT", path: exact("/api/v1/nodes/" + first), nth: []int{1}, fault: fault409},
+		&faultRule{methods: "GET", path: exact("/api/v1/namespaces/" + ns + "/pods"), nth: []int{3, 4}, fault: faultDrop},
+		&faultRule{methods: "GET", path: exact("/api/v1/nodes"), nth: []int{3}, fault: fault500},
+		&faultRule{methods: "GET", path: exact("/apis/batch/v1/namespaces/" + ns + "/jobs"), nth: []int{3}, fault: faultTimeout},
+	)
+	began := time.Now()
+	stdout, stderr, code := p.cli(e, "failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "90s")
+	reqs := p.take()
+	noPanic(t, stderr)
+	t.Logf("failover --node-down under faults: exit %d in %.1fs; faults:%s\nstdout: %s\nstderr: %s", code, time.Since(began).Seconds(),
+		describeRequests(firedFaults(reqs)), strings.TrimSpace(stdout), strings.TrimSpace(stderr))
+	if code != 0 || !strings.Contains(stdout, "failover of ff/stream complete") {
+		t.Fatalf("failover under faults: exit %d\nstdout: %s\nstderr: %s\nrequests:%s", code, stdout, stderr, describeRequests(reqs))
+	}
+	fence := "fence node " + first + " (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done"
+	if strings.Count(stderr, fence) != 1 {
+		t.Errorf("want %q once on stderr:\n%s", fence, stderr)
+	}
+	if n := countRequests(reqs, "PUT", "/api/v1/nodes/"+first); n != 2 {
+		t.Errorf("node Update: %d requests, want 2 (the 409, then the update of the node read again)", n)
+	}
+	if got := len(firedFaults(reqs)); got != 5 {
+		t.Errorf("%d faults fired, want 5 (the wait ended before its third poll?):%s", got, describeRequests(reqs))
+	}
+	if n := e.outOfService(first); n != 1 {
+		t.Errorf("node %s has %d out-of-service taints, want 1", first, n)
+	}
+	if evs := e.failoverEvents(ns); len(evs) != 1 || evs[0].Reason != "FailoverFencedNode" {
+		t.Errorf("audit events: %+v", evs)
+	}
+	repl, pods := e.replacement(ns, app, old.Name)
+	if repl == nil || repl.Status.Phase != corev1.PodRunning || len(pods) != 1 {
+		t.Fatalf("after failover: %s", describePods(pods))
+	}
+
+	// The first machine is repaired; the replacement's dies.
+	if err := e.sb.Restart(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if out, stderr, code := e.cli("failover", "--release-node", first); code != 0 {
+		t.Fatalf("release: exit %d %q %s", code, out, stderr)
+	}
+	second := repl.Spec.NodeName
+	if err := e.sb.Kill(second); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost(second)
+	e.waitEvicted(ns, repl.Name)
+
+	p.set(&faultRule{methods: "POST", path: exact("/api/v1/namespaces/" + ns + "/events"), fault: fault500})
+	stdout, stderr, code = p.cli(e, "failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "90s")
+	reqs = p.take()
+	noPanic(t, stderr)
+	t.Logf("failover --node-down, 500 on the audit Event: exit %d; faults:%s\nstdout: %s\nstderr: %s", code,
+		describeRequests(firedFaults(reqs)), strings.TrimSpace(stdout), strings.TrimSpace(stderr))
+	fence = "fence node " + second + " (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute)"
+	if want := "error: " + fence + " was done, but recording it failed: injected fault: internal error"; code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("want exit 1 and %q, got exit %d\nstderr: %s", want, code, stderr)
+	}
+	if n := countRequests(reqs, "POST", "/api/v1/namespaces/"+ns+"/events"); n != 1 {
+		t.Errorf("Event create: %d requests, want 1 (a 500 without Retry-After is not retried)", n)
+	}
+	if n := e.outOfService(second); n != 1 {
+		t.Errorf("node %s has %d out-of-service taints, want 1", second, n)
+	}
+	if _, ok := e.node(second).Annotations[failover.AuditAnnotation]; !ok {
+		t.Errorf("the fenced node lacks the audit annotation written with the taint")
+	}
+
+	p.set()
+	stdout, stderr, code = p.cli(e, "failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "90s")
+	noPanic(t, stderr)
+	t.Logf("rerun: exit %d\nstdout: %s\nstderr: %s", code, strings.TrimSpace(stdout), strings.TrimSpace(stderr))
+	if code != 0 || strings.Contains(stderr, fence+": done") {
+		t.Fatalf("rerun: want exit 0 without acting again, got exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "nothing to fail over") && !strings.Contains(stdout, "complete") {
+		t.Errorf("rerun: want nothing to do, or a wait to completion: %s", stdout)
+	}
+	if n := e.outOfService(second); n != 1 {
+		t.Errorf("node %s has %d out-of-service taints after the rerun, want 1", second, n)
+	}
+	if evs := e.failoverEvents(ns); len(evs) != 1 {
+		t.Errorf("the rerun recorded an action: events %+v", evs)
+	}
+	e.eventually(60*time.Second, "a driver Running on "+first, func() (bool, string) {
+		pods := e.jobPods(ns, app)
+		for _, p := range pods {
+			if p.Spec.NodeName == first && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				return true, ""
+			}
+		}
+		return false, describePods(pods)
+	})
+	e.noOverlap(ns)
 }
