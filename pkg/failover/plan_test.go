@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
@@ -19,17 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden plans")
 // app analyses a snapshot captured on the sandbox (pkg/inspect/testdata/snapshots).
 func app(t *testing.T, name string, mutate func(*inspect.Snapshot)) inspect.App {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Now      time.Time        `json:"now"`
-		Snapshot inspect.Snapshot `json:"snapshot"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
 	if mutate != nil {
 		mutate(&f.Snapshot)
 	}

@@ -10,18 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-// fixture is a snapshot captured on the sandbox by the e2e tests
-// (go test ./e2e -capture DIR in test/), with the moment it was taken.
-type fixture struct {
-	Now      time.Time        `json:"now"`
-	Snapshot inspect.Snapshot `json:"snapshot"`
-}
 
 // wantVerdicts is what a responder must be told at each captured step of
 // shared/docs/scenario.md.
@@ -40,17 +34,8 @@ var wantVerdicts = map[string]inspect.Verdict{
 	"f2-recovered":                 inspect.Healthy,
 }
 
-func loadFixture(t *testing.T, name string) fixture {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f
+func loadFixture(t *testing.T, name string) fixture.Fixture {
+	return fixture.Load(t, "testdata", name)
 }
 
 func golden(t *testing.T, name string, got []byte) {

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -199,64 +201,41 @@ func listAppNames(ctx context.Context, c kubernetes.Interface, namespace string)
 	return names, nil
 }
 
-func listNamespaces(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
-	list, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+// objectNames returns the names of the objects a LIST returned.
+func objectNames(list runtime.Object, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(list.Items))
-	for _, n := range list.Items {
-		names = append(names, n.Name)
-	}
-	return names, nil
+	var names []string
+	err = meta.EachListItem(list, func(o runtime.Object) error {
+		m, err := meta.Accessor(o)
+		if err != nil {
+			return err
+		}
+		names = append(names, m.GetName())
+		return nil
+	})
+	return names, err
+}
+
+func listNamespaces(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
+	return objectNames(c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}))
 }
 
 func listNodes(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
-	list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(list.Items))
-	for _, n := range list.Items {
-		names = append(names, n.Name)
-	}
-	return names, nil
+	return objectNames(c.CoreV1().Nodes().List(ctx, metav1.ListOptions{}))
 }
 
 func listServiceAccounts(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
-	list, err := c.CoreV1().ServiceAccounts(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(list.Items))
-	for _, sa := range list.Items {
-		names = append(names, sa.Name)
-	}
-	return names, nil
+	return objectNames(c.CoreV1().ServiceAccounts(namespace).List(ctx, metav1.ListOptions{}))
 }
 
 func listClaims(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
-	list, err := c.CoreV1().PersistentVolumeClaims(namespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(list.Items))
-	for _, pvc := range list.Items {
-		names = append(names, pvc.Name)
-	}
-	return names, nil
+	return objectNames(c.CoreV1().PersistentVolumeClaims(namespace).List(ctx, metav1.ListOptions{}))
 }
 
 func listStorageClasses(ctx context.Context, c kubernetes.Interface, _ string) ([]string, error) {
-	list, err := c.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(list.Items))
-	for _, sc := range list.Items {
-		names = append(names, sc.Name)
-	}
-	return names, nil
+	return objectNames(c.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{}))
 }
 
 // RegisterNodeCompletion completes the values of cmd's --node flag with the cluster's node

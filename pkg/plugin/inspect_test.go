@@ -18,24 +18,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 )
 
 // fixtureClient serves a snapshot captured on the sandbox through a fake
 // clientset, so the command runs its real gather, analysis and printing.
 func fixtureClient(t *testing.T, name string) (*fake.Clientset, time.Time) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "snapshots", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Now      time.Time        `json:"now"`
-		Snapshot inspect.Snapshot `json:"snapshot"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
 	s := f.Snapshot
 	var objs []runtime.Object
 	for i := range s.Nodes {
