@@ -91,7 +91,6 @@ func benchApp(b *testing.B, name string) (*env, string, corev1.Pod) {
 	e := start(b, twoNodes)
 	ns := "bench-" + name
 	e.namespace(ns)
-	e.submit("app", "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	e.submitStreaming(ns, "app")
 	return e, ns, e.runningDriver(ns, "app")
 }

@@ -82,8 +82,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "f1", "stream"
 	e.namespace(ns)
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	lost := old.Spec.NodeName
 	// Emulate a kubelet that comes back but cannot finish the pod (e.g. a stuck unmount).
@@ -173,8 +172,7 @@ func TestFailoverNodeDown(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "f2", "stream"
 	e.namespace(ns)
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	lost := old.Spec.NodeName
 	if err := e.sb.Kill(lost); err != nil {

@@ -590,8 +590,7 @@ func TestFaultsFailover(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "ff", "stream"
 	e.namespace(ns)
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	first := old.Spec.NodeName
 	if err := e.sb.Kill(first); err != nil {

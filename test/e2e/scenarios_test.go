@@ -201,6 +201,14 @@ func TestS2SeedJobRWX(t *testing.T) {
 	})
 }
 
+// submitStreaming submits the streaming app the failover tests use (new RWOP
+// claim, driver evicted 5 s after its node is lost) and waits for its driver.
+func (e *env) submitStreaming(ns, app string) {
+	e.t.Helper()
+	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+}
+
 // submit runs `kubectl sparkha submit` against the sandbox.
 func (e *env) submit(args ...string) string {
 	e.t.Helper()
