@@ -2,7 +2,10 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -13,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 )
@@ -121,13 +125,44 @@ func Gather(ctx context.Context, client kubernetes.Interface, scope Scope) (*Sna
 	return s, nil
 }
 
+// listAttempts bounds how often one page of a LIST is tried.
+const listAttempts = 3
+
+// retrying retries a page of a LIST on transient failures. A LIST changes
+// nothing, so retrying is always safe; client-go itself retries only answers
+// carrying Retry-After and dropped connections, not a bare 500 or a timeout.
+func retrying(fn func(context.Context, metav1.ListOptions) (runtime.Object, error)) pager.ListPageFunc {
+	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		for attempt := 1; ; attempt++ {
+			obj, err := fn(ctx, o)
+			if err == nil || attempt == listAttempts || !transient(err) || ctx.Err() != nil {
+				return obj, err
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// transient reports errors worth another try: the server's 5xx and 429, and
+// timeouts or broken connections on the way.
+func transient(err error) bool {
+	var netErr net.Error
+	return apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) ||
+		(errors.As(err, &netErr) && netErr.Timeout()) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+}
+
 // list runs one paginated LIST and returns its items, without what Analyze
 // never reads and what dominates their size on a large cluster: managed
 // fields, and the image lists of nodes. Only the trimmed items outlive their
 // page, so the memory held grows with what inspect needs, not with the
 // cluster's JSON.
 func list[T any](ctx context.Context, scope Scope, fn func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]T, error) {
-	p := pager.New(pager.ListPageFunc(fn))
+	p := pager.New(retrying(fn))
 	p.PageSize = scope.PageSize
 	var out []T
 	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {

@@ -2,6 +2,7 @@ package inspect_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,48 @@ func TestGatherPartialAnswer(t *testing.T) {
 	r := inspect.Analyze(s, time.Now())
 	if len(r.Unavailable) != 3 || r.Apps[0].Drivers[0].NodeReady != "" {
 		t.Errorf("report: unavailable %v, node ready %q", r.Unavailable, r.Apps[0].Drivers[0].NodeReady)
+	}
+}
+
+// TestGatherRetriesTransientListFailures: a LIST that meets a 500 or a
+// timeout is tried again (it changes nothing), up to three times; a
+// permanent refusal (Forbidden) is not retried.
+func TestGatherRetriesTransientListFailures(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		failures int
+		err      error
+		wantErr  string
+		want     int // LIST calls on nodes
+	}{
+		{"one 500", 1, apierrors.NewInternalError(errors.New("boom")), "", 2},
+		{"two timeouts", 2, apierrors.NewTimeoutError("slow", 1), "", 3},
+		{"a 500 that persists", 5, apierrors.NewInternalError(errors.New("boom")), "listing nodes: Internal error occurred: boom", 3},
+		{"forbidden is not retried", 5, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", nil), "", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewClientset()
+			calls := 0
+			client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+				calls++
+				if calls <= tt.failures {
+					return true, nil, tt.err
+				}
+				return true, &corev1.NodeList{Items: []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}}}, nil
+			})
+			s, err := inspect.Gather(context.Background(), client, inspect.Scope{})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if tt.want > 1 && (len(s.Nodes) != 1 || len(s.Unavailable) != 0) {
+				t.Fatalf("nodes %v unavailable %v", s.Nodes, s.Unavailable)
+			}
+			if calls != tt.want {
+				t.Fatalf("%d LIST calls on nodes, want %d", calls, tt.want)
+			}
+		})
 	}
 }

@@ -297,11 +297,12 @@ var inspectLists = []struct{ kind, path string }{
 	{"events", "/api/v1/events"},
 }
 
-// retriedGET says whether client-go retries a GET that met the fault: 5xx
-// and 429 only with Retry-After, a closed connection always (an artificial
-// Retry-After of 1s), a client timeout never.
+// retriedGET says whether a LIST that met the fault is tried again: client-go
+// retries 5xx and 429 with Retry-After and a closed connection; inspect
+// itself retries the rest (a bare 500, a client timeout), since a LIST
+// changes nothing.
 var retriedGET = map[fault]bool{
-	fault500: false, fault500RetryAfter: true, fault429: true, faultTimeout: false, faultDrop: true,
+	fault500: true, fault500RetryAfter: true, fault429: true, faultTimeout: true, faultDrop: true,
 }
 
 // TestFaultsInspect: every LIST of inspect -A meets a fault on its first
@@ -379,6 +380,16 @@ func TestFaultsInspect(t *testing.T) {
 		}
 		faulted = failedAt + 1
 	}
+
+	// A fault that persists: three tries, then a clear error naming the LIST.
+	p.set(&faultRule{methods: "GET", path: regexp.MustCompile("^/api/v1/nodes$"), nth: []int{1, 2, 3}, fault: fault500})
+	stdout, stderr, code := p.cli(e, "inspect", "-A", "-o", "json")
+	reqs := p.take()
+	noPanic(t, stderr)
+	if got := countRequests(reqs, "GET", "/api/v1/nodes"); got != 3 || code != 1 || !strings.HasPrefix(stderr, "error: listing nodes: ") || stdout != "" {
+		t.Fatalf("persistent 500 on nodes: %d requests, exit %d, stderr %q, stdout %q; want 3, exit 1, error: listing nodes: ...", got, code, stderr, stdout)
+	}
+	t.Logf("persistent fault: %s", strings.TrimSpace(stderr))
 }
 
 // submitObjects are the names of the objects submit creates for app, in the
