@@ -280,23 +280,22 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 
 	// A driver confirmed stopped but lingering is only worth finishing when
 	// no other driver may still run on a lost node.
-	for _, d := range live {
-		if lost != nil {
-			break
-		}
-		if d.Deleted != nil && (d.fenced || (d.rejoined && d.ContainersStopped)) {
+	if lost == nil {
+		for _, d := range live {
+			if !d.fenced && !(d.Deleted != nil && d.rejoined && d.ContainersStopped) {
+				continue
+			}
 			why := fmt.Sprintf("node %s rejoined and its kubelet stopped driver %s, but the pod lingers (finalizers: %s)",
 				d.Node, d.Pod, strings.Join(d.pod.Finalizers, ", "))
-			if d.fenced {
+			switch {
+			case d.fenced && d.Deleted == nil:
+				a.LostNode = d.Node
+				why = fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, corev1.TaintNodeOutOfService, d.Pod)
+			case d.fenced:
 				a.LostNode = d.Node
 				why = fmt.Sprintf("node %s is fenced (%s); Kubernetes force-deletes driver %s and detaches its volumes", d.Node, corev1.TaintNodeOutOfService, d.Pod)
 			}
 			a.set(SafeToComplete, why, failover)
-			return
-		}
-		if d.fenced && d.Deleted == nil {
-			a.LostNode = d.Node
-			a.set(SafeToComplete, fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, corev1.TaintNodeOutOfService, d.Pod), failover)
 			return
 		}
 	}
