@@ -11,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -132,17 +131,7 @@ func (e *env) faultProxy() *faultProxy {
 		p.inject(w, r, f, rp)
 	}))
 	e.t.Cleanup(p.server.Close)
-	p.kc = filepath.Join(e.t.TempDir(), "kubeconfig")
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: faults, cluster: {server: %s}}]
-users: [{name: admin, user: {}}]
-contexts: [{name: faults, context: {cluster: faults, user: admin}}]
-current-context: faults
-`, p.server.URL)
-	if err := os.WriteFile(p.kc, []byte(cfg), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
+	p.kc = e.proxyKubeconfig(p.server.URL)
 	return p
 }
 

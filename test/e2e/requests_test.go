@@ -43,6 +43,14 @@ func (e *env) countingProxy() (*countingProxy, string) {
 		rp.ServeHTTP(w, r)
 	}))
 	e.t.Cleanup(p.server.Close)
+	kc := e.proxyKubeconfig(p.server.URL)
+	return p, kc
+}
+
+// proxyKubeconfig writes a kubeconfig that sends the plugin to a test proxy
+// on plain HTTP; the proxy adds the admin token (client-go sends none over HTTP).
+func (e *env) proxyKubeconfig(url string) string {
+	e.t.Helper()
 	kc := filepath.Join(e.t.TempDir(), "kubeconfig")
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -50,11 +58,11 @@ clusters: [{name: proxy, cluster: {server: %s}}]
 users: [{name: admin, user: {}}]
 contexts: [{name: proxy, context: {cluster: proxy, user: admin}}]
 current-context: proxy
-`, p.server.URL)
+`, url)
 	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
-	return p, kc
+	return kc
 }
 
 func (p *countingProxy) take() []string {
