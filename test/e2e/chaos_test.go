@@ -111,6 +111,9 @@ func TestChaos(t *testing.T) {
 			t.Logf("chaos seed %d: replay with `make chaos RUNS=1 SEED=%d`", s, s)
 			steps, recovered, decisions := chaosRun(t, s)
 			results = append(results, result{s, steps, recovered, decisions})
+			// One line per run, so runs spread over several processes add up.
+			t.Logf("CHAOS RUN: seed %d, %d actions, %d/%d apps ran again, %d needing a decision %v, 0 invariant violations",
+				s, steps, recovered, len(chaosApps), len(decisions), decisions)
 		})
 		if t.Failed() {
 			break
@@ -238,8 +241,12 @@ func (c *chaos) randomAction(ns string, apps []string) {
 	default:
 		app := c.pick(apps)
 		a, _ := c.inspectCLI(ns, app)
-		if a.LostNode == "" || !c.killed[a.LostNode] {
-			c.act("operator would fence for %s, but %q is not known dead: no --node-down", app, a.LostNode)
+		if a.LostNode == "" {
+			c.act("operator would fence for %s, but it has no lost node: no --node-down", app)
+			return
+		}
+		if !c.killed[a.LostNode] {
+			c.act("operator would fence %s for %s, but it is not known dead: no --node-down", a.LostNode, app)
 			return
 		}
 		_, stderr, code := c.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "30s")
