@@ -147,7 +147,7 @@ func (r *Runner) Execute(ctx context.Context, plan Plan) error {
 		}
 		r.progress("%s: done", Describe(step))
 		if err := r.audit(ctx, app, step); err != nil {
-			return fmt.Errorf("%s was done, but recording it failed: %w", Describe(step), err)
+			return fmt.Errorf("%s was done, but recording it failed (%d tries): %w", Describe(step), auditAttempts, err)
 		}
 	}
 	return nil
@@ -321,14 +321,40 @@ func (r *Runner) annotate(meta *metav1.ObjectMeta, a Audit) error {
 	return nil
 }
 
+// auditAttempts bounds how often each write of the audit trail is tried.
+const auditAttempts = 3
+
+// retryTransient retries an idempotent write on transient failures. client-go
+// retries only answers carrying Retry-After; a step already carried out must
+// not go unrecorded because of one 500 or one dropped answer.
+func retryTransient(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if err == nil || attempt == auditAttempts || !inspect.Transient(err) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+		}
+	}
+}
+
 // audit leaves an Event and the annotation on the app's Job (or its bare
-// driver pod) for a step that was carried out.
+// driver pod) for a step that was carried out. Each write is idempotent, so
+// it is retried: the Event's name is fixed before the first try (an
+// AlreadyExists means an earlier try landed and its answer was lost), and
+// the annotations are merge patches.
 func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: app.Namespace, Name: app.Job}
 	var job *batchv1.Job
 	if app.Job != "" {
 		var err error
-		if job, err = r.Client.BatchV1().Jobs(app.Namespace).Get(ctx, app.Job, metav1.GetOptions{}); err != nil {
+		if err = retryTransient(ctx, func() (err error) {
+			job, err = r.Client.BatchV1().Jobs(app.Namespace).Get(ctx, app.Job, metav1.GetOptions{})
+			return err
+		}); err != nil {
 			return err
 		}
 		ref.UID, ref.ResourceVersion = job.UID, job.ResourceVersion
@@ -345,7 +371,13 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: EventSource, ReportingInstance: r.actor,
 	}
-	if _, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()}); err != nil {
+	if err := retryTransient(ctx, func() error {
+		_, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	}); err != nil {
 		return err
 	}
 	a := Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}
@@ -359,11 +391,13 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		if err != nil {
 			return err
 		}
-		_, err = r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return err
+		return retryTransient(ctx, func() error {
+			_, err := r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
 	}
 	if err := r.annotate(&job.ObjectMeta, a); err != nil {
 		return err
@@ -372,6 +406,8 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
-	return err
+	return retryTransient(ctx, func() error {
+		_, err := r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
+		return err
+	})
 }

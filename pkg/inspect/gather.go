@@ -135,7 +135,7 @@ func retrying(fn func(context.Context, metav1.ListOptions) (runtime.Object, erro
 	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 		for attempt := 1; ; attempt++ {
 			obj, err := fn(ctx, o)
-			if err == nil || attempt == listAttempts || !transient(err) || ctx.Err() != nil {
+			if err == nil || attempt == listAttempts || !Transient(err) || ctx.Err() != nil {
 				return obj, err
 			}
 			select {
@@ -147,9 +147,9 @@ func retrying(fn func(context.Context, metav1.ListOptions) (runtime.Object, erro
 	}
 }
 
-// transient reports errors worth another try: the server's 5xx and 429, and
-// timeouts or broken connections on the way.
-func transient(err error) bool {
+// Transient reports errors worth another try of an idempotent request: the
+// server's 5xx and 429, and timeouts or broken connections on the way.
+func Transient(err error) bool {
 	var netErr net.Error
 	return apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
 		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) ||
