@@ -23,7 +23,7 @@ import (
 // TestAuditRetries pins how the audit trail of a step already carried out
 // survives a flaky API server: transient failures are retried (the Event keeps
 // its name, so a try whose answer was lost is not recorded twice), anything
-// else fails at once, and a persistent failure stops after auditAttempts.
+// else fails at once, and a persistent failure stops after three tries.
 func TestAuditRetries(t *testing.T) {
 	eventsResource := schema.GroupVersionResource{Version: "v1", Resource: "events"}
 	internal := apierrors.NewInternalError(errors.New("injected"))
@@ -63,7 +63,7 @@ func TestAuditRetries(t *testing.T) {
 			name:      "500 every time: fails after three tries",
 			onCreate:  func(int, k8stesting.ObjectTracker, *corev1.Event) (bool, error) { return true, internal },
 			wantErr:   "Internal error occurred: injected",
-			wantTries: auditAttempts, wantEvents: 0,
+			wantTries: inspect.TransientRetry.Steps, wantEvents: 0,
 		},
 		{
 			name: "forbidden is not retried",

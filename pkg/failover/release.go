@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
 
 // ErrRefused marks a refusal: acting now would not be safe.
@@ -61,14 +63,14 @@ func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
 		Message: fmt.Sprintf("out-of-service taint removed by %s: the node is repaired and Ready again", r.actor),
 		Source:  corev1.EventSource{Component: EventSource}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
-	if err := retryTransient(ctx, func() error {
+	if err := retryTransient(func() error {
 		_, err := r.Client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
 		if apierrors.IsAlreadyExists(err) {
 			return nil // an earlier try landed; its answer was lost
 		}
 		return err
 	}); err != nil {
-		return true, fmt.Errorf("the fence was lifted, but recording it failed (%d tries): %w", auditAttempts, err)
+		return true, fmt.Errorf("the fence was lifted, but recording it failed (%d tries): %w", inspect.TransientRetry.Steps, err)
 	}
 	return true, nil
 }

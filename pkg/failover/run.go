@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -147,7 +148,7 @@ func (r *Runner) Execute(ctx context.Context, plan Plan) error {
 		}
 		r.progress("%s: done", Describe(step))
 		if err := r.audit(ctx, app, step); err != nil {
-			return fmt.Errorf("%s was done, but recording it failed (%d tries): %w", Describe(step), auditAttempts, err)
+			return fmt.Errorf("%s was done, but recording it failed (%d tries): %w", Describe(step), inspect.TransientRetry.Steps, err)
 		}
 	}
 	return nil
@@ -321,24 +322,12 @@ func (r *Runner) annotate(meta *metav1.ObjectMeta, a Audit) error {
 	return nil
 }
 
-// auditAttempts bounds how often each write of the audit trail is tried.
-const auditAttempts = 3
-
-// retryTransient retries an idempotent write on transient failures. client-go
-// retries only answers carrying Retry-After; a step already carried out must
-// not go unrecorded because of one 500 or one dropped answer.
-func retryTransient(ctx context.Context, write func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := write()
-		if err == nil || attempt == auditAttempts || !inspect.Transient(err) || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
-		}
-	}
+// retryTransient retries an idempotent write on transient failures, paced as
+// inspect retries its LISTs. client-go retries only answers carrying
+// Retry-After; a step already carried out must not go unrecorded because of
+// one 500 or one lost answer.
+func retryTransient(write func() error) error {
+	return retry.OnError(inspect.TransientRetry, inspect.Transient, write)
 }
 
 // audit leaves an Event and the annotation on the app's Job (or its bare
@@ -351,7 +340,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	var job *batchv1.Job
 	if app.Job != "" {
 		var err error
-		if err = retryTransient(ctx, func() (err error) {
+		if err = retryTransient(func() (err error) {
 			job, err = r.Client.BatchV1().Jobs(app.Namespace).Get(ctx, app.Job, metav1.GetOptions{})
 			return err
 		}); err != nil {
@@ -371,7 +360,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: EventSource, ReportingInstance: r.actor,
 	}
-	if err := retryTransient(ctx, func() error {
+	if err := retryTransient(func() error {
 		_, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
 		if apierrors.IsAlreadyExists(err) {
 			return nil
@@ -391,7 +380,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		if err != nil {
 			return err
 		}
-		return retryTransient(ctx, func() error {
+		return retryTransient(func() error {
 			_, err := r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -406,7 +395,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	if err != nil {
 		return err
 	}
-	return retryTransient(ctx, func() error {
+	return retryTransient(func() error {
 		_, err := r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 		return err
 	})

@@ -17,8 +17,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
+	"k8s.io/client-go/util/retry"
 )
 
 // Scope narrows what Gather lists.
@@ -125,25 +127,20 @@ func Gather(ctx context.Context, client kubernetes.Interface, scope Scope) (*Sna
 	return s, nil
 }
 
-// listAttempts bounds how often one page of a LIST is tried.
-const listAttempts = 3
+// TransientRetry paces the tries of an idempotent request that failed with a
+// Transient error: three tries in all, 250 ms and then 500 ms apart.
+var TransientRetry = wait.Backoff{Steps: 3, Duration: 250 * time.Millisecond, Factor: 2}
 
 // retrying retries a page of a LIST on transient failures. A LIST changes
 // nothing, so retrying is always safe; client-go itself retries only answers
 // carrying Retry-After and dropped connections, not a bare 500 or a timeout.
 func retrying(fn func(context.Context, metav1.ListOptions) (runtime.Object, error)) pager.ListPageFunc {
-	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		for attempt := 1; ; attempt++ {
-			obj, err := fn(ctx, o)
-			if err == nil || attempt == listAttempts || !Transient(err) || ctx.Err() != nil {
-				return obj, err
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
-			}
-		}
+	return func(ctx context.Context, o metav1.ListOptions) (obj runtime.Object, err error) {
+		err = retry.OnError(TransientRetry, Transient, func() (err error) {
+			obj, err = fn(ctx, o)
+			return err
+		})
+		return obj, err
 	}
 }
 
