@@ -103,39 +103,47 @@ func Decide(app inspect.App, nodeDown bool) Plan {
 		p.Message = fmt.Sprintf("refusing: %s; no node is lost, so there is nothing to fence. Next: %s", app.Reason, app.NextAction)
 		return p
 	}
-	old := oldDriver(app)
+	old, hasOld := oldDriver(app)
 	if !nodeDown {
 		p.Outcome = Refuse
-		p.Message = fmt.Sprintf("refusing to fail over %s/%s: driver %s may still be running on node %s (%s). "+
+		held := fmt.Sprintf("driver %s may still be running on node %s (%s)", old.Pod, app.LostNode, nodeState(old))
+		if !hasOld {
+			held = app.Reason + ", and whatever held it there may still be running"
+		}
+		p.Message = fmt.Sprintf("refusing to fail over %s/%s: %s. "+
 			"Starting another driver now could run two at once. It becomes safe when %s rejoins (then rerun %s), "+
 			"or once you have confirmed %s is powered off or isolated: %s --node-down",
-			app.Namespace, app.Name, old.Pod, app.LostNode, nodeState(old), app.LostNode, self, app.LostNode, self)
+			app.Namespace, app.Name, held, app.LostNode, self, app.LostNode, self)
 		return p
 	}
-	if old.NodeReady == "True" {
+	if hasOld && old.NodeReady == "True" {
 		// Its kubelet is back and the node controller has not lifted the unreachable taint
 		// yet: the node is not down, and fencing it would only kill its pods (found by FuzzAnalyze).
+		// (Without an old driver, Analyze names a lost node only if it is not Ready.)
 		p.Outcome = Refuse
 		p.Message = fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: %s", app.LostNode, self)
 		return p
 	}
 	p.Outcome = Act
-	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID,
-		Why: fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)}}
+	why := fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)
+	if !hasOld {
+		why = fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
+	}
+	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	p.Waits = waits(app)
 	return p
 }
 
 func terminal(d inspect.Driver) bool { return d.Phase == "Failed" || d.Phase == "Succeeded" }
 
-// oldDriver is the live driver on the lost node.
-func oldDriver(app inspect.App) inspect.Driver {
+// oldDriver is the live driver on the lost node, if its pod still exists.
+func oldDriver(app inspect.App) (inspect.Driver, bool) {
 	for _, d := range app.Drivers {
 		if d.Node == app.LostNode && !terminal(d) {
-			return d
+			return d, true
 		}
 	}
-	return inspect.Driver{Pod: "<unknown>"}
+	return inspect.Driver{}, false
 }
 
 func nodeState(d inspect.Driver) string {

@@ -48,6 +48,11 @@ func TestDecide(t *testing.T) {
 		{name: "rejoined-lingering", fixture: "f1-rejoined-lingering", outcome: failover.Act, steps: []failover.Action{failover.FinishOldDriver}},
 		{name: "recovered", fixture: "s1-step7-recovered", outcome: failover.NothingToDo, message: "nothing to fail over: driver spark-pi-s5d8t runs on node-b (Healthy)"},
 		{name: "recovered-node-down-is-still-nothing", fixture: "f2-recovered", nodeDown: true, outcome: failover.NothingToDo},
+		{name: "volume-held-by-ready-node-is-nothing", fixture: "f3-volume-held", nodeDown: true, outcome: failover.NothingToDo,
+			message: "nothing to fail over: driver stream-"},
+		{name: "volume-left-unconfirmed", fixture: "f3-volume-left-on-dead-node", outcome: failover.Refuse,
+			message: "no driver pod is left there, but only its kubelet can report the volume unmounted, and whatever held it there may still be running. Starting another driver now could run two at once. It becomes safe when node-"},
+		{name: "volume-left-node-down", fixture: "f3-volume-left-on-dead-node", nodeDown: true, outcome: failover.Act, steps: []failover.Action{failover.FenceNode}},
 		{name: "split-brain-on-ready-nodes-never-fences", fixture: "s2-split-brain", nodeDown: true, outcome: failover.Refuse, message: "no node is lost, so there is nothing to fence",
 			mutate: func(s *inspect.Snapshot) {
 				for i := range s.Nodes {

@@ -325,6 +325,22 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 		return
 	}
 
+	// No driver pod is left on a lost node, yet the new driver's volume is
+	// still attached to one: its pod was force-deleted, or its kubelet went
+	// away before reporting the volume unmounted. Whatever held the volume
+	// may still run there; only that node's kubelet, or a fence, frees it.
+	if starting != nil && starting.blocked != nil {
+		if n := attachedToLostNode(starting.blocked, idx); n != nil {
+			v := starting.blocked
+			a.LostNode = n.Name
+			a.set(ReplacementBlocked,
+				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s (%s); no driver pod is left there, but only its kubelet can report the volume unmounted",
+					starting.Pod, orNone(starting.Node), v.Name, v.Claim, n.Name, summarizeNode(nodeReady(n), idx.heartbeat(n.Name), nodeTaints(n), now)),
+				fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", n.Name, failover))
+			return
+		}
+	}
+
 	for _, d := range live {
 		if d.Deleted != nil && !d.ContainersStopped && now.Sub(d.pod.DeletionTimestamp.Time) > stuckAfter {
 			a.set(StuckTerminating,
@@ -405,25 +421,80 @@ func orNone(s string) string {
 
 // nodeSummary says in words how the driver's node looks.
 func (d *driverState) nodeSummary(now time.Time) string {
+	return summarizeNode(d.NodeReady, d.NodeHeartbeat, d.NodeTaints, now)
+}
+
+// summarizeNode says in words how a node looks: its Ready condition ("" when
+// nodes cannot be listed, "Missing" when the object is gone), its last
+// heartbeat and the taints that evict or fence.
+func summarizeNode(ready string, heartbeat *time.Time, taints []string, now time.Time) string {
 	var parts []string
-	switch d.NodeReady {
+	switch ready {
 	case "Missing":
 		parts = append(parts, "the node object is gone")
 	case "":
 		parts = append(parts, "node state not visible")
 	default:
-		parts = append(parts, "Ready="+d.NodeReady)
+		parts = append(parts, "Ready="+ready)
 	}
-	if d.NodeHeartbeat != nil {
-		parts = append(parts, "last heartbeat "+shortDuration(now.Sub(*d.NodeHeartbeat))+" ago")
+	if heartbeat != nil {
+		parts = append(parts, "last heartbeat "+shortDuration(now.Sub(*heartbeat))+" ago")
 	}
-	for _, t := range d.NodeTaints {
+	for _, t := range taints {
 		// The NoExecute taint is the one that evicts; its NoSchedule twin adds nothing.
 		if t == corev1.TaintNodeUnreachable+":NoExecute" || t == corev1.TaintNodeNotReady+":NoExecute" || strings.HasPrefix(t, corev1.TaintNodeOutOfService) {
 			parts = append(parts, "tainted "+t)
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// nodeReady is the status of a node's Ready condition, Unknown without one.
+func nodeReady(n *corev1.Node) string {
+	if c := nodeCondition(n, corev1.NodeReady); c != nil {
+		return string(c.Status)
+	}
+	return string(corev1.ConditionUnknown)
+}
+
+// nodeTaints lists a node's taints as key:effect.
+func nodeTaints(n *corev1.Node) []string {
+	var out []string
+	for _, t := range n.Spec.Taints {
+		out = append(out, t.Key+":"+string(t.Effect))
+	}
+	return out
+}
+
+func (idx *index) heartbeat(node string) *time.Time {
+	if hb, ok := idx.heartbeats[node]; ok && !hb.IsZero() {
+		return &hb
+	}
+	return nil
+}
+
+// attachedToLostNode returns the node, neither Ready nor fenced, to which a
+// volume is still attached, or nil. A node that is Ready again (even before
+// its unreachable taint is lifted) will report the volume unmounted by
+// itself; a fenced one has its volumes detached by Kubernetes.
+func attachedToLostNode(v *Volume, idx *index) *corev1.Node {
+	if !idx.nodesKnown {
+		return nil
+	}
+	for _, at := range v.Attachments {
+		n := idx.nodes[at.Node]
+		if n == nil || nodeReady(n) == string(corev1.ConditionTrue) {
+			continue
+		}
+		fenced := false
+		for _, t := range n.Spec.Taints {
+			fenced = fenced || t.Key == corev1.TaintNodeOutOfService
+		}
+		if !fenced {
+			return n
+		}
+	}
+	return nil
 }
 
 func (d *driverState) deletionCause() string {
@@ -491,21 +562,12 @@ func describeDriver(pod *corev1.Pod, generation int, idx *index, now time.Time) 
 		d.DisruptionTarget = &Condition{Reason: c.Reason, Message: c.Message, Since: c.LastTransitionTime.Time}
 	}
 	if pod.Spec.NodeName != "" && idx.nodesKnown {
-		n := idx.nodes[pod.Spec.NodeName]
 		d.NodeReady = "Missing"
-		if n != nil {
-			d.NodeReady = string(corev1.ConditionUnknown)
-			if c := nodeCondition(n, corev1.NodeReady); c != nil {
-				d.NodeReady = string(c.Status)
-			}
-			for _, t := range n.Spec.Taints {
-				d.NodeTaints = append(d.NodeTaints, t.Key+":"+string(t.Effect))
-			}
+		if n := idx.nodes[pod.Spec.NodeName]; n != nil {
+			d.NodeReady, d.NodeTaints = nodeReady(n), nodeTaints(n)
 		}
 	}
-	if hb, ok := idx.heartbeats[pod.Spec.NodeName]; ok && !hb.IsZero() {
-		d.NodeHeartbeat = &hb
-	}
+	d.NodeHeartbeat = idx.heartbeat(pod.Spec.NodeName)
 	evs := idx.events[pod.Namespace+"/"+pod.Name+"/"+string(pod.UID)]
 	if len(evs) > 5 {
 		evs = evs[len(evs)-5:]

@@ -32,6 +32,8 @@ var wantVerdicts = map[string]inspect.Verdict{
 	"f1-rejoined-lingering":        inspect.SafeToComplete,
 	"f2-node-dead":                 inspect.StuckTerminating,
 	"f2-recovered":                 inspect.Healthy,
+	"f3-volume-held":               inspect.Starting,
+	"f3-volume-left-on-dead-node":  inspect.ReplacementBlocked,
 }
 
 func loadFixture(t *testing.T, name string) fixture.Fixture {

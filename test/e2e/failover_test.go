@@ -260,3 +260,77 @@ func TestFailoverNodeDown(t *testing.T) {
 }
 
 func f2Pod(name string) string { return "f2/" + name }
+
+// TestFailoverVolumeLeftOnDeadNode: the old driver is gone from the API, but
+// its volume is still attached to its machine (the kubelet had not reported it
+// unmounted) when that machine dies. Nothing frees the volume while the
+// machine is away, so the replacement is blocked: inspect must not call that
+// Starting (found by chaos seed 20068, where the kill came a second after a
+// rejoin). failover refuses while the machine may come back and, once it is
+// confirmed down, fences it so the volume moves.
+func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "f3", "stream"
+	e.namespace(ns)
+	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOncePod", "--node-lost-timeout", "5s",
+		"--annotations", kubelet.StuckUnmountAnnotation+"=true",
+		"--wait", "--timeout", "60s")
+	old := e.runningDriver(ns, app)
+	held := old.Spec.NodeName
+	// The operator moves the driver off a flaky machine; its kubelet stops
+	// and removes the pod but never finishes unmounting the checkpoint.
+	e.kubectl("cordon", held)
+	e.kubectl("delete", "pod", old.Name, "-n", ns)
+	var repl *corev1.Pod
+	e.eventually(30*time.Second, "a replacement scheduled away from "+held, func() (bool, string) {
+		var pods []corev1.Pod
+		repl, pods = e.replacement(ns, app, old.Name)
+		return repl != nil && len(pods) == 1 && repl.Spec.NodeName != "", describePods(pods)
+	})
+	e.verdict(ns, app, "f3-volume-held", inspect.Starting)
+
+	if err := e.sb.Kill(held); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost(held)
+	got := e.verdict(ns, app, "f3-volume-left-on-dead-node", inspect.ReplacementBlocked)
+	wantReason := fmt.Sprintf("new driver %s on %s waits for volume checkpoint (claim %s-checkpoint) still attached to %s (Ready=Unknown, last heartbeat ",
+		repl.Name, repl.Spec.NodeName, app, held)
+	if got.LostNode != held || !strings.HasPrefix(got.Reason, wantReason) ||
+		!strings.HasSuffix(got.Reason, "; no driver pod is left there, but only its kubelet can report the volume unmounted") {
+		t.Errorf("inspect: lost node %q, reason %q; want %s and a reason starting %q", got.LostNode, got.Reason, held, wantReason)
+	}
+	if want := "if " + held + " comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover stream -n f3 --node-down"; got.NextAction != want {
+		t.Errorf("next action %q, want %q", got.NextAction, want)
+	}
+
+	_, stderr, code := e.cli("failover", app, "-n", ns)
+	if want := "error: refusing to fail over f3/stream: " + wantReason; code != 4 || !strings.Contains(stderr, want) ||
+		!strings.Contains(stderr, ", and whatever held it there may still be running. Starting another driver now could run two at once.") {
+		t.Fatalf("failover without --node-down: exit %d, want 4 and %q\nstderr: %s", code, want, stderr)
+	}
+	if e.nodeHasFence(held) {
+		t.Fatal("the refusal fenced the node")
+	}
+
+	stdout, stderr, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "90s")
+	if code != 0 || !strings.Contains(stderr, "fence node "+held+" (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done") ||
+		!strings.Contains(stdout, "failover of f3/stream complete") {
+		t.Fatalf("failover --node-down: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	evs := e.failoverEvents(ns)
+	if len(evs) != 1 || evs[0].Reason != "FailoverFencedNode" ||
+		!strings.HasSuffix(evs[0].Message, "the operator confirmed "+held+" is down; the out-of-service taint lets Kubernetes detach the volumes still attached there") {
+		t.Fatalf("audit events: %+v", evs)
+	}
+	now, pods := e.replacement(ns, app, old.Name)
+	if now == nil || now.UID != repl.UID || now.Status.Phase != corev1.PodRunning || len(pods) != 1 {
+		t.Fatalf("after failover the blocked replacement must run: %s", describePods(pods))
+	}
+	e.noOverlap(ns)
+	e.verdict(ns, app, "f3-recovered", inspect.Healthy)
+	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
+		t.Errorf("data deleted: %v", dels)
+	}
+}

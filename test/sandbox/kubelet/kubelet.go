@@ -62,6 +62,13 @@ const Version = "v1.37.2"
 // linger after its node rejoined.
 const SlowTeardownAnnotation = "sandbox.sparkha.io/slow-teardown"
 
+// StuckUnmountAnnotation on a pod makes this kubelet behave like one whose
+// unmount hangs: once the pod is torn down and gone, its CSI volumes stay in
+// node.status.volumesInUse for as long as this machine runs, so the
+// attach/detach controller never detaches them from it. Tests use it to leave
+// a volume attached to a machine that then dies with no pod left on it.
+const StuckUnmountAnnotation = "sandbox.sparkha.io/stuck-unmount"
+
 // mountTimeout is how long a pod waits for its volumes before the kubelet
 // reports FailedMount (2m on a real kubelet; short here so tests see it).
 const mountTimeout = 5 * time.Second
@@ -83,9 +90,10 @@ type Kubelet struct {
 	nodes    corelisters.NodeLister
 	cms      corelisters.ConfigMapLister
 
-	mu       sync.Mutex               // guards running: the heartbeat reads it
-	running  map[types.UID]*container // pods whose containers run on this machine
-	waiting  map[types.UID]time.Time  // pods waiting for volumes, since
+	mu       sync.Mutex                       // guards running: the heartbeat reads it
+	running  map[types.UID]*container         // pods whose containers run on this machine
+	waiting  map[types.UID]time.Time          // pods waiting for volumes, since
+	stuck    map[corev1.UniqueVolumeName]bool // volumes that never unmount (StuckUnmountAnnotation); guarded by mu
 	nextIP   int
 	lastEvts map[types.UID]time.Time
 }
@@ -100,6 +108,7 @@ type container struct {
 func (k *Kubelet) Run(ctx context.Context) error {
 	k.running = map[types.UID]*container{}
 	k.waiting = map[types.UID]time.Time{}
+	k.stuck = map[corev1.UniqueVolumeName]bool{}
 	k.lastEvts = map[types.UID]time.Time{}
 	k.nextIP = 2
 	if err := k.register(ctx); err != nil {
@@ -274,6 +283,9 @@ func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 	defer k.mu.Unlock()
 	pods, _ := k.pods.List(labels.Everything())
 	set := map[corev1.UniqueVolumeName]bool{}
+	for v := range k.stuck {
+		set[v] = true
+	}
 	for _, pod := range pods {
 		_, runs := k.running[pod.UID]
 		if !runs && (pod.DeletionTimestamp != nil || isTerminal(pod)) {
@@ -384,6 +396,11 @@ func (k *Kubelet) kill(uid types.UID, reason string) {
 func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod) {
 	c := k.running[pod.UID]
 	k.kill(pod.UID, "pod deleted")
+	if pod.Annotations[StuckUnmountAnnotation] == "true" {
+		for _, v := range k.csiVolumes(pod) {
+			k.stuck[v.unique] = true // syncPods holds mu
+		}
+	}
 	if pod.Annotations[SlowTeardownAnnotation] == "true" {
 		if !isTerminal(pod) && !containersTerminated(pod) {
 			status := pod.Status.DeepCopy()
