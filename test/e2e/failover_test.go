@@ -278,6 +278,13 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 		"--wait", "--timeout", "60s")
 	old := e.runningDriver(ns, app)
 	held := old.Spec.NodeName
+	// A real kubelet mounts only once its node status lists the volume in
+	// use; the simulated one starts at once, so wait for the report that keeps
+	// the attach/detach controller from detaching.
+	e.eventually(20*time.Second, held+" reporting the checkpoint in use", func() (bool, string) {
+		n := e.node(held)
+		return len(n.Status.VolumesInUse) == 1, fmt.Sprint(n.Status.VolumesInUse)
+	})
 	// The operator moves the driver off a flaky machine; its kubelet stops
 	// and removes the pod but never finishes unmounting the checkpoint.
 	e.kubectl("cordon", held)
