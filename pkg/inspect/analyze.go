@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -478,7 +479,8 @@ func (idx *index) heartbeat(node string) *time.Time {
 // its unreachable taint is lifted) will report the volume unmounted by
 // itself; a fenced one has its volumes detached by Kubernetes.
 func attachedToLostNode(v *Volume, idx *index) *corev1.Node {
-	if !idx.nodesKnown {
+	// A volume that many nodes may attach at once waits for no detach.
+	if !idx.nodesKnown || slices.Contains(v.AccessModes, string(corev1.ReadWriteMany)) || slices.Contains(v.AccessModes, string(corev1.ReadOnlyMany)) {
 		return nil
 	}
 	for _, at := range v.Attachments {

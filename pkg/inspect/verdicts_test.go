@@ -66,6 +66,15 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 			want: inspect.SafeToComplete, reason: "rejoined and its kubelet stopped driver", next: "kubectl sparkha failover stream -n s3",
 		},
 		{
+			name: "a ReadWriteMany volume left attached to a dead node blocks nothing", fixture: "f3-volume-left-on-dead-node",
+			mutate: func(s *inspect.Snapshot) {
+				for i := range s.Claims {
+					s.Claims[i].Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
+				}
+			},
+			want: inspect.Starting, reason: "waits for volume checkpoint (node-b)", next: "kubectl sparkha inspect stream -n f3 --watch",
+		},
+		{
 			name: "two drivers running on Ready nodes (plain Job replacing a driver still shutting down)", fixture: "s2-split-brain",
 			mutate: func(s *inspect.Snapshot) {
 				for i := range s.Nodes {
