@@ -63,13 +63,7 @@ func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
 		Message: fmt.Sprintf("out-of-service taint removed by %s: the node is repaired and Ready again", r.actor),
 		Source:  corev1.EventSource{Component: EventSource}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
-	if err := retryTransient(func() error {
-		_, err := r.Client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
-		if apierrors.IsAlreadyExists(err) {
-			return nil // an earlier try landed; its answer was lost
-		}
-		return err
-	}); err != nil {
+	if err := r.recordEvent(ctx, ev); err != nil {
 		return true, fmt.Errorf("the fence was lifted, but recording it failed (%d tries): %w", inspect.TransientRetry.Steps, err)
 	}
 	return true, nil

@@ -330,11 +330,23 @@ func retryTransient(write func() error) error {
 	return retry.OnError(inspect.TransientRetry, inspect.Transient, write)
 }
 
+// recordEvent creates an audit Event, retried on transient failures. Its name
+// is fixed before the first try, so an AlreadyExists is an earlier try that
+// landed and whose answer was lost.
+func (r *Runner) recordEvent(ctx context.Context, ev *corev1.Event) error {
+	return retryTransient(func() error {
+		_, err := r.Client.CoreV1().Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	})
+}
+
 // audit leaves an Event and the annotation on the app's Job (or its bare
 // driver pod) for a step that was carried out. Each write is idempotent, so
-// it is retried: the Event's name is fixed before the first try (an
-// AlreadyExists means an earlier try landed and its answer was lost), and
-// the annotations are merge patches.
+// it is retried: the Event through recordEvent, the annotations as merge
+// patches.
 func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: app.Namespace, Name: app.Job}
 	var job *batchv1.Job
@@ -360,13 +372,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: EventSource, ReportingInstance: r.actor,
 	}
-	if err := retryTransient(func() error {
-		_, err := r.Client.CoreV1().Events(app.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
-		if apierrors.IsAlreadyExists(err) {
-			return nil
-		}
-		return err
-	}); err != nil {
+	if err := r.recordEvent(ctx, ev); err != nil {
 		return err
 	}
 	a := Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}
