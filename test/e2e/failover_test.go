@@ -175,10 +175,7 @@ func TestFailoverNodeDown(t *testing.T) {
 	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	lost := old.Spec.NodeName
-	if err := e.sb.Kill(lost); err != nil {
-		t.Fatal(err)
-	}
-	e.waitNodeLost(lost)
+	e.killNode(lost)
 	e.waitEvicted(ns, old.Name)
 	e.verdict(ns, app, "f2-node-dead", inspect.StuckTerminating)
 
@@ -272,10 +269,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "f3", "stream"
 	e.namespace(ns)
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOncePod", "--node-lost-timeout", "5s",
-		"--annotations", kubelet.StuckUnmountAnnotation+"=true",
-		"--wait", "--timeout", "60s")
+	e.submitStreaming(ns, app, "--checkpoint-access-mode", "ReadWriteOncePod", "--annotations", kubelet.StuckUnmountAnnotation+"=true")
 	old := e.runningDriver(ns, app)
 	held := old.Spec.NodeName
 	// A real kubelet mounts only once its node status lists the volume in
@@ -297,10 +291,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 	})
 	e.verdict(ns, app, "f3-volume-held", inspect.Starting)
 
-	if err := e.sb.Kill(held); err != nil {
-		t.Fatal(err)
-	}
-	e.waitNodeLost(held)
+	e.killNode(held)
 	got := e.verdict(ns, app, "f3-volume-left-on-dead-node", inspect.ReplacementBlocked)
 	wantReason := fmt.Sprintf("new driver %s on %s waits for volume checkpoint (claim %s-checkpoint) still attached to %s (Ready=Unknown, last heartbeat ",
 		repl.Name, repl.Spec.NodeName, app, held)

@@ -594,10 +594,7 @@ func TestFaultsFailover(t *testing.T) {
 	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	first := old.Spec.NodeName
-	if err := e.sb.Kill(first); err != nil {
-		t.Fatal(err)
-	}
-	e.waitNodeLost(first)
+	e.killNode(first)
 	e.waitEvicted(ns, old.Name)
 	p := e.faultProxy()
 
@@ -649,10 +646,7 @@ func TestFaultsFailover(t *testing.T) {
 		t.Fatalf("release: exit %d %q %s", code, out, stderr)
 	}
 	second := repl.Spec.NodeName
-	if err := e.sb.Kill(second); err != nil {
-		t.Fatal(err)
-	}
-	e.waitNodeLost(second)
+	e.killNode(second)
 	e.waitEvicted(ns, repl.Name)
 
 	p.set(&faultRule{methods: "POST", path: exact("/api/v1/namespaces/" + ns + "/events"), fault: fault500})

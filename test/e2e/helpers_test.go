@@ -199,6 +199,16 @@ func podCondition(p *corev1.Pod, t corev1.PodConditionType) corev1.PodCondition 
 	return corev1.PodCondition{}
 }
 
+// killNode kills node's machine (its kubelet process: it never comes back by
+// itself) and waits until the control plane has declared the node lost.
+func (e *env) killNode(node string) {
+	e.t.Helper()
+	if err := e.sb.Kill(node); err != nil {
+		e.t.Fatal(err)
+	}
+	e.waitNodeLost(node)
+}
+
 // waitNodeLost waits until the control plane has declared node lost: Ready
 // Unknown and the unreachable NoExecute taint.
 func (e *env) waitNodeLost(node string) {

@@ -116,10 +116,7 @@ func TestRBAC(t *testing.T) {
 	t.Logf("namespace-only inspect -A: %s", strings.TrimSpace(stderr))
 
 	// The machine dies.
-	if err := e.sb.Kill(lost); err != nil {
-		t.Fatal(err)
-	}
-	e.waitNodeLost(lost)
+	e.killNode(lost)
 	e.waitEvicted(ns, old.Name)
 	e.verdict(ns, app, "rbac-node-dead", inspect.StuckTerminating)
 

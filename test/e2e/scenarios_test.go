@@ -202,11 +202,13 @@ func TestS2SeedJobRWX(t *testing.T) {
 }
 
 // submitStreaming submits the streaming app the failover tests use (new RWOP
-// claim, driver evicted 5 s after its node is lost) and waits for its driver.
-func (e *env) submitStreaming(ns, app string) {
+// claim unless flags say otherwise, driver evicted 5 s after its node is
+// lost) and waits for its driver.
+func (e *env) submitStreaming(ns, app string, flags ...string) {
 	e.t.Helper()
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
+	args := []string{app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
+		"--checkpoint-size", "1Gi", "--node-lost-timeout", "5s"}
+	e.submit(append(append(args, flags...), "--wait", "--timeout", "60s")...)
 }
 
 // submit runs `kubectl sparkha submit` against the sandbox.
@@ -227,9 +229,7 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "s3", "stream"
 	e.namespace(ns)
-	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar",
-		"--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteMany", "--node-lost-timeout", "5s",
-		"--wait", "--timeout", "60s")
+	e.submitStreaming(ns, app, "--checkpoint-access-mode", "ReadWriteMany")
 	old := e.runningDriver(ns, app)
 	lost := old.Spec.NodeName
 	if err := e.sb.Partition(lost); err != nil {
