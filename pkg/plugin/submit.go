@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -241,6 +242,8 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		CheckpointMountSet: o.changed("checkpoint-mount"),
 		NodeLostTimeout:    o.NodeLostTimeout,
 		AppID:              o.NewAppID(),
+		ReadFile:           os.ReadFile,
+		HadoopConfDir:      os.Getenv("HADOOP_CONF_DIR"),
 	}
 	if len(positional) > 0 {
 		in.Name = positional[0]
@@ -287,14 +290,43 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		}
 		in.PropertiesData = data
 	}
-	o.Input = in
-
 	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
 		if o.Client, err = newClient(o.configFlags); err != nil {
 			return err
 		}
 	}
+	o.Input = in
 	return nil
+}
+
+// claimAccessModes reads the access modes of an existing checkpoint claim: a ReadWriteMany
+// claim is mounted on the executors too. A claim that does not exist is refused before
+// anything is created; with --dry-run=client and no reachable cluster, the modes stay unknown.
+func (o *SubmitOptions) claimAccessModes(ctx context.Context, namespace, claim string) ([]corev1.PersistentVolumeAccessMode, string, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	client := o.Client
+	if client == nil {
+		var err error
+		if client, err = newClient(o.configFlags); err != nil {
+			return nil, err.Error(), nil
+		}
+	}
+	pvc, err := client.CoreV1().PersistentVolumeClaims(namespace).Get(ctx, claim, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, "", fmt.Errorf("invalid --checkpoint-claim %q: no such PersistentVolumeClaim in namespace %s; create it first, or use --checkpoint-size to have kubectl sparkha create one", claim, namespace)
+	case err != nil && o.DryRunStrategy == cmdutil.DryRunClient:
+		return nil, err.Error(), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("reading --checkpoint-claim %q: %w", claim, err)
+	}
+	modes := pvc.Status.AccessModes
+	if len(modes) == 0 {
+		modes = pvc.Spec.AccessModes
+	}
+	return append([]corev1.PersistentVolumeAccessMode{}, modes...), "", nil
 }
 
 func unwrapPathError(err error) error {
@@ -327,11 +359,30 @@ func (o *SubmitOptions) Validate() error {
 	return nil
 }
 
+func (o *SubmitOptions) printWarnings() {
+	for _, w := range o.App.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+}
+
 // Run creates the objects (or not, for a dry run), prints them and optionally waits.
 func (o *SubmitOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if in := o.Input; in.CheckpointClaim != "" {
+		// Validate checked everything; the claim's access modes decide whether the executors
+		// mount it too, so resolve again with them before anything is created.
+		var err error
+		in.CheckpointClaimAccessModes, in.CheckpointClaimReadError, err = o.claimAccessModes(ctx, in.Namespace, in.CheckpointClaim)
+		if err != nil {
+			return err
+		}
+		if o.App, err = submit.Resolve(in); err != nil {
+			return err
+		}
+	}
+	o.printWarnings()
 	var objs *submit.Objects
 	if o.DryRunStrategy == cmdutil.DryRunClient {
 		objs = submit.Build(o.App, "")

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
 )
 
 // Objects are the Kubernetes objects of one Spark application.
@@ -49,6 +51,7 @@ func (a *App) AppLabels() map[string]string {
 const (
 	EnvDriverPodName = "SPARK_DRIVER_POD_NAME"
 	EnvDriverPodUID  = "SPARK_DRIVER_POD_UID"
+	EnvDriverPodIP   = "SPARK_DRIVER_POD_IP"
 	EnvApplicationID = "SPARK_APPLICATION_ID" // Spark's ENV_APPLICATION_ID
 )
 
@@ -56,6 +59,20 @@ const (
 // Kubernetes expands it to "spark-" + the pod's UID, so every generation has its own ID.
 // App.AppID stays the app's identity (the spark-app-selector label of the Job and its objects).
 const DriverAppIDRef = "spark-$(" + EnvDriverPodUID + ")"
+
+// DriverHostRef is the spark.driver.host of a driver generation: its pod IP.
+const DriverHostRef = "$(" + EnvDriverPodIP + ")"
+
+// DriverHost is spark.driver.host as written in the driver's args: the pod IP, in brackets
+// when the driver Service's first IP family is IPv6 (spark.kubernetes.driver.service.ipFamilies,
+// which Spark's IPv6 setup sets). Spark brackets only IPv6 literals of digits and colons itself
+// (core Utils.normalizeIpIfNeeded), and executors build spark://...@HOST:PORT from it.
+func (a *App) DriverHost() string {
+	if f := a.Service.IPFamilies; len(f) > 0 && f[0] == corev1.IPv6Protocol {
+		return "[" + DriverHostRef + "]"
+	}
+	return DriverHostRef
+}
 
 // GenerationAppID returns the spark.app.id of the driver generation running in the pod with
 // this UID. Spark labels that generation's executors spark-app-selector=GenerationAppID(uid).
@@ -89,78 +106,141 @@ func OwnedByJob(app *App, jobUID types.UID) []metav1.OwnerReference {
 }
 
 func buildJob(app *App) *batchv1.Job {
-	podLabels := app.AppLabels()
+	d := app.Driver
+	podLabels := mergeMaps(d.Labels, app.AppLabels())
 	podLabels[LabelSparkRole] = SparkRoleDriver
+	podAnnotations := mergeMaps(app.Annotations, d.Annotations)
 
-	localDir := "/var/data/spark-" + strings.TrimPrefix(app.AppID, "spark-")
-	memory := resource.MustParse(fmt.Sprintf("%dMi", app.DriverMemoryMiB+app.DriverOverheadMiB))
-
+	// Everything the user wrote reaches spark-submit unchanged: Kubernetes expands $(VAR) and
+	// $$ in args, so the user's '$' are doubled; only our own references expand.
 	args := []string{
 		"driver",
 		"--properties-file", SparkConfDir + "/" + SparkConfFile,
 		// Each driver generation passes its own pod name, so the executors it creates are
 		// owned by (and garbage-collected with) that generation.
 		"--conf", "spark.kubernetes.driver.pod.name=$(" + EnvDriverPodName + ")",
-		// ... and its own application ID: Spark finds, counts and deletes "its" executors by
-		// the label spark-app-selector=<spark.app.id>, so a generation must never share it.
+		// ... its own application ID: Spark finds, counts and deletes "its" executors by the
+		// label spark-app-selector=<spark.app.id>, so a generation must never share it.
 		"--conf", "spark.app.id=" + DriverAppIDRef,
-		"--class", app.MainClass,
-		app.AppResource,
+		// ... and its own address: an executor of an earlier generation that starts late
+		// reaches that generation's pod IP, never the next driver.
+		"--conf", "spark.driver.host=" + app.DriverHost(),
+		"--class", expansion.Escape(app.MainClass),
+		expansion.Escape(app.AppResource),
 	}
-	args = append(args, app.AppArgs...)
+	for _, a := range app.AppArgs {
+		args = append(args, expansion.Escape(a))
+	}
 
-	container := corev1.Container{
-		Name:            DriverContainerName,
-		Image:           app.Image,
-		ImagePullPolicy: corev1.PullIfNotPresent,
-		Args:            args,
-		Ports: []corev1.ContainerPort{
-			{Name: DriverPortName, ContainerPort: DriverPort, Protocol: corev1.ProtocolTCP},
-			{Name: BlockManagerPortName, ContainerPort: BlockManagerPort, Protocol: corev1.ProtocolTCP},
-			{Name: UIPortName, ContainerPort: UIPort, Protocol: corev1.ProtocolTCP},
-		},
-		// Order matters: a value may only reference ($(VAR)) variables listed before it.
-		Env: []corev1.EnvVar{
-			{Name: EnvDriverPodName, ValueFrom: &corev1.EnvVarSource{
-				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"}}},
-			{Name: EnvDriverPodUID, ValueFrom: &corev1.EnvVarSource{
-				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.uid"}}},
-			// Upstream sets it to spark.app.id; keep both equal.
-			{Name: EnvApplicationID, Value: DriverAppIDRef},
-			{Name: "SPARK_DRIVER_BIND_ADDRESS", ValueFrom: &corev1.EnvVarSource{
-				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIP"}}},
-			{Name: "SPARK_LOCAL_DIRS", Value: localDir},
-			{Name: "SPARK_CONF_DIR", Value: SparkConfDir},
-		},
-		Resources: corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{
-				corev1.ResourceCPU:    *resource.NewQuantity(int64(app.DriverCores), resource.DecimalSI),
-				corev1.ResourceMemory: memory,
-			},
-			Limits: corev1.ResourceList{corev1.ResourceMemory: memory},
-		},
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: SparkConfVolume, MountPath: SparkConfDir},
-			{Name: LocalDirVolume, MountPath: localDir},
-		},
+	memory := resource.MustParse(fmt.Sprintf("%dMi", app.DriverMemoryMiB+app.DriverOverheadMiB))
+	fieldRef := func(path string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
 	}
+	// Order matters: a value may only reference ($(VAR)) variables listed before it.
+	env := []corev1.EnvVar{
+		{Name: EnvDriverPodName, ValueFrom: fieldRef("metadata.name")},
+		{Name: EnvDriverPodUID, ValueFrom: fieldRef("metadata.uid")},
+		{Name: EnvDriverPodIP, ValueFrom: fieldRef("status.podIP")},
+		// Upstream sets it to spark.app.id; keep both equal.
+		{Name: EnvApplicationID, Value: DriverAppIDRef},
+		{Name: "SPARK_DRIVER_BIND_ADDRESS", ValueFrom: fieldRef("status.podIP")},
+		{Name: "SPARK_LOCAL_DIRS", Value: strings.Join(d.LocalDirs, ",")},
+		{Name: "SPARK_CONF_DIR", Value: SparkConfDir},
+	}
+	env = append(env, d.Env...)
+
+	mounts := []corev1.VolumeMount{{Name: SparkConfVolume, MountPath: SparkConfDir}}
 	volumes := []corev1.Volume{
 		{Name: SparkConfVolume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(app.Name)},
 			Items:                []corev1.KeyToPath{{Key: SparkConfFile, Path: SparkConfFile, Mode: ptr.To[int32](0o644)}},
 		}}},
-		{Name: LocalDirVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if app.ExecutorPodTemplate != "" {
+		// PodTemplateConfigMapStep: the executor template, where spark.properties says it is.
+		mounts = append(mounts, corev1.VolumeMount{Name: PodTemplateVolume, MountPath: ExecutorTemplateDir})
+		volumes = append(volumes, corev1.Volume{Name: PodTemplateVolume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(app.Name)},
+			Items:                []corev1.KeyToPath{{Key: ExecutorTemplateFile, Path: ExecutorTemplateFile, Mode: ptr.To[int32](0o644)}},
+		}}})
+	}
+	medium := corev1.StorageMediumDefault
+	if d.LocalDirsTmpfs {
+		medium = corev1.StorageMediumMemory
+	}
+	for i, dir := range d.LocalDirs {
+		name := fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)
+		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir})
+		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: medium}}})
 	}
 	if cp := app.Checkpoint; cp != nil {
-		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: CheckpointVolume, MountPath: cp.MountPath})
+		mounts = append(mounts, corev1.VolumeMount{Name: CheckpointVolume, MountPath: cp.MountPath})
 		volumes = append(volumes, corev1.Volume{Name: CheckpointVolume, VolumeSource: corev1.VolumeSource{
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cp.ClaimName}}})
 	}
+	mounts = append(mounts, d.Mounts...)
+	volumes = append(volumes, d.Volumes...)
 
-	tolerations := []corev1.Toleration{
-		{Key: TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(app.NodeLostTimeoutSeconds)},
-		{Key: TaintNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(app.NodeLostTimeoutSeconds)},
+	// The pod template file is the base; Spark's settings go over it as the feature steps
+	// apply theirs over loadPodFromTemplate's pod (KubernetesDriverBuilder).
+	var spec corev1.PodSpec
+	var container corev1.Container
+	if t := d.Template; t != nil {
+		spec = *t.Spec.DeepCopy()
+		podLabels = mergeMaps(t.Labels, podLabels)
+		podAnnotations = mergeMaps(t.Annotations, podAnnotations)
+		if c := sparkContainer(t, d.TemplateContainer); c != nil {
+			container = *c.DeepCopy()
+			spec.Containers = nil
+			for _, other := range t.Spec.Containers {
+				if other.Name != c.Name {
+					spec.Containers = append(spec.Containers, *other.DeepCopy())
+				}
+			}
+		}
 	}
+	if container.Name == "" {
+		container.Name = DriverContainerName
+	}
+	container.Image = d.Image
+	container.ImagePullPolicy = d.PullPolicy
+	container.Args = args
+	container.Ports = append(container.Ports,
+		corev1.ContainerPort{Name: DriverPortName, ContainerPort: DriverPort, Protocol: corev1.ProtocolTCP},
+		corev1.ContainerPort{Name: BlockManagerPortName, ContainerPort: BlockManagerPort, Protocol: corev1.ProtocolTCP},
+		corev1.ContainerPort{Name: UIPortName, ContainerPort: d.UIPort, Protocol: corev1.ProtocolTCP})
+	container.Env = append(container.Env, env...)
+	container.VolumeMounts = append(container.VolumeMounts, mounts...)
+	if container.Resources.Requests == nil {
+		container.Resources.Requests = corev1.ResourceList{}
+	}
+	if container.Resources.Limits == nil {
+		container.Resources.Limits = corev1.ResourceList{}
+	}
+	container.Resources.Requests[corev1.ResourceCPU] = d.CPURequest
+	container.Resources.Requests[corev1.ResourceMemory] = memory
+	container.Resources.Limits[corev1.ResourceMemory] = memory
+	if d.CPULimit != nil {
+		container.Resources.Limits[corev1.ResourceCPU] = *d.CPULimit
+	}
+	for name, q := range d.ExtraLimits {
+		container.Resources.Limits[name] = q
+	}
+	// The Spark container first, so kubectl logs and exec pick it by default.
+	spec.Containers = append([]corev1.Container{container}, spec.Containers...)
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	if app.ServiceAccount != "" {
+		spec.ServiceAccountName = app.ServiceAccount
+	}
+	spec.Volumes = append(spec.Volumes, volumes...)
+	spec.NodeSelector = mergeMaps(spec.NodeSelector, d.NodeSelector)
+	spec.ImagePullSecrets = append(spec.ImagePullSecrets, d.PullSecrets...)
+	if d.SchedulerName != "" {
+		spec.SchedulerName = d.SchedulerName
+	}
+	spec.Tolerations = append(spec.Tolerations,
+		corev1.Toleration{Key: TaintUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(app.NodeLostTimeoutSeconds)},
+		corev1.Toleration{Key: TaintNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(app.NodeLostTimeoutSeconds)})
 
 	return &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
@@ -185,21 +265,21 @@ func buildJob(app *App) *batchv1.Job {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      podLabels,
-					Annotations: nilIfEmpty(app.Annotations),
+					Annotations: podAnnotations,
 				},
-				Spec: corev1.PodSpec{
-					RestartPolicy:      corev1.RestartPolicyNever,
-					ServiceAccountName: app.ServiceAccount,
-					Containers:         []corev1.Container{container},
-					Volumes:            volumes,
-					Tolerations:        tolerations,
-				},
+				Spec: spec,
 			},
 		},
 	}
 }
 
 func buildConfigMap(app *App, jobUID types.UID) *corev1.ConfigMap {
+	data := map[string]string{
+		SparkConfFile: RenderProperties("Spark properties of "+app.Name+", written by kubectl sparkha", app.Properties),
+	}
+	if app.ExecutorPodTemplate != "" {
+		data[ExecutorTemplateFile] = app.ExecutorPodTemplate
+	}
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -210,9 +290,7 @@ func buildConfigMap(app *App, jobUID types.UID) *corev1.ConfigMap {
 		},
 		// Immutable like Spark's own driver ConfigMap: every driver generation reads the same conf.
 		Immutable: ptr.To(true),
-		Data: map[string]string{
-			SparkConfFile: RenderProperties("Spark properties of "+app.Name+", written by kubectl sparkha", app.Properties),
-		},
+		Data: data,
 	}
 }
 
@@ -225,16 +303,19 @@ func buildService(app *App, jobUID types.UID) *corev1.Service {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            ServiceName(app.Name),
 			Namespace:       app.Namespace,
-			Labels:          app.AppLabels(),
+			Labels:          mergeMaps(app.Service.Labels, app.AppLabels()),
+			Annotations:     nilIfEmpty(app.Service.Annotations),
 			OwnerReferences: OwnedByJob(app, jobUID),
 		},
 		Spec: corev1.ServiceSpec{
-			ClusterIP: corev1.ClusterIPNone,
-			Selector:  app.DriverSelector(),
+			ClusterIP:      corev1.ClusterIPNone,
+			Selector:       app.DriverSelector(),
+			IPFamilyPolicy: app.Service.IPFamilyPolicy,
+			IPFamilies:     app.Service.IPFamilies,
 			Ports: []corev1.ServicePort{
 				port(DriverPortName, DriverPort),
 				port(BlockManagerPortName, BlockManagerPort),
-				port(UIPortName, UIPort),
+				port(UIPortName, app.Driver.UIPort),
 			},
 		},
 	}

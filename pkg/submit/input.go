@@ -101,6 +101,15 @@ type Input struct {
 	BackoffLimit    *int
 	NodeLostTimeout time.Duration
 
+	// ReadFile reads a file on this machine: the pod template files named in the conf.
+	ReadFile func(path string) ([]byte, error)
+	// HadoopConfDir is the submitting environment's HADOOP_CONF_DIR.
+	HadoopConfDir string
+	// CheckpointClaimAccessModes are the access modes of the --checkpoint-claim as read from
+	// the cluster; nil when it could not be read (CheckpointClaimReadError says why).
+	CheckpointClaimAccessModes []corev1.PersistentVolumeAccessMode
+	CheckpointClaimReadError   string
+
 	// AppID identifies the app ("spark-" + 32 lowercase hex, as spark-submit generates a
 	// spark.app.id): the spark-app-selector label of its Job, driver pods, ConfigMap, Service
 	// and claim. Each driver generation runs with its own spark.app.id (DriverAppIDRef).
@@ -135,6 +144,15 @@ type App struct {
 	NodeLostTimeoutSeconds int64
 
 	Checkpoint *Checkpoint
+
+	// Driver and Service are what the Spark conf asks of the driver pod and its Service.
+	Driver  DriverPod
+	Service DriverService
+	// ExecutorPodTemplate is the content of spark.kubernetes.executor.podTemplateFile, shipped
+	// in the ConfigMap; "" without one.
+	ExecutorPodTemplate string
+	// Warnings are printed on stderr before anything is created.
+	Warnings []string
 }
 
 // Checkpoint is the checkpoint volume of an App.

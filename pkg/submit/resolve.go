@@ -3,6 +3,8 @@ package submit
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"math"
 	"path"
 	"regexp"
 	"strconv"
@@ -18,21 +20,6 @@ import (
 const MaxNameLength = validation.DNS1035LabelMaxLength - len("-driver-svc")
 
 var appIDPattern = regexp.MustCompile(`^spark-[0-9a-f]{32}$`)
-
-// reservedConf are keys kubectl sparkha sets itself; a user value would break the driver Job.
-var reservedConf = map[string]string{
-	"spark.master":                            "kubectl sparkha sets it to " + KubernetesMasterInPod,
-	"spark.submit.deployMode":                 "kubectl sparkha always submits in cluster mode",
-	"spark.kubernetes.namespace":              "use -n/--namespace",
-	"spark.app.id":                            "each driver generation gets its own (spark-<driver pod UID>): Spark finds its executors by it, and a generation must never adopt or delete another's",
-	"spark.kubernetes.driver.pod.name":        "each driver generation gets its own pod name from the Job",
-	"spark.kubernetes.executor.podNamePrefix": "left unset, Spark derives a fresh prefix per driver generation so executor names never collide",
-	"spark.driver.host":                       "the driver is reached through the Service NAME-driver-svc",
-	"spark.driver.bindAddress":                "the driver binds to its pod IP",
-	"spark.driver.port":                       "the driver Service exposes port 7078",
-	"spark.driver.blockManager.port":          "the driver Service exposes port 7079",
-	"spark.kubernetes.submitInDriver":         "kubectl sparkha sets it to true",
-}
 
 // reservedLabels are label keys kubectl sparkha sets on every object.
 var reservedLabels = []string{LabelSparkRole, LabelSparkAppID, LabelSparkAppName, LabelManagedBy, LabelName}
@@ -93,8 +80,16 @@ func Resolve(in Input) (*App, error) {
 		if strings.ContainsAny(k, "= \t\n") {
 			return nil, fmt.Errorf("invalid key %q in %s: a key cannot contain '=' or whitespace", k, e.source)
 		}
-		if why, ok := reservedConf[k]; ok {
-			return nil, fmt.Errorf("%s in %s cannot be set: %s; remove it", k, e.source, why)
+		if r, ok := ruleFor(k); ok {
+			switch r.Handling {
+			case Reserved:
+				return nil, fmt.Errorf("%s in %s cannot be set: %s; remove it", k, e.source, r.Submit)
+			case Refused:
+				if k == "spark.kubernetes.submission.waitAppCompletion" && strings.TrimSpace(e.value) == "false" {
+					continue // what submit does anyway: return once the objects exist
+				}
+				return nil, fmt.Errorf("%s in %s is not supported by kubectl sparkha: %s", k, e.source, r.Submit)
+			}
 		}
 	}
 	set := func(key, value, source string) { conf[key] = confEntry{value: value, source: source} }
@@ -179,30 +174,40 @@ func Resolve(in Input) (*App, error) {
 	if _, err = memoryMiB(conf, "spark.executor.memory", 1024); err != nil {
 		return nil, err
 	}
-	overheadFactor := 0.1 // Spark's spark.kubernetes.memoryOverheadFactor default for JVM apps
+	// BasicDriverFeatureStep: the default factor is spark.kubernetes.memoryOverheadFactor
+	// (Config.scala: >= 0), else 0.1 for JVM apps and 0.4 (NON_JVM_MEMORY_OVERHEAD_FACTOR) for
+	// the others; spark.driver.memoryOverheadFactor (core config: > 0) wins for the driver.
+	defaultFactor := 0.1
 	if app.ResourceType != "java" {
-		overheadFactor = 0.4 // NON_JVM_MEMORY_OVERHEAD_FACTOR
+		defaultFactor = 0.4
 	}
-	defaultFactor := overheadFactor
-	for _, key := range []string{"spark.kubernetes.memoryOverheadFactor", "spark.driver.memoryOverheadFactor"} {
-		if e, ok := conf[key]; ok {
-			f, perr := strconv.ParseFloat(e.value, 64)
-			if perr != nil || f <= 0 || f >= 1 {
-				return nil, fmt.Errorf("invalid %s %q in %s: use a fraction between 0 and 1, e.g. 0.1", key, e.value, e.source)
-			}
-			overheadFactor = f
-			if key == "spark.kubernetes.memoryOverheadFactor" {
-				defaultFactor = f
-			}
+	if e, ok := conf["spark.kubernetes.memoryOverheadFactor"]; ok {
+		f, perr := strconv.ParseFloat(strings.TrimSpace(e.value), 64)
+		if perr != nil || f < 0 || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("invalid spark.kubernetes.memoryOverheadFactor %q in %s: use a fraction of 0 or more, e.g. 0.1", e.value, e.source)
 		}
+		defaultFactor = f
+	}
+	overheadFactor := defaultFactor
+	if e, ok := conf["spark.driver.memoryOverheadFactor"]; ok {
+		f, perr := strconv.ParseFloat(strings.TrimSpace(e.value), 64)
+		if perr != nil || !(f > 0) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("invalid spark.driver.memoryOverheadFactor %q in %s: use a fraction greater than 0, e.g. 0.1", e.value, e.source)
+		}
+		overheadFactor = f
 	}
 	if _, ok := conf["spark.driver.memoryOverhead"]; ok {
 		if app.DriverOverheadMiB, err = memoryMiB(conf, "spark.driver.memoryOverhead", 0); err != nil {
 			return nil, err
 		}
 	} else {
-		// BasicDriverFeatureStep: max(factor * memory, MEMORY_OVERHEAD_MIN_MIB).
-		app.DriverOverheadMiB = max(int64(overheadFactor*float64(app.DriverMemoryMiB)), 384)
+		// max(factor * memory, spark.driver.minMemoryOverhead (Spark 4.0; 384m, the
+		// MEMORY_OVERHEAD_MIN_MIB of earlier versions)).
+		floor, err := memoryMiB(conf, "spark.driver.minMemoryOverhead", 384)
+		if err != nil {
+			return nil, err
+		}
+		app.DriverOverheadMiB = max(int64(overheadFactor*float64(app.DriverMemoryMiB)), floor)
 	}
 
 	// Backoff limit: flag > conf > default.
@@ -237,6 +242,34 @@ func Resolve(in Input) (*App, error) {
 		return nil, err
 	}
 
+	// The driver pod and Service as upstream's feature steps build them from the conf.
+	if app.Driver, app.Service, err = resolveDriverPod(conf, app, in.ReadFile); err != nil {
+		return nil, err
+	}
+	jars, err := resolveDependencies(conf, app)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := conf[ExecutorTemplateKey]; ok {
+		if _, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile); err != nil {
+			return nil, err
+		}
+		data, _ := in.ReadFile(strings.TrimPrefix(e.value, "file://"))
+		app.ExecutorPodTemplate = string(data)
+	}
+	if in.HadoopConfDir != "" {
+		if _, ok := conf["spark.kubernetes.hadoop.configMapName"]; !ok {
+			app.Warnings = append(app.Warnings, fmt.Sprintf("HADOOP_CONF_DIR=%s is set here, but kubectl sparkha does not ship local Hadoop configuration (spark-submit would, in a ConfigMap): put it in a ConfigMap and set spark.kubernetes.hadoop.configMapName", in.HadoopConfDir))
+		}
+	}
+	executorCheckpoint, err := checkpointOnExecutors(conf, app.Checkpoint, in)
+	if err != nil {
+		return nil, err
+	}
+	if executorCheckpoint == nil && app.Checkpoint != nil {
+		app.Warnings = append(app.Warnings, checkpointDriverOnlyWarning(app.Checkpoint, in))
+	}
+
 	// The final spark.properties: user conf, then the keys kubectl sparkha owns.
 	props := map[string]string{}
 	for k, e := range conf {
@@ -256,7 +289,7 @@ func Resolve(in Input) (*App, error) {
 	props["spark.kubernetes.submitInDriver"] = "true"
 	props["spark.kubernetes.resource.type"] = app.ResourceType
 	props["spark.kubernetes.memoryOverheadFactor"] = strconv.FormatFloat(defaultFactor, 'f', -1, 64)
-	props["spark.driver.host"] = fmt.Sprintf("%s.%s.svc", ServiceName(app.Name), app.Namespace)
+	// No spark.driver.host either: each generation passes its pod IP (DriverHostRef).
 	props["spark.driver.port"] = strconv.Itoa(DriverPort)
 	props["spark.driver.blockManager.port"] = strconv.Itoa(BlockManagerPort)
 	props["spark.driver.cores"] = strconv.Itoa(app.DriverCores)
@@ -268,6 +301,14 @@ func Resolve(in Input) (*App, error) {
 	execMiB, _ := memoryMiB(conf, "spark.executor.memory", 1024)
 	props["spark.executor.memory"] = fmt.Sprintf("%dm", execMiB)
 	props[BackoffLimitConfKey] = strconv.Itoa(int(app.BackoffLimit))
+	if jars != "" {
+		props["spark.jars"] = jars
+	}
+	if app.ExecutorPodTemplate != "" {
+		// PodTemplateConfigMapStep: the driver reads the template from the ConfigMap's mount.
+		props[ExecutorTemplateKey] = ExecutorTemplateDir + "/" + ExecutorTemplateFile
+	}
+	maps.Copy(props, executorCheckpoint)
 	app.Properties = props
 	return app, nil
 }
@@ -422,4 +463,60 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sortStrings(keys)
 	return keys
+}
+
+// ExecutorCheckpointVolume is the name of the checkpoint volume in the executors' conf keys
+// (spark.kubernetes.executor.volumes.persistentVolumeClaim.checkpoint.*).
+const ExecutorCheckpointVolume = "checkpoint"
+
+// checkpointOnExecutors returns the conf that mounts a ReadWriteMany checkpoint claim on the
+// executors too, at the driver's path, through Spark's own executor volume keys
+// (MountVolumesFeatureStep builds the executor pods from them): stateful streaming writes its
+// state stores (checkpointLocation/state) from executor tasks. nil for other claims.
+func checkpointOnExecutors(conf map[string]confEntry, cp *Checkpoint, in Input) (map[string]string, error) {
+	if cp == nil {
+		return nil, nil
+	}
+	modes := in.CheckpointClaimAccessModes
+	if cp.Create {
+		modes = []corev1.PersistentVolumeAccessMode{cp.AccessMode}
+	}
+	rwx := false
+	for _, m := range modes {
+		rwx = rwx || m == corev1.ReadWriteMany
+	}
+	if !rwx {
+		return nil, nil
+	}
+	for k, e := range conf {
+		rest, ok := strings.CutPrefix(k, "spark.kubernetes.executor.volumes.")
+		if !ok {
+			continue
+		}
+		if parts := strings.SplitN(rest, ".", 3); len(parts) == 3 && parts[1] == ExecutorCheckpointVolume {
+			return nil, fmt.Errorf("%s in %s cannot be set: kubectl sparkha mounts the ReadWriteMany checkpoint claim on the executors as volume %q; name your volume differently", k, e.source, ExecutorCheckpointVolume)
+		}
+	}
+	prefix := "spark.kubernetes.executor.volumes.persistentVolumeClaim." + ExecutorCheckpointVolume + "."
+	return map[string]string{
+		prefix + "options.claimName": cp.ClaimName,
+		prefix + "mount.path":        cp.MountPath,
+		prefix + "mount.readOnly":    "false",
+	}, nil
+}
+
+// checkpointDriverOnlyWarning says why a checkpoint claim serves the driver only.
+func checkpointDriverOnlyWarning(cp *Checkpoint, in Input) string {
+	mode := string(cp.AccessMode)
+	if !cp.Create {
+		if in.CheckpointClaimAccessModes == nil {
+			return fmt.Sprintf("the access modes of claim %s could not be read (%s): it is mounted on the driver only; if it is ReadWriteMany and a query is stateful, rerun where the claim can be read", cp.ClaimName, in.CheckpointClaimReadError)
+		}
+		var modes []string
+		for _, m := range in.CheckpointClaimAccessModes {
+			modes = append(modes, string(m))
+		}
+		mode = strings.Join(modes, ",")
+	}
+	return fmt.Sprintf("checkpoint claim %s is %s: only the driver mounts it, which serves stateless queries (their offsets and commits logs are written by the driver); a stateful query's executors write its state under checkpointLocation/state and need a ReadWriteMany claim (--checkpoint-access-mode ReadWriteMany), which kubectl sparkha mounts on the executors too", cp.ClaimName, mode)
 }

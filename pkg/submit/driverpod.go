@@ -1,0 +1,556 @@
+package submit
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+)
+
+// DriverPod is what the Spark conf asks of the driver pod, resolved the way upstream's driver
+// feature steps resolve it (see KeyRules for the step of each key).
+type DriverPod struct {
+	Image       string
+	PullPolicy  corev1.PullPolicy
+	PullSecrets []corev1.LocalObjectReference
+	// Env comes after Spark's own variables: driverEnv, secretKeyRef, PySpark and Hadoop.
+	Env          []corev1.EnvVar
+	Labels       map[string]string
+	Annotations  map[string]string
+	NodeSelector map[string]string
+	// SchedulerName is empty for the cluster's default scheduler.
+	SchedulerName string
+	CPURequest    resource.Quantity
+	CPULimit      *resource.Quantity
+	// ExtraLimits are spark.driver.resource.* (e.g. nvidia.com/gpu).
+	ExtraLimits corev1.ResourceList
+	// Volumes and Mounts are the secrets, user volumes and the Hadoop conf.
+	Volumes []corev1.Volume
+	Mounts  []corev1.VolumeMount
+	// LocalDirs are Spark's scratch directories, one emptyDir each.
+	LocalDirs      []string
+	LocalDirsTmpfs bool
+	UIPort         int32
+	// Template is spark.kubernetes.driver.podTemplateFile, parsed; nil without one.
+	Template *corev1.Pod
+	// TemplateContainer names the template's container that runs the driver ("" = the first).
+	TemplateContainer string
+}
+
+// DriverService is what the Spark conf asks of the driver Service.
+type DriverService struct {
+	Labels         map[string]string
+	Annotations    map[string]string
+	IPFamilyPolicy *corev1.IPFamilyPolicy
+	IPFamilies     []corev1.IPFamily
+}
+
+// Paths and names of upstream's feature steps (Constants.scala).
+const (
+	// PodTemplateConfigMapStep.
+	ExecutorTemplateDir  = "/opt/spark/pod-template"
+	ExecutorTemplateFile = "pod-spec-template.yml"
+	ExecutorTemplateKey  = "spark.kubernetes.executor.podTemplateFile"
+	PodTemplateVolume    = "pod-template-volume"
+	// HadoopConfDriverFeatureStep.
+	HadoopConfVolume = "hadoop-properties"
+	HadoopConfDir    = "/opt/hadoop/conf"
+	// LocalDirsFeatureStep.
+	localDirVolumePrefix = "spark-local-dir-"
+)
+
+// envSetBySparkha are the driver container's variables that carry the generation's identity
+// or that the image's entrypoint reads; driverEnv cannot override them.
+var envSetBySparkha = map[string]bool{
+	EnvDriverPodName: true, EnvDriverPodUID: true, EnvDriverPodIP: true, EnvApplicationID: true,
+	"SPARK_DRIVER_BIND_ADDRESS": true, "SPARK_LOCAL_DIRS": true, "SPARK_CONF_DIR": true,
+}
+
+func keysWithPrefix(conf map[string]confEntry, prefix string) []string {
+	var out []string
+	for k := range conf {
+		if strings.HasPrefix(k, prefix) && len(k) > len(prefix) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func invalid(key string, e confEntry, format string, args ...any) error {
+	return fmt.Errorf("invalid %s %q in %s: %s", key, e.value, e.source, fmt.Sprintf(format, args...))
+}
+
+// resolveDriverPod reads the driver-side pod settings of conf. readFile reads a file on this
+// machine (pod templates); it may be nil when no template key is set.
+func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string) ([]byte, error)) (DriverPod, DriverService, error) {
+	d := DriverPod{Image: app.Image, PullPolicy: corev1.PullIfNotPresent, UIPort: UIPort}
+	var svc DriverService
+	get := func(key string) (confEntry, bool) { e, ok := conf[key]; return e, ok }
+
+	if e, ok := get("spark.kubernetes.driver.container.image"); ok {
+		if strings.TrimSpace(e.value) == "" || strings.ContainsAny(e.value, " \t\n") {
+			return d, svc, invalid("spark.kubernetes.driver.container.image", e, "give an image reference without whitespace")
+		}
+		d.Image = e.value
+	}
+	if e, ok := get("spark.kubernetes.container.image.pullPolicy"); ok {
+		switch p := corev1.PullPolicy(e.value); p {
+		case corev1.PullAlways, corev1.PullNever, corev1.PullIfNotPresent:
+			d.PullPolicy = p
+		default:
+			return d, svc, invalid("spark.kubernetes.container.image.pullPolicy", e, "use Always, Never or IfNotPresent")
+		}
+	}
+	if e, ok := get("spark.kubernetes.container.image.pullSecrets"); ok {
+		for _, s := range strings.Split(e.value, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
+				return d, svc, invalid("spark.kubernetes.container.image.pullSecrets", e, "%q is not a Secret name: %s", s, strings.Join(errs, "; "))
+			}
+			d.PullSecrets = append(d.PullSecrets, corev1.LocalObjectReference{Name: s})
+		}
+	}
+
+	// Env: driverEnv, then secretKeyRef (EnvSecretsFeatureStep runs after the basic step).
+	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driverEnv.") {
+		name := strings.TrimPrefix(k, "spark.kubernetes.driverEnv.")
+		if errs := validation.IsEnvVarName(name); len(errs) > 0 {
+			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an environment variable name: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+		}
+		if envSetBySparkha[name] {
+			return d, svc, fmt.Errorf("%s in %s cannot be set: kubectl sparkha sets %s for every driver generation; remove it", k, conf[k].source, name)
+		}
+		d.Env = append(d.Env, corev1.EnvVar{Name: name, Value: conf[k].value})
+	}
+	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.secretKeyRef.") {
+		name := strings.TrimPrefix(k, "spark.kubernetes.driver.secretKeyRef.")
+		secret, key, ok := strings.Cut(conf[k].value, ":")
+		if !ok || secret == "" || key == "" {
+			return d, svc, invalid(k, conf[k], "use SECRET:KEY, e.g. --conf %s=db-credentials:password", k)
+		}
+		if errs := validation.IsEnvVarName(name); len(errs) > 0 || envSetBySparkha[name] {
+			return d, svc, fmt.Errorf("invalid %s in %s: %q cannot be an environment variable of the driver", k, conf[k].source, name)
+		}
+		d.Env = append(d.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}})
+	}
+	if app.ResourceType == "python" {
+		// DriverCommandFeatureStep (configureForPython): the driver's Python comes from
+		// spark.pyspark.driver.python, else spark.pyspark.python.
+		py, hasPy := get("spark.pyspark.python")
+		if hasPy {
+			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_PYTHON", Value: py.value})
+		}
+		if e, ok := get("spark.pyspark.driver.python"); ok {
+			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: e.value})
+		} else if hasPy {
+			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: py.value})
+		}
+	}
+
+	// Labels and annotations of the driver pods (KubernetesDriverConf).
+	var err error
+	if d.Labels, err = confLabels(conf, "spark.kubernetes.driver.label."); err != nil {
+		return d, svc, err
+	}
+	d.Annotations = map[string]string{}
+	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.annotation.") {
+		name := strings.TrimPrefix(k, "spark.kubernetes.driver.annotation.")
+		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+		}
+		// Utils.substituteAppNExecIds: {{APP_ID}} is the application's ID.
+		d.Annotations[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", app.AppID)
+	}
+	if svc.Labels, err = confLabels(conf, "spark.kubernetes.driver.service.label."); err != nil {
+		return d, svc, err
+	}
+	svc.Annotations = map[string]string{}
+	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.service.annotation.") {
+		name := strings.TrimPrefix(k, "spark.kubernetes.driver.service.annotation.")
+		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+		}
+		svc.Annotations[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", app.AppID)
+	}
+	if e, ok := get("spark.kubernetes.driver.service.ipFamilyPolicy"); ok {
+		switch p := corev1.IPFamilyPolicy(e.value); p {
+		case corev1.IPFamilyPolicySingleStack, corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack:
+			svc.IPFamilyPolicy = &p
+		default:
+			return d, svc, invalid("spark.kubernetes.driver.service.ipFamilyPolicy", e, "use SingleStack, PreferDualStack or RequireDualStack")
+		}
+	}
+	if e, ok := get("spark.kubernetes.driver.service.ipFamilies"); ok {
+		for _, f := range strings.Split(e.value, ",") {
+			switch fam := corev1.IPFamily(strings.TrimSpace(f)); fam {
+			case corev1.IPv4Protocol, corev1.IPv6Protocol:
+				svc.IPFamilies = append(svc.IPFamilies, fam)
+			default:
+				return d, svc, invalid("spark.kubernetes.driver.service.ipFamilies", e, "use IPv4, IPv6 or both, comma-separated")
+			}
+		}
+	}
+
+	// Node selectors: the general ones, then the driver's (BasicDriverFeatureStep adds both,
+	// the driver's last).
+	d.NodeSelector = map[string]string{}
+	for _, prefix := range []string{"spark.kubernetes.node.selector.", "spark.kubernetes.driver.node.selector."} {
+		for _, k := range keysWithPrefix(conf, prefix) {
+			name := strings.TrimPrefix(k, prefix)
+			if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+				return d, svc, fmt.Errorf("invalid %s in %s: %q is not a label key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+			}
+			if errs := validation.IsValidLabelValue(conf[k].value); len(errs) > 0 {
+				return d, svc, invalid(k, conf[k], "%s", strings.Join(errs, "; "))
+			}
+			d.NodeSelector[name] = conf[k].value
+		}
+	}
+	for _, key := range []string{"spark.kubernetes.scheduler.name", "spark.kubernetes.driver.scheduler.name"} {
+		if e, ok := get(key); ok {
+			if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
+				return d, svc, invalid(key, e, "%s", strings.Join(errs, "; "))
+			}
+			d.SchedulerName = e.value
+		}
+	}
+
+	// CPU.
+	d.CPURequest = *resource.NewQuantity(int64(app.DriverCores), resource.DecimalSI)
+	if e, ok := get("spark.kubernetes.driver.request.cores"); ok {
+		q, perr := resource.ParseQuantity(e.value)
+		if perr != nil || q.Sign() <= 0 {
+			return d, svc, invalid("spark.kubernetes.driver.request.cores", e, "use a CPU quantity greater than zero, e.g. 0.5 or 500m")
+		}
+		d.CPURequest = q
+	}
+	if e, ok := get("spark.kubernetes.driver.limit.cores"); ok {
+		q, perr := resource.ParseQuantity(e.value)
+		if perr != nil || q.Sign() <= 0 {
+			return d, svc, invalid("spark.kubernetes.driver.limit.cores", e, "use a CPU quantity greater than zero, e.g. 2 or 1500m")
+		}
+		d.CPULimit = &q
+	}
+	if d.ExtraLimits, err = driverResources(conf); err != nil {
+		return d, svc, err
+	}
+	if e, ok := get("spark.ui.port"); ok {
+		n, perr := strconv.Atoi(strings.TrimSpace(e.value))
+		if perr != nil || n < 1 || n > 65535 || n == DriverPort || n == BlockManagerPort {
+			return d, svc, invalid("spark.ui.port", e, "use a port from 1 to 65535 other than %d and %d (the driver Service exposes it)", DriverPort, BlockManagerPort)
+		}
+		d.UIPort = int32(n)
+	}
+
+	// Secrets and volumes.
+	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.secrets.") {
+		secret := strings.TrimPrefix(k, "spark.kubernetes.driver.secrets.")
+		if errs := validation.IsDNS1123Subdomain(secret); len(errs) > 0 {
+			return d, svc, fmt.Errorf("invalid %s in %s: %q is not a Secret name: %s", k, conf[k].source, secret, strings.Join(errs, "; "))
+		}
+		if !path.IsAbs(conf[k].value) {
+			return d, svc, invalid(k, conf[k], "use the absolute directory where the Secret's keys appear, e.g. --conf %s=/etc/secrets", k)
+		}
+		// MountSecretsFeatureStep: volume SECRET-volume.
+		vol := secret + "-volume"
+		d.Volumes = append(d.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}})
+		d.Mounts = append(d.Mounts, corev1.VolumeMount{Name: vol, MountPath: conf[k].value})
+	}
+	vols, mounts, err := driverVolumes(conf)
+	if err != nil {
+		return d, svc, err
+	}
+	d.Volumes, d.Mounts = append(d.Volumes, vols...), append(d.Mounts, mounts...)
+	if e, ok := get("spark.kubernetes.hadoop.configMapName"); ok {
+		if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
+			return d, svc, invalid("spark.kubernetes.hadoop.configMapName", e, "%s", strings.Join(errs, "; "))
+		}
+		d.Volumes = append(d.Volumes, corev1.Volume{Name: HadoopConfVolume, VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: e.value}}}})
+		d.Mounts = append(d.Mounts, corev1.VolumeMount{Name: HadoopConfVolume, MountPath: HadoopConfDir})
+		d.Env = append(d.Env, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: HadoopConfDir})
+	}
+
+	// Local dirs (LocalDirsFeatureStep): spark.local.dir, else one generated directory.
+	if e, ok := get("spark.local.dir"); ok {
+		for _, dir := range strings.Split(e.value, ",") {
+			dir = strings.TrimSpace(dir)
+			if !path.IsAbs(dir) || path.Clean(dir) == "/" {
+				return d, svc, invalid("spark.local.dir", e, "use absolute directories other than /, comma-separated")
+			}
+			d.LocalDirs = append(d.LocalDirs, path.Clean(dir))
+		}
+	} else {
+		d.LocalDirs = []string{"/var/data/spark-" + strings.TrimPrefix(app.AppID, "spark-")}
+	}
+	if e, ok := get("spark.kubernetes.local.dirs.tmpfs"); ok {
+		b, perr := strconv.ParseBool(strings.TrimSpace(e.value))
+		if perr != nil {
+			return d, svc, invalid("spark.kubernetes.local.dirs.tmpfs", e, "use true or false")
+		}
+		d.LocalDirsTmpfs = b
+	}
+
+	// Driver pod template.
+	if e, ok := get("spark.kubernetes.driver.podTemplateFile"); ok {
+		pod, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, readFile)
+		if err != nil {
+			return d, svc, err
+		}
+		d.Template = pod
+		if c, ok := get("spark.kubernetes.driver.podTemplateContainerName"); ok {
+			d.TemplateContainer = c.value
+		}
+		if err := checkTemplate(pod, d.TemplateContainer, e); err != nil {
+			return d, svc, err
+		}
+	}
+	return d, svc, nil
+}
+
+func confLabels(conf map[string]confEntry, prefix string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, k := range keysWithPrefix(conf, prefix) {
+		name := strings.TrimPrefix(k, prefix)
+		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid %s in %s: %q is not a label key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(conf[k].value); len(errs) > 0 {
+			return nil, invalid(k, conf[k], "%s", strings.Join(errs, "; "))
+		}
+		for _, r := range reservedLabels {
+			if name == r {
+				return nil, fmt.Errorf("%s in %s cannot be set: kubectl sparkha sets the label %s on every object of the app; choose another key", k, conf[k].source, name)
+			}
+		}
+		out[name] = conf[k].value
+	}
+	return out, nil
+}
+
+// driverResources builds the limits of spark.driver.resource.NAME.{amount,vendor} as
+// KubernetesUtils.buildResourcesQuantities does: VENDOR/NAME = amount, vendor required.
+func driverResources(conf map[string]confEntry) (corev1.ResourceList, error) {
+	out := corev1.ResourceList{}
+	const prefix = "spark.driver.resource."
+	for _, k := range keysWithPrefix(conf, prefix) {
+		name, ok := strings.CutSuffix(strings.TrimPrefix(k, prefix), ".amount")
+		if !ok || name == "" || strings.Contains(name, ".") {
+			continue // NAME.vendor, NAME.discoveryScript: read with the amount, or by Spark
+		}
+		vendor, ok := conf[prefix+name+".vendor"]
+		if !ok || vendor.value == "" {
+			return nil, fmt.Errorf("%s in %s needs %s%s.vendor: on Kubernetes the resource is requested as VENDOR/%s (e.g. nvidia.com), as Spark requires", k, conf[k].source, prefix, name, name)
+		}
+		q, err := resource.ParseQuantity(conf[k].value)
+		if err != nil || q.Sign() <= 0 {
+			return nil, invalid(k, conf[k], "use a whole amount greater than zero")
+		}
+		rn := corev1.ResourceName(vendor.value + "/" + name)
+		if errs := validation.IsQualifiedName(string(rn)); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid resource %s from %s and %s%s.vendor: %s", rn, k, prefix, name, strings.Join(errs, "; "))
+		}
+		out[rn] = q
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// volumeFields are the fields of spark.kubernetes.driver.volumes.TYPE.NAME.* per type
+// (KubernetesVolumeUtils.scala).
+var volumeFields = map[string][]string{
+	"hostPath":              {"options.path", "options.type"},
+	"emptyDir":              {"options.medium", "options.sizeLimit"},
+	"nfs":                   {"options.server", "options.path"},
+	"persistentVolumeClaim": {"options.claimName", "options.storageClass", "options.sizeLimit"},
+}
+
+// driverVolumes parses spark.kubernetes.driver.volumes.TYPE.NAME.{mount.*,options.*} as
+// KubernetesVolumeUtils.parseVolumesWithPrefix does, and builds them as
+// MountVolumesFeatureStep does.
+func driverVolumes(conf map[string]confEntry) ([]corev1.Volume, []corev1.VolumeMount, error) {
+	const prefix = "spark.kubernetes.driver.volumes."
+	type spec struct {
+		typ    string
+		fields map[string]confEntry
+	}
+	specs := map[string]*spec{}
+	var names []string
+	for _, k := range keysWithPrefix(conf, prefix) {
+		parts := strings.SplitN(strings.TrimPrefix(k, prefix), ".", 3)
+		if len(parts) < 3 {
+			return nil, nil, fmt.Errorf("invalid key %s in %s: use %sTYPE.NAME.mount.path (or .mount.readOnly, .mount.subPath, .mount.subPathExpr, .options.*)", k, conf[k].source, prefix)
+		}
+		typ, name, field := parts[0], parts[1], parts[2]
+		allowed, ok := volumeFields[typ]
+		if !ok {
+			return nil, nil, fmt.Errorf("invalid key %s in %s: Spark mounts volumes of type hostPath, emptyDir, nfs or persistentVolumeClaim, not %q", k, conf[k].source, typ)
+		}
+		switch field {
+		case "mount.path", "mount.readOnly", "mount.subPath", "mount.subPathExpr":
+		default:
+			if !contains(allowed, field) {
+				return nil, nil, fmt.Errorf("invalid key %s in %s: a %s volume takes mount.path, mount.readOnly, mount.subPath, mount.subPathExpr, %s", k, conf[k].source, typ, strings.Join(allowed, ", "))
+			}
+		}
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+			return nil, nil, fmt.Errorf("invalid key %s in %s: the volume name %q is not a DNS-1123 label", k, conf[k].source, name)
+		}
+		s, seen := specs[name]
+		if !seen {
+			s = &spec{typ: typ, fields: map[string]confEntry{}}
+			specs[name] = s
+			names = append(names, name)
+		} else if s.typ != typ {
+			return nil, nil, fmt.Errorf("invalid key %s in %s: volume %q is already a %s volume", k, conf[k].source, name, s.typ)
+		}
+		s.fields[field] = conf[k]
+	}
+	var vols []corev1.Volume
+	var mounts []corev1.VolumeMount
+	for _, name := range names {
+		s := specs[name]
+		key := func(field string) string { return prefix + s.typ + "." + name + "." + field }
+		mp, ok := s.fields["mount.path"]
+		if !ok || !path.IsAbs(mp.value) {
+			return nil, nil, fmt.Errorf("%s is required: the absolute directory where the driver sees volume %q", key("mount.path"), name)
+		}
+		m := corev1.VolumeMount{Name: name, MountPath: mp.value, SubPath: s.fields["mount.subPath"].value, SubPathExpr: s.fields["mount.subPathExpr"].value}
+		if e, ok := s.fields["mount.readOnly"]; ok {
+			b, err := strconv.ParseBool(e.value)
+			if err != nil {
+				return nil, nil, invalid(key("mount.readOnly"), e, "use true or false")
+			}
+			m.ReadOnly = b
+		}
+		opt := func(o string) string { return s.fields["options."+o].value }
+		v := corev1.Volume{Name: name}
+		switch s.typ {
+		case "hostPath":
+			if opt("path") == "" {
+				return nil, nil, fmt.Errorf("%s is required for a hostPath volume", key("options.path"))
+			}
+			v.HostPath = &corev1.HostPathVolumeSource{Path: opt("path")}
+			if t := opt("type"); t != "" {
+				ht := corev1.HostPathType(t)
+				v.HostPath.Type = &ht
+			}
+		case "emptyDir":
+			v.EmptyDir = &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMedium(opt("medium"))}
+			if sl := opt("sizeLimit"); sl != "" {
+				q, err := resource.ParseQuantity(sl)
+				if err != nil {
+					return nil, nil, invalid(key("options.sizeLimit"), s.fields["options.sizeLimit"], "use a Kubernetes quantity, e.g. 10Gi")
+				}
+				v.EmptyDir.SizeLimit = &q
+			}
+		case "nfs":
+			if opt("server") == "" || opt("path") == "" {
+				return nil, nil, fmt.Errorf("%s and %s are required for an nfs volume", key("options.server"), key("options.path"))
+			}
+			v.NFS = &corev1.NFSVolumeSource{Server: opt("server"), Path: opt("path"), ReadOnly: m.ReadOnly}
+		case "persistentVolumeClaim":
+			claim := opt("claimName")
+			if claim == "" {
+				return nil, nil, fmt.Errorf("%s is required for a persistentVolumeClaim volume", key("options.claimName"))
+			}
+			// An OnDemand claim (or one named after SPARK_EXECUTOR_ID) is created by
+			// spark-submit and owned by the driver pod: each driver generation would get its
+			// own empty claim.
+			if claim == "OnDemand" || strings.Contains(claim, "SPARK_EXECUTOR_ID") {
+				return nil, nil, fmt.Errorf("%s=%s in %s is refused: spark-submit creates such a claim per driver pod, so each driver generation would start on an empty volume; create the claim and name it, or use --checkpoint-size", key("options.claimName"), claim, s.fields["options.claimName"].source)
+			}
+			if errs := validation.IsDNS1123Subdomain(claim); len(errs) > 0 {
+				return nil, nil, invalid(key("options.claimName"), s.fields["options.claimName"], "%s", strings.Join(errs, "; "))
+			}
+			v.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim, ReadOnly: m.ReadOnly}
+		}
+		vols, mounts = append(vols, v), append(mounts, m)
+	}
+	return vols, mounts, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readPodTemplate reads and parses a pod template file as Spark's loadPodFromTemplate does
+// (a v1 Pod in YAML or JSON); unknown fields are refused, so a typo is not silently ignored.
+func readPodTemplate(key string, e confEntry, readFile func(string) ([]byte, error)) (*corev1.Pod, error) {
+	if readFile == nil {
+		return nil, fmt.Errorf("internal error: no file reader for %s", key)
+	}
+	p := strings.TrimPrefix(e.value, "file://")
+	if strings.Contains(p, "://") || strings.HasPrefix(p, "local:") {
+		return nil, invalid(key, e, "give the path of a file on this machine: kubectl sparkha reads it and ships it in the app's ConfigMap, as spark-submit does")
+	}
+	data, err := readFile(p)
+	if err != nil {
+		return nil, invalid(key, e, "cannot read it: %v", err)
+	}
+	var pod corev1.Pod
+	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
+		return nil, invalid(key, e, "not a Pod: %v", err)
+	}
+	if (pod.Kind != "" && pod.Kind != "Pod") || (pod.APIVersion != "" && pod.APIVersion != "v1") {
+		return nil, invalid(key, e, "the file is a %s %s; it must be a v1 Pod", pod.APIVersion, pod.Kind)
+	}
+	return &pod, nil
+}
+
+// checkTemplate refuses what the driver template cannot carry in a Job.
+func checkTemplate(pod *corev1.Pod, containerName string, e confEntry) error {
+	const key = "spark.kubernetes.driver.podTemplateFile"
+	if rp := pod.Spec.RestartPolicy; rp != "" && rp != corev1.RestartPolicyNever {
+		return invalid(key, e, "its restartPolicy %s cannot be used: the driver Job's pods restart through the Job (restartPolicy Never), remove it", rp)
+	}
+	if c := sparkContainer(pod, containerName); c != nil && len(c.Args) > 0 {
+		return invalid(key, e, "its container %q sets args; spark-submit's driver arguments are built from the flags: remove args", c.Name)
+	}
+	return nil
+}
+
+// sparkContainer returns the template container that runs the driver, as selectSparkContainer
+// picks it: the named one, else the first; nil for a template without containers.
+func sparkContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for i := range pod.Spec.Containers {
+		if name != "" && pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	if len(pod.Spec.Containers) > 0 {
+		return &pod.Spec.Containers[0]
+	}
+	return nil
+}
+
+// mergeMaps returns base with over's entries on top (nil when both are empty).
+func mergeMaps(base, over map[string]string) map[string]string {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, over)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
