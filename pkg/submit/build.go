@@ -290,7 +290,7 @@ func buildConfigMap(app *App, jobUID types.UID) *corev1.ConfigMap {
 		},
 		// Immutable like Spark's own driver ConfigMap: every driver generation reads the same conf.
 		Immutable: ptr.To(true),
-		Data: data,
+		Data:      data,
 	}
 }
 

@@ -1,7 +1,6 @@
 package submit
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,26 +9,33 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
 )
 
-// varRef is Kubernetes' $(VAR) reference syntax in container env values and args.
-var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-
 // containerRuntime resolves a container's env and args the way the kubelet does for a pod
-// with this name, UID and IP: env in order (a value sees only the variables listed before
-// it; an unknown reference stays as written), then args with the whole environment.
+// with this name, UID and IP (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables, then
+// pkg/kubelet/container/helpers.go ExpandContainerCommandAndArgs), with Kubernetes' own
+// expansion rules (internal/expansion): env in order, a value seeing only the variables
+// listed before it; then args with the whole environment. secretKeyRef values come from
+// secrets[name][key].
 func containerRuntime(t *testing.T, c corev1.Container, name string, uid types.UID, ip string) (map[string]string, []string) {
 	t.Helper()
-	fields := map[string]string{"metadata.name": name, "metadata.uid": string(uid), "status.podIP": ip}
-	expand := func(s string, env map[string]string) string {
-		return varRef.ReplaceAllStringFunc(s, func(ref string) string {
-			if v, ok := env[ref[2:len(ref)-1]]; ok {
-				return v
-			}
-			return ref
-		})
-	}
+	return kubeletRuntime(t, c, podRuntime{name: name, uid: uid, ip: ip})
+}
+
+type podRuntime struct {
+	name    string
+	uid     types.UID
+	ip      string
+	secrets map[string]map[string]string
+}
+
+func kubeletRuntime(t *testing.T, c corev1.Container, rt podRuntime) (map[string]string, []string) {
+	t.Helper()
+	fields := map[string]string{"metadata.name": rt.name, "metadata.uid": string(rt.uid), "status.podIP": rt.ip}
 	env := map[string]string{}
+	mapping := expansion.MappingFuncFor(env)
 	for _, e := range c.Env {
 		switch {
 		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil:
@@ -38,15 +44,22 @@ func containerRuntime(t *testing.T, c corev1.Container, name string, uid types.U
 				t.Fatalf("env %s: unexpected fieldRef %s", e.Name, e.ValueFrom.FieldRef.FieldPath)
 			}
 			env[e.Name] = v
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			ref := e.ValueFrom.SecretKeyRef
+			v, ok := rt.secrets[ref.Name][ref.Key]
+			if !ok {
+				t.Fatalf("env %s: no key %s in secret %s", e.Name, ref.Key, ref.Name)
+			}
+			env[e.Name] = v
 		case e.ValueFrom != nil:
 			t.Fatalf("env %s: unexpected valueFrom %+v", e.Name, e.ValueFrom)
 		default:
-			env[e.Name] = expand(e.Value, env)
+			env[e.Name] = expansion.Expand(e.Value, mapping)
 		}
 	}
 	args := make([]string, len(c.Args))
 	for i, a := range c.Args {
-		args[i] = expand(a, env)
+		args[i] = expansion.Expand(a, mapping)
 	}
 	return env, args
 }

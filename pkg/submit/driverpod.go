@@ -554,3 +554,35 @@ func mergeMaps(base, over map[string]string) map[string]string {
 	}
 	return out
 }
+
+// checkVolumeNames refuses a volume of the conf or the driver pod template whose name is
+// taken, by another of them or by a volume kubectl sparkha adds: the API server would refuse
+// the Job after the ConfigMap and the claim exist.
+func checkVolumeNames(app *App) error {
+	ours := map[string]bool{SparkConfVolume: true, CheckpointVolume: true, PodTemplateVolume: true}
+	for i := range app.Driver.LocalDirs {
+		ours[fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)] = true
+	}
+	var theirs []string
+	if t := app.Driver.Template; t != nil {
+		for _, v := range t.Spec.Volumes {
+			theirs = append(theirs, v.Name)
+		}
+	}
+	for _, v := range app.Driver.Volumes {
+		if v.Name != HadoopConfVolume {
+			theirs = append(theirs, v.Name)
+		}
+	}
+	seen := map[string]bool{}
+	for _, name := range theirs {
+		if ours[name] {
+			return fmt.Errorf("volume %q of spark.kubernetes.driver.volumes.* or the driver pod template has the name of a volume kubectl sparkha adds (%s, %s, %s, %s1...): rename it", name, SparkConfVolume, CheckpointVolume, PodTemplateVolume, localDirVolumePrefix)
+		}
+		if seen[name] {
+			return fmt.Errorf("volume %q is defined twice (spark.kubernetes.driver.volumes.*, spark.kubernetes.driver.secrets.* as NAME-volume, or the driver pod template): rename one", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}

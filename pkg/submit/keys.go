@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -128,10 +129,28 @@ var KeyRules = []KeyRule{
 	{"spark.submit.deployMode", Reserved, "core/src/main/scala/org/apache/spark/deploy/SparkSubmit.scala", "kubectl sparkha always submits in cluster mode"},
 	// Custom feature steps would build a pod kubectl sparkha does not run through Spark's builder.
 	{"spark.kubernetes.driver.pod.featureSteps", Refused, k8sDir + "submit/KubernetesDriverBuilder.scala", "kubectl sparkha builds the driver pod itself: express the change in a driver pod template (spark.kubernetes.driver.podTemplateFile)"},
-	{"spark.kubernetes.driver.pod.excludedFeatureSteps", Refused, k8sDir + "submit/KubernetesDriverBuilder.scala", "kubectl sparkha builds the driver pod itself; remove it"},
 	// Executors: the driver builds them in the pod, from the same properties.
 	{"spark.kubernetes.executor.podNamePrefix", Reserved, k8sDir + "KubernetesConf.scala", "left unset, Spark derives a fresh prefix per driver generation so executor names never collide"},
 	{"spark.kubernetes.executor.*", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala, " + featuresDir + "BasicExecutorFeatureStep.scala", "read by the driver when it creates executors"},
+	// Read by the driver in its pod: they pass unchanged.
+	{"spark.kubernetes.allocation.*", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "read by the driver's executor allocator"},
+	{"spark.kubernetes.dynamicAllocation.deleteGracePeriod", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "read by the driver"},
+	{"spark.kubernetes.executorSnapshotsSubscribersShutdownGracePeriod", Passed, "scheduler/cluster/k8s/ExecutorPodsSnapshotsStoreImpl.scala", "read by the driver"},
+	{"spark.kubernetes.configMap.maxSize", Passed, k8sDir + "KubernetesClientUtils.scala", "read by the driver when it writes the executors' ConfigMap"},
+	{"spark.kubernetes.decommission.script", Passed, featuresDir + "BasicExecutorFeatureStep.scala", "read by the driver for its executors"},
+	{"spark.kubernetes.driver.master", Passed, "scheduler/cluster/k8s/KubernetesClusterManager.scala", "the API server the driver talks to (default https://kubernetes.default.svc)"},
+	{"spark.kubernetes.driver.connectionTimeout", Passed, k8sDir + "SparkKubernetesClientFactory.scala", "the driver's API client"},
+	{"spark.kubernetes.driver.requestTimeout", Passed, k8sDir + "SparkKubernetesClientFactory.scala", "the driver's API client"},
+	{"spark.kubernetes.driver.ownPersistentVolumeClaim", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "on-demand executor claims; the driver deletes claims labelled with its generation's spark.app.id, never the checkpoint claim"},
+	{"spark.kubernetes.driver.reusePersistentVolumeClaim", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "on-demand executor claims"},
+	{"spark.kubernetes.driver.waitToReusePersistentVolumeClaim", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "on-demand executor claims"},
+	{"spark.kubernetes.driver.service.deleteOnTermination", Passed, "scheduler/cluster/k8s/KubernetesClusterSchedulerBackend.scala", "the driver deletes Services labelled with its generation's spark.app.id: never NAME-driver-svc, which the next generation needs"},
+	{"spark.kubernetes.driver.resourceNamePrefix", Reserved, k8sDir + "submit/KubernetesClientApplication.scala (internal)", "an internal key spark-submit sets for the objects it names; kubectl sparkha names its own objects after NAME"},
+	{"spark.kubernetes.jars.avoidDownloadSchemes", Passed, "core/src/main/scala/org/apache/spark/deploy/SparkSubmit.scala", "read by the in-pod spark-submit"},
+	{"spark.kubernetes.legacy.useReadWriteOnceAccessMode", Passed, featuresDir + "MountVolumesFeatureStep.scala", "on-demand executor claims"},
+	{"spark.kubernetes.pyspark.pythonVersion", Passed, k8sDir + "Config.scala (deprecated)", "Spark itself rejects values other than 3"},
+	{"spark.kubernetes.setSubmitTimeInDriver", Passed, "core/src/main/scala/org/apache/spark/SparkContext.scala", "read by the driver"},
+	{"spark.kubernetes.appKillPodDeletionGracePeriod", Refused, k8sDir + "submit/K8sSubmitOps.scala (spark-submit --kill)", "a sparkha app is stopped by deleting its Job: kubectl delete job NAME --grace-period=SECONDS"},
 	{BackoffLimitConfKey, Applied, "not upstream: the 2018 fork's key", "--backoff-limit; the Job's backoffLimit"},
 }
 
@@ -155,4 +174,14 @@ func SortedKeyRules() []KeyRule {
 	out := append([]KeyRule(nil), KeyRules...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// SparkConfTable renders KeyRules as the Markdown table of docs/spark-conf.md.
+func SparkConfTable() string {
+	var b strings.Builder
+	b.WriteString("| Key | Upstream (apache/spark) | kubectl sparkha | Pinned by |\n| --- | --- | --- | --- |\n")
+	for _, r := range SortedKeyRules() {
+		fmt.Fprintf(&b, "| `%s` | %s | **%s**: %s | `TestDriverKeys/%s` |\n", r.Key, r.Upstream, r.Handling, strings.ReplaceAll(r.Submit, "|", "\\|"), r.Key)
+	}
+	return b.String()
 }

@@ -246,6 +246,9 @@ func Resolve(in Input) (*App, error) {
 	if app.Driver, app.Service, err = resolveDriverPod(conf, app, in.ReadFile); err != nil {
 		return nil, err
 	}
+	if err := checkVolumeNames(app); err != nil {
+		return nil, err
+	}
 	jars, err := resolveDependencies(conf, app)
 	if err != nil {
 		return nil, err
