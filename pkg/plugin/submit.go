@@ -32,18 +32,36 @@ kubectl sparkha submit creates instead, in the current namespace:
                                  (node lost, taint eviction: the DisruptionTarget condition), and
                                  podReplacementPolicy Failed, so a replacement driver starts only
                                  once the old one has really stopped: never two drivers at once
-  configmap/NAME-spark-conf      spark.properties, mounted at /opt/spark/conf (owned by the Job)
-  service/NAME-driver-svc        headless Service the executors reach the driver through, for
-                                 every driver generation (owned by the Job)
+  configmap/NAME-spark-conf      spark.properties, mounted at /opt/spark/conf, and the executor
+                                 pod template if any (owned by the Job)
+  service/NAME-driver-svc        headless Service selecting the driver of every generation, for
+                                 the UI and tools (owned by the Job)
   persistentvolumeclaim/NAME-checkpoint
                                  with --checkpoint-size only; never owned, so deleting the app
                                  keeps the checkpoint
 
-The driver container is the one spark-submit builds (image entrypoint "driver", Spark's labels,
-ports, environment and memory overhead). Each driver generation passes its own pod name as
-spark.kubernetes.driver.pod.name, so its executors are owned by it and get fresh names, and its
-own spark.app.id, spark-<driver pod UID>: Spark finds its executors by that ID, so a generation
-never sees another's. The ID generated at submit stays the app's spark-app-selector label.
+The driver pod is the one spark-submit's driver feature steps build (image entrypoint "driver",
+Spark's labels, ports, environment and memory overhead), with every driver-side key applied the
+same way: spark.kubernetes.driver.podTemplateFile (merged as Spark merges it), driverEnv.*,
+driver.secrets.*, driver.secretKeyRef.*, driver.volumes.*, driver.label.*, driver.annotation.*,
+node selectors, pull secrets and policy, request/limit cores, spark.driver.resource.*, scheduler
+name, local dirs, spark.kubernetes.hadoop.configMapName. A key spark-submit reads on the client
+that kubectl sparkha cannot honour (Kerberos, client credential files, file upload) is refused
+before anything is created, naming what to do instead. spark.kubernetes.executor.podTemplateFile
+is read here and shipped in NAME-spark-conf. A JVM APP_RESOURCE is added to spark.jars, as
+spark-submit adds it, so executors load the app. Files must be in the image (local://) or on
+storage Spark reads (s3a://, gs://, abfs://, hdfs://, https://): paths on this machine are refused.
+Every '$' in --class, APP_RESOURCE and APP_ARGS reaches Spark unchanged.
+
+Each driver generation passes its own pod name as spark.kubernetes.driver.pod.name (its executors
+are owned by it and get fresh names), its own spark.app.id, spark-<driver pod UID> (Spark finds
+its executors by that ID, so a generation never sees another's), and its own pod IP as
+spark.driver.host, so an executor of one generation never reaches the next driver. The ID
+generated at submit stays the app's spark-app-selector label.
+
+A ReadWriteMany checkpoint claim is mounted on the executors too (stateful queries write their
+state from the executors); a ReadWriteOncePod or ReadWriteOnce claim serves the driver only,
+which submit says on stderr. See docs/spark-conf.md for every key.
 
 Spark properties are merged in this order, later wins: --properties-file, then --conf, then the
 dedicated flags (--driver-memory, --executor-instances, ...) when given. Memory sizes accept
@@ -51,7 +69,8 @@ Spark's notation (4g, 512m; units are binary, a bare number is MiB) or a Kuberne
 (4Gi). Keys kubectl sparkha sets itself (spark.master, spark.app.id, spark.driver.host,
 spark.kubernetes.driver.pod.name, spark.kubernetes.executor.podNamePrefix, ...) are refused.
 
-Everything is validated before the first API call. If the Job NAME already exists, nothing is
+Everything is validated before anything is created (the one request before that reads an
+existing --checkpoint-claim). If the Job NAME already exists, nothing is
 created. If a create fails midway, what this run created is deleted again (never an existing
 claim). With --dry-run=client the owner references have no uid yet: the server assigns it.`
 
@@ -65,6 +84,14 @@ const submitExample = `  # Submit the SparkPi example with two executors
   kubectl sparkha submit clicks -n streaming --image registry.example.com/clicks:1.4 \
     --class com.example.Clicks --checkpoint-size 10Gi --node-lost-timeout 2m \
     --conf spark.sql.streaming.checkpointLocation=/checkpoint local:///opt/app/clicks.jar
+
+  # A stateful streaming app: a ReadWriteMany checkpoint the driver and the executors mount,
+  # a driver secret, a private registry, and an executor pod template read from this machine
+  kubectl sparkha submit clicks -n streaming --image registry.example.com/clicks:1.4 \
+    --class com.example.Clicks --checkpoint-size 10Gi --checkpoint-access-mode ReadWriteMany \
+    --conf spark.kubernetes.driver.secrets.kafka-creds=/etc/kafka \
+    --conf spark.kubernetes.container.image.pullSecrets=regcred \
+    --conf spark.kubernetes.executor.podTemplateFile=executor.yaml local:///opt/app/clicks.jar
 
   # Reuse an existing checkpoint claim and take the Spark conf from a file
   kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \

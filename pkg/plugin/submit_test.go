@@ -2,12 +2,15 @@ package plugin
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -203,6 +206,17 @@ func TestSubmitValidationErrors(t *testing.T) {
 			`invalid --output: unable to match a printer suitable for the output format "table", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,kyaml,name,template,templatefile,yaml`},
 		{"bad dry run", append([]string{"submit", "clicks", "local:///app.jar", "--dry-run=maybe"}, ok...),
 			`Invalid dry-run value (maybe). Must be "none", "server", or "client".`},
+		// Spark keys and files that spark-submit handles on the submitting side.
+		{"client-local resource", append([]string{"submit", "clicks", "target/app.jar"}, ok...),
+			`APP_RESOURCE "target/app.jar" is a path on this machine, which the driver pod cannot read: build it into the image and give local:///path/in/image, or put it on storage the cluster reads (s3a://, gs://, abfs://, hdfs://, https://); kubectl sparkha does not upload client files (spark-submit would, to spark.kubernetes.file.upload.path)`},
+		{"client-local jar in conf", append([]string{"submit", "clicks", "local:///app.jar", "--conf", "spark.jars=local:///a.jar,file:///home/u/b.jar"}, ok...),
+			`spark.jars entry in --conf "file:///home/u/b.jar" is a path on this machine, which the driver pod cannot read: build it into the image and give local:///path/in/image, or put it on storage the cluster reads (s3a://, gs://, abfs://, hdfs://, https://); kubectl sparkha does not upload client files (spark-submit would, to spark.kubernetes.file.upload.path)`},
+		{"refused kerberos key", append([]string{"submit", "clicks", "local:///app.jar", "--conf", "spark.kerberos.keytab=/etc/u.keytab"}, ok...),
+			`spark.kerberos.keytab in --conf is not supported by kubectl sparkha: kubectl sparkha does not ship a local keytab: mount it from a Secret (spark.kubernetes.driver.secrets.*) and log in from the application`},
+		{"refused key in properties file", append([]string{"submit", "clicks", "local:///app.jar", "--properties-file", "testdata/refused.properties"}, ok...),
+			`spark.kubernetes.authenticate.driver.oauthToken in --properties-file "testdata/refused.properties" line 2 is not supported by kubectl sparkha: use --service-account, or put the token in a Secret, mount it (spark.kubernetes.driver.secrets.*) and set spark.kubernetes.authenticate.driver.mounted.oauthTokenFile`},
+		{"missing driver pod template", append([]string{"submit", "clicks", "local:///app.jar", "--conf", "spark.kubernetes.driver.podTemplateFile=testdata/nope.yaml"}, ok...),
+			`invalid spark.kubernetes.driver.podTemplateFile "testdata/nope.yaml" in --conf: cannot read it: open testdata/nope.yaml: no such file or directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,5 +313,69 @@ func TestVersionCommand(t *testing.T) {
 	root.SetErr(&bytes.Buffer{})
 	if err := root.Execute(); err == nil || err.Error() != `invalid --output "xml": use json or yaml, or leave it out for plain text` {
 		t.Errorf("version -o xml: got error %v", err)
+	}
+}
+
+// TestSubmitCheckpointClaimModes: an existing ReadWriteMany claim is mounted on the executors
+// too; a ReadWriteOncePod one serves the driver only and submit says so on stderr; a claim
+// that does not exist is refused before anything is created.
+func TestSubmitCheckpointClaimModes(t *testing.T) {
+	claim := func(name string, mode corev1.PersistentVolumeAccessMode) *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "streaming"},
+			Spec:   corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{mode}},
+			Status: corev1.PersistentVolumeClaimStatus{AccessModes: []corev1.PersistentVolumeAccessMode{mode}}}
+	}
+	args := func(c string) []string {
+		return []string{"submit", "clicks", "-n", "streaming", "--image", "apache/spark:4.0.0", "--class", "com.example.Clicks",
+			"--checkpoint-claim", c, "local:///opt/app/clicks.jar"}
+	}
+	client := fake.NewClientset(claim("shared", corev1.ReadWriteMany), claim("own", corev1.ReadWriteOncePod))
+
+	_, stderr, err := runSubmit(t, client, args("shared")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stderr != "" {
+		t.Errorf("stderr %q for a ReadWriteMany claim", stderr)
+	}
+	cm, err := client.CoreV1().ConfigMaps("streaming").Get(context.Background(), "clicks-spark-conf", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"spark.kubernetes.executor.volumes.persistentVolumeClaim.checkpoint.options.claimName=shared\n",
+		"spark.kubernetes.executor.volumes.persistentVolumeClaim.checkpoint.mount.path=/checkpoint\n",
+		"spark.kubernetes.executor.volumes.persistentVolumeClaim.checkpoint.mount.readOnly=false\n",
+	} {
+		if !strings.Contains(cm.Data["spark.properties"], line) {
+			t.Errorf("spark.properties lacks %q:\n%s", line, cm.Data["spark.properties"])
+		}
+	}
+
+	client = fake.NewClientset(claim("own", corev1.ReadWriteOncePod))
+	_, stderr, err = runSubmit(t, client, args("own")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Warning: checkpoint claim own is ReadWriteOncePod: only the driver mounts it, which serves stateless queries"; !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr %q, want it to start with %q", stderr, want)
+	}
+	cm, _ = client.CoreV1().ConfigMaps("streaming").Get(context.Background(), "clicks-spark-conf", metav1.GetOptions{})
+	if strings.Contains(cm.Data["spark.properties"], "executor.volumes") {
+		t.Errorf("a ReadWriteOncePod claim is mounted on the executors:\n%s", cm.Data["spark.properties"])
+	}
+
+	client = fake.NewClientset()
+	stdout, _, err := runSubmit(t, client, args("missing")...)
+	if err == nil || err.Error() != `invalid --checkpoint-claim "missing": no such PersistentVolumeClaim in namespace streaming; create it first, or use --checkpoint-size to have kubectl sparkha create one` {
+		t.Errorf("error %v", err)
+	}
+	for _, a := range client.Actions() {
+		if a.GetVerb() != "get" {
+			t.Errorf("request %s %s for a missing claim", a.GetVerb(), a.GetResource().Resource)
+		}
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q", stdout)
 	}
 }
