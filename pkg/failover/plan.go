@@ -6,6 +6,7 @@ package failover
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -172,13 +173,17 @@ const (
 	WaitNewRunning  = "new driver Running"
 )
 
+// waits are the phases that apply: the attach/detach ones only when a volume of the app
+// is attached to nodes (NFS or a CSI driver without attach has no VolumeAttachment to wait for).
 func waits(app inspect.App) []string {
 	w := []string{WaitOldGone}
 	for _, d := range app.Drivers {
-		if len(d.Volumes) > 0 {
+		if slices.ContainsFunc(d.Volumes, attaching) {
 			w = append(w, WaitDetached, WaitNewAttached)
 			break
 		}
 	}
 	return append(w, WaitNewRunning)
 }
+
+func attaching(v inspect.Volume) bool { return !v.NoAttach }

@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -117,5 +122,35 @@ func TestFenceTargetsTheLostNode(t *testing.T) {
 	want := []string{failover.WaitOldGone, failover.WaitDetached, failover.WaitNewAttached, failover.WaitNewRunning}
 	if strings.Join(p.Waits, "|") != strings.Join(want, "|") {
 		t.Fatalf("waits %v", p.Waits)
+	}
+}
+
+// TestWaitsOnlyForWhatExists: with a checkpoint that never attaches (NFS, or a CSI driver
+// with attachRequired: false) the plan waits for no VolumeAttachment; with one that attaches
+// it waits for the detach and the attach.
+func TestWaitsOnlyForWhatExists(t *testing.T) {
+	nfs := func(s *inspect.Snapshot) {
+		s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.example.com", Path: "/ckpt"}}
+		s.VolumeAttachments = nil
+	}
+	noAttachCSI := func(s *inspect.Snapshot) {
+		s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: s.Volumes[0].Spec.CSI.Driver},
+			Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(false)}}}
+		s.VolumeAttachments = nil
+	}
+	short := []string{failover.WaitOldGone, failover.WaitNewRunning}
+	for _, tt := range []struct {
+		name   string
+		mutate func(*inspect.Snapshot)
+		want   []string
+	}{
+		{"attaching CSI", nil, []string{failover.WaitOldGone, failover.WaitDetached, failover.WaitNewAttached, failover.WaitNewRunning}},
+		{"in-tree NFS", nfs, short},
+		{"CSI without attach", noAttachCSI, short},
+	} {
+		p := failover.Decide(app(t, "s3-step4-stuck-terminating", tt.mutate), true)
+		if p.Outcome != failover.Act || strings.Join(p.Waits, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: outcome %s, waits %q, want %q", tt.name, p.Outcome, p.Waits, tt.want)
+		}
 	}
 }

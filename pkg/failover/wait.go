@@ -99,6 +99,9 @@ func reached(phase string, app *inspect.App, oldUIDs map[string]bool, lostNode s
 			return false
 		}
 		for _, v := range newest.Volumes {
+			if !attaching(v) {
+				continue
+			}
 			ok := false
 			for _, a := range v.Attachments {
 				ok = ok || (a.Node == newest.Node && a.Attached)

@@ -97,8 +97,10 @@ type index struct {
 	claims     map[string]*corev1.PersistentVolumeClaim
 	pvs        map[string]*corev1.PersistentVolume
 	attach     map[string][]Attachment
-	events     map[string][]Event
-	jobs       map[string]*batchv1.Job
+	// csiAttach is spec.attachRequired of each CSIDriver object.
+	csiAttach map[string]bool
+	events    map[string][]Event
+	jobs      map[string]*batchv1.Job
 }
 
 func newIndex(s *Snapshot) *index {
@@ -106,6 +108,10 @@ func newIndex(s *Snapshot) *index {
 		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{},
 		claims: map[string]*corev1.PersistentVolumeClaim{}, pvs: map[string]*corev1.PersistentVolume{},
 		attach: map[string][]Attachment{}, events: map[string][]Event{}, jobs: map[string]*batchv1.Job{},
+		csiAttach: map[string]bool{},
+	}
+	for _, d := range s.CSIDrivers {
+		idx.csiAttach[d.Name] = d.Spec.AttachRequired == nil || *d.Spec.AttachRequired
 	}
 	idx.nodesKnown = !unavailable(s, "nodes")
 	for i := range s.Nodes {
@@ -588,6 +594,7 @@ func describeDriver(pod *corev1.Pod, generation int, idx *index, now time.Time) 
 		}
 		if vol.PV != "" {
 			vol.Attachments = idx.attach[vol.PV]
+			vol.NoAttach = !idx.attaches(idx.pvs[vol.PV])
 		}
 		for i := len(evs) - 1; i >= 0; i-- {
 			ev := evs[i]
@@ -702,4 +709,25 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// attaches says whether a PV is attached to a node before it is mounted, as the attach/detach
+// controller decides (pkg/volume/util/operationexecutor and each plugin's CanAttach): a CSI
+// volume when its CSIDriver says attachRequired (true by default, and when no CSIDriver object
+// exists: pkg/volume/csi/csi_attacher.go isAttachRequired); an in-tree volume when its plugin
+// is attachable. NFS, hostPath, local, CephFS and Azure File are not (they implement no
+// AttachableVolumePlugin); an unknown PV counts as attaching, so nothing is skipped on doubt.
+func (idx *index) attaches(pv *corev1.PersistentVolume) bool {
+	if pv == nil {
+		return true
+	}
+	src := pv.Spec.PersistentVolumeSource
+	switch {
+	case src.CSI != nil:
+		required, known := idx.csiAttach[src.CSI.Driver]
+		return !known || required
+	case src.NFS != nil, src.HostPath != nil, src.Local != nil, src.CephFS != nil, src.AzureFile != nil:
+		return false
+	}
+	return true
 }

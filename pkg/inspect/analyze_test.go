@@ -10,6 +10,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
@@ -112,5 +117,58 @@ func TestAnalyzeIsPure(t *testing.T) {
 	b, _ := json.Marshal(inspect.Analyze(&f.Snapshot, f.Now))
 	if !bytes.Equal(a, b) {
 		t.Fatal("two analyses of one snapshot differ")
+	}
+}
+
+// TestVolumesThatNeverAttach: a volume is marked NoAttach exactly when the attach/detach
+// controller never attaches it: an in-tree NFS PV, or a CSI driver whose CSIDriver object says
+// attachRequired: false. A CSI driver without a CSIDriver object, or with attachRequired
+// unset or true, attaches.
+func TestVolumesThatNeverAttach(t *testing.T) {
+	const name = "s1-step5-replacement-blocked"
+	f := loadFixture(t, name)
+	driver := f.Snapshot.Volumes[0].Spec.CSI.Driver
+	tests := []struct {
+		name   string
+		mutate func(s *inspect.Snapshot)
+		want   bool
+	}{
+		{"CSI without a CSIDriver object", func(s *inspect.Snapshot) {}, false},
+		{"CSI attachRequired unset", func(s *inspect.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}}}
+		}, false},
+		{"CSI attachRequired true", func(s *inspect.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(true)}}}
+		}, false},
+		{"CSI attachRequired false", func(s *inspect.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(false)}}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"another CSI driver's attachRequired false", func(s *inspect.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: "nfs.csi.k8s.io"}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(false)}}}
+		}, false},
+		{"in-tree NFS", func(s *inspect.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.example.com", Path: "/exports/ckpt"}}
+			s.VolumeAttachments = nil
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := loadFixture(t, name)
+			tt.mutate(&f.Snapshot)
+			r := inspect.Analyze(&f.Snapshot, f.Now)
+			n := 0
+			for _, d := range r.Apps[0].Drivers {
+				for _, v := range d.Volumes {
+					n++
+					if v.NoAttach != tt.want {
+						t.Errorf("driver %s volume %s: NoAttach=%v, want %v", d.Pod, v.Name, v.NoAttach, tt.want)
+					}
+				}
+			}
+			if n == 0 {
+				t.Fatal("no volume in the fixture")
+			}
+		})
 	}
 }

@@ -107,6 +107,12 @@ func Gather(ctx context.Context, client kubernetes.Interface, scope Scope) (*Sna
 			})
 			return err
 		}},
+		{"csidrivers", func() (err error) {
+			s.CSIDrivers, err = list[storagev1.CSIDriver](ctx, scope, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return client.StorageV1().CSIDrivers().List(ctx, o)
+			})
+			return err
+		}},
 		{"events", func() (err error) {
 			s.Events, err = list[corev1.Event](ctx, scope, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				o.FieldSelector = warnings

@@ -129,6 +129,9 @@ type Volume struct {
 	PV          string       `json:"pv,omitempty"`
 	AccessModes []string     `json:"accessModes,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// NoAttach says the volume is never attached to a node (NFS, local, a CSI driver with
+	// attachRequired false): there is no VolumeAttachment to wait for.
+	NoAttach bool `json:"noAttach,omitempty"`
 	// LastEvent is the latest FailedMount/FailedAttachVolume warning about it.
 	LastEvent *Event `json:"lastEvent,omitempty"`
 }

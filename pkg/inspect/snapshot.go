@@ -18,7 +18,9 @@ type Snapshot struct {
 	Claims            []corev1.PersistentVolumeClaim `json:"claims,omitempty"`
 	Volumes           []corev1.PersistentVolume      `json:"volumes,omitempty"`
 	VolumeAttachments []storagev1.VolumeAttachment   `json:"volumeAttachments,omitempty"`
-	Events            []corev1.Event                 `json:"events,omitempty"`
+	// CSIDrivers say which CSI drivers attach (spec.attachRequired).
+	CSIDrivers []storagev1.CSIDriver `json:"csiDrivers,omitempty"`
+	Events     []corev1.Event        `json:"events,omitempty"`
 	// Unavailable names the kinds that could not be listed, and why.
 	Unavailable []string `json:"unavailable,omitempty"`
 }

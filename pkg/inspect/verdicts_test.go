@@ -216,7 +216,7 @@ func TestKubectlStatus(t *testing.T) {
 func TestGatherPartialAnswer(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: "spark", Labels: map[string]string{inspect.LabelSparkRole: "driver"}}}
 	client := fake.NewClientset(pod)
-	for _, res := range []string{"nodes", "persistentvolumes", "volumeattachments"} {
+	for _, res := range []string{"nodes", "persistentvolumes", "volumeattachments", "csidrivers"} {
 		client.PrependReactor("list", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
 			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: a.GetResource().Resource}, "", nil)
 		})
@@ -228,7 +228,7 @@ func TestGatherPartialAnswer(t *testing.T) {
 	if len(s.DriverPods) != 1 {
 		t.Fatalf("driver pods: %v", s.DriverPods)
 	}
-	want := []string{"nodes: Forbidden", "persistentvolumes: Forbidden", "volumeattachments: Forbidden"}
+	want := []string{"nodes: Forbidden", "persistentvolumes: Forbidden", "volumeattachments: Forbidden", "csidrivers: Forbidden"}
 	if strings.Join(s.Unavailable, ";") != strings.Join(want, ";") {
 		t.Fatalf("unavailable = %v, want %v", s.Unavailable, want)
 	}
@@ -239,11 +239,11 @@ func TestGatherPartialAnswer(t *testing.T) {
 		}
 		lists = append(lists, a.GetResource().Resource)
 	}
-	if len(lists) != 8 {
-		t.Errorf("want 8 LIST calls, got %v", lists)
+	if len(lists) != 9 {
+		t.Errorf("want 9 LIST calls, got %v", lists)
 	}
 	r := inspect.Analyze(s, time.Now())
-	if len(r.Unavailable) != 3 || r.Apps[0].Drivers[0].NodeReady != "" {
+	if len(r.Unavailable) != 4 || r.Apps[0].Drivers[0].NodeReady != "" {
 		t.Errorf("report: unavailable %v, node ready %q", r.Unavailable, r.Apps[0].Drivers[0].NodeReady)
 	}
 }

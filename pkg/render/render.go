@@ -181,6 +181,9 @@ func pvLine(v inspect.Volume) string {
 }
 
 func attachLine(v inspect.Volume) string {
+	if v.NoAttach && len(v.Attachments) == 0 {
+		return "no attach needed"
+	}
 	if len(v.Attachments) == 0 {
 		return "not attached"
 	}

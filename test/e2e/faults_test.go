@@ -283,6 +283,7 @@ var inspectLists = []struct{ kind, path string }{
 	{"persistentvolumeclaims", "/api/v1/persistentvolumeclaims"},
 	{"persistentvolumes", "/api/v1/persistentvolumes"},
 	{"volumeattachments", "/apis/storage.k8s.io/v1/volumeattachments"},
+	{"csidrivers", "/apis/storage.k8s.io/v1/csidrivers"},
 	{"events", "/api/v1/events"},
 }
 

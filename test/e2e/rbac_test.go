@@ -95,7 +95,7 @@ func TestRBAC(t *testing.T) {
 	}
 
 	// Namespace-only: partial but honest.
-	hidden := "[leases nodes persistentvolumes volumeattachments]"
+	hidden := "[csidrivers leases nodes persistentvolumes volumeattachments]"
 	r, stderr, code = e.inspectAs(team, "-n", ns)
 	if code != 0 || len(r.Apps) != 1 || r.Apps[0].Verdict != inspect.Healthy || r.Apps[0].Reason == "" {
 		t.Fatalf("team inspect -n %s: exit %d, %+v\nstderr: %s", ns, code, r, stderr)
