@@ -100,7 +100,9 @@ type clientFunc func() (kubernetes.Interface, string, error)
 
 // newCompletionClient builds the client completion functions query from kubectl's flags.
 // Tests replace it with one returning a fake clientset.
-var newCompletionClient = newClient
+var newCompletionClient = func(f genericclioptions.RESTClientGetter) (kubernetes.Interface, error) {
+	return newClient(f, nil)
+}
 
 func clientFromFlags(f genericclioptions.RESTClientGetter) clientFunc {
 	return func() (kubernetes.Interface, string, error) {

@@ -142,7 +142,11 @@ func exitWith(errOut io.Writer, run func() error) error {
 	if e, ok := err.(*ExitCodeError); ok {
 		return e
 	}
-	fmt.Fprintf(errOut, "error: %v\n", err)
+	if msg := describeConnError(err); msg != "" {
+		fmt.Fprintf(errOut, "error: %s\n", msg)
+	} else {
+		fmt.Fprintf(errOut, "error: %v\n", err)
+	}
 	return &ExitCodeError{Code: ExitError, Err: err}
 }
 
@@ -159,7 +163,7 @@ func (o *InspectOptions) Complete(args []string) error {
 		o.namespace = ""
 	}
 	if o.client == nil {
-		if o.client, err = newClient(o.configFlags); err != nil {
+		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}

@@ -290,7 +290,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.Input = in
 
 	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
-		if o.Client, err = newClient(o.configFlags); err != nil {
+		if o.Client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}
