@@ -292,7 +292,7 @@ func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 	case o.Output == "wide":
 		err = render.Tree(&buf, report, ropts)
 	case len(report.Apps) == 0:
-		r.warning = "No Spark drivers found."
+		r.warning = o.nothingFound()
 	default:
 		err = render.Table(&buf, report, ropts)
 		if len(report.Unavailable) > 0 {
@@ -301,6 +301,18 @@ func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 	}
 	r.out = buf.Bytes()
 	return r, err
+}
+
+// nothingFound says where inspect looked and found no driver.
+func (o *InspectOptions) nothingFound() string {
+	where := "in namespace " + o.namespace
+	if o.AllNamespaces {
+		where = "in any namespace"
+	}
+	if o.Node != "" {
+		where = "on node " + o.Node + " " + where
+	}
+	return "No Spark drivers found " + where + "."
 }
 
 // signature summarises what a responder would notice changing.
