@@ -251,9 +251,11 @@ func Timeline(w io.Writer, moments []inspect.Moment) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tSINCE\tOBJECT\tWHAT")
-	start := moments[0].Time
+	// Whole seconds, as TIME shows them: most timestamps have no finer precision, and
+	// moments of one second are in causal order, not by their sub-second clocks.
+	start := moments[0].Time.Truncate(time.Second)
 	for _, m := range moments {
-		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Sub(start).Round(time.Second), m.Object, m.What)
+		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Truncate(time.Second).Sub(start), m.Object, m.What)
 	}
 	return tw.Flush()
 }
