@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"syscall"
 	"time"
 
@@ -191,8 +192,20 @@ func run(args []string) error {
 		for _, iv := range ivs {
 			fmt.Println(iv)
 		}
-		for _, o := range truth.Overlaps(ivs) {
-			fmt.Printf("OVERLAP: %s | %s\n", o[0], o[1])
+		// Two drivers of one app at once; pods of different apps run together all the time.
+		byApp := truth.OverlapsByApp(ivs)
+		apps := make([]string, 0, len(byApp))
+		for app := range byApp {
+			apps = append(apps, app)
+		}
+		sort.Strings(apps)
+		for _, app := range apps {
+			for _, o := range byApp[app] {
+				fmt.Printf("OVERLAP of %s: %s | %s\n", app, o[0], o[1])
+			}
+		}
+		if len(apps) == 0 {
+			fmt.Println("no overlap: no app ever ran two drivers at once")
 		}
 		return nil
 	case "node":
