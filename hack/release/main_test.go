@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,40 @@ func TestCheckVersion(t *testing.T) {
 		if err := checkVersion(v); (err == nil) != ok {
 			t.Errorf("checkVersion(%q) = %v, want ok=%t", v, err, ok)
 		}
+	}
+}
+
+// make krew-test installs only this machine's archive: the manifest it renders keeps that
+// platform alone, intact.
+func TestKeepPlatformsLeavesOnlyTheHost(t *testing.T) {
+	text, err := os.ReadFile("../../krew/.krew.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Render(string(text), "v1.2.3", func(url string) (string, string, error) { return url, fakeSha(url), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := selectPlatforms("host")
+	if err != nil || len(host) != 1 || host[0].OS != runtime.GOOS || host[0].Arch != runtime.GOARCH {
+		t.Fatalf("host platforms %v, %v", host, err)
+	}
+	var m manifest
+	if err := yaml.UnmarshalStrict(StripLeadingComments(KeepPlatforms(out, "v1.2.3", host)), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Spec.Platforms) != 1 || m.Spec.Platforms[0].Selector.MatchLabels["os"] != runtime.GOOS ||
+		m.Spec.Platforms[0].Selector.MatchLabels["arch"] != runtime.GOARCH ||
+		!strings.HasSuffix(m.Spec.Platforms[0].URI, "/"+ArchiveName("v1.2.3", host[0])) || m.Spec.Platforms[0].Bin == "" {
+		t.Errorf("platforms %+v", m.Spec.Platforms)
+	}
+	if m.Spec.Caveats == "" || m.Spec.Version != "v1.2.3" {
+		t.Error("the rest of the manifest is lost")
+	}
+	if all, _ := selectPlatforms("all"); len(all) != 6 {
+		t.Errorf("all: %d platforms", len(all))
+	}
+	if _, err := selectPlatforms("plan9/386"); err == nil {
+		t.Error("plan9/386: want an error")
 	}
 }

@@ -23,7 +23,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // wantVerdicts is what a responder must be told at each captured step of
-// shared/docs/scenario.md.
+// the incident the e2e scenarios replay (test/README.md).
 var wantVerdicts = map[string]inspect.Verdict{
 	"s1-step1-running":             inspect.Healthy,
 	"s1-step3-node-lost":           inspect.DriverAtRisk,

@@ -115,6 +115,14 @@ func Timeline(s *Snapshot, app App) []Moment {
 			}
 		}
 	}
+	// The same event (object, reason, message) recorded more than once, as separate Event
+	// objects or as one with a count, is one moment: the first time, with the total count.
+	// A series (events.k8s.io) counts every occurrence, the first one too, which is recorded
+	// as an Event of its own: its count is a total, not an addition.
+	type eventKey struct{ obj, reason, msg string }
+	merged := map[eventKey]int{} // index in events
+	var events []Moment
+	var counts, series []int32
 	for _, ev := range s.Events {
 		io := ev.InvolvedObject
 		if !ours(io) {
@@ -124,12 +132,79 @@ func Timeline(s *Snapshot, app App) []Moment {
 		if t.IsZero() {
 			t = eventTime(ev)
 		}
-		what := ev.Reason + ": " + ev.Message
-		if ev.Count > 1 {
-			what += fmt.Sprintf(" (x%d)", ev.Count)
+		if t.IsZero() {
+			continue
 		}
-		add(t, strings.ToLower(io.Kind)+"/"+io.Name, what)
+		k := eventKey{strings.ToLower(io.Kind) + "/" + io.Name, ev.Reason, strings.TrimSpace(ev.Message)}
+		i, ok := merged[k]
+		if !ok {
+			i = len(events)
+			merged[k] = i
+			events = append(events, Moment{Time: t, Object: k.obj, What: k.reason + ": " + k.msg})
+			counts, series = append(counts, 0), append(series, 0)
+		}
+		if t.Before(events[i].Time) {
+			events[i].Time = t
+		}
+		if ev.Series != nil {
+			series[i] = max(series[i], ev.Series.Count)
+		} else {
+			counts[i] += max(ev.Count, 1)
+		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	for i, m := range events {
+		if n := max(counts[i], series[i]); n > 1 {
+			m.What += fmt.Sprintf(" (x%d)", n)
+		}
+		out = append(out, m)
+	}
+	sortMoments(out)
 	return out
+}
+
+// sortMoments orders moments by time. Timestamps come from different clocks and most have
+// whole seconds only (event timestamps, pod creation), so moments of the same second are
+// ordered by cause and effect instead: a node lost before the taint, the eviction, the old
+// driver stopping; then the Job creating the pod, its scheduling, volume attachment and
+// mount, the container starting, the driver running.
+func sortMoments(out []Moment) {
+	sort.SliceStable(out, func(i, j int) bool {
+		si, sj := out[i].Time.Truncate(time.Second), out[j].Time.Truncate(time.Second)
+		if !si.Equal(sj) {
+			return si.Before(sj)
+		}
+		if ri, rj := causalRank(out[i].What), causalRank(out[j].What); ri != rj {
+			return ri < rj
+		}
+		return out[i].Time.Before(out[j].Time)
+	})
+}
+
+// causalOrder lists, by the start of their text, the moments in the order one causes the
+// next; a moment matching none comes after those of its second.
+var causalOrder = []string{
+	"node Ready again", // a node rejoins, then its kubelet finishes what was decided meanwhile
+	"node Ready=", "NodeNotReady:",
+	"node tainted",
+	"TaintManagerEviction:", "evicted:",
+	"Killing:",
+	"driver containers stopped",
+	"SuccessfulDelete:",
+	"SuccessfulCreate:", // the Job controller creates the pod,
+	"driver pod created",
+	"FailedScheduling:", "Scheduled:", // the scheduler places it,
+	"FailedAttachVolume:", "SuccessfulAttachVolume:", // its volumes attach,
+	"FailedMount:",
+	"Pulling:", "Pulled:", "Created:", "Started:", // the kubelet starts it
+	"driver running",
+	"Completed:",
+}
+
+func causalRank(what string) int {
+	for i, prefix := range causalOrder {
+		if strings.HasPrefix(what, prefix) {
+			return i
+		}
+	}
+	return len(causalOrder)
 }

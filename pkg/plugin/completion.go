@@ -22,13 +22,16 @@ const completionLong = `Print a shell completion script for kubectl sparkha.
 
 Through kubectl (kubectl 1.26 or later): "kubectl sparkha <TAB>" completes when kubectl's own
 completion is set up (see "kubectl completion --help") and the executable
-kubectl_complete-sparkha is on PATH. It ships next to kubectl-sparkha in every release archive;
-krew installs it but cannot put it on PATH (krew issue #812), so link it once:
+kubectl_complete-sparkha is on PATH. It ships next to kubectl-sparkha in every release archive
+(make completion-bin builds it from source); krew installs it but cannot put it on PATH (krew
+issue #812), so copy it once from the installed version's directory (it runs whichever
+kubectl-sparkha is on PATH, so the copy keeps working after kubectl krew upgrade):
 
-    ln -s "${KREW_ROOT:-$HOME/.krew}"/store/sparkha/*/kubectl_complete-sparkha ~/.local/bin/
+    ` + CompletionCopyCommand + `
 
-(on Windows, copy kubectl_complete-sparkha.exe next to kubectl-sparkha.exe). Nothing else is
-needed: kubectl calls it to complete the plugin's commands, flags, app, namespace and node names.
+(on Windows, copy %USERPROFILE%\.krew\store\sparkha\VERSION\kubectl_complete-sparkha.exe to a
+directory on PATH). Nothing else is needed: kubectl calls it to complete the plugin's commands,
+flags, app, namespace and node names.
 
 For the executable itself ("kubectl-sparkha <TAB>"), load the script this command prints:
 
@@ -59,6 +62,10 @@ const completionExample = `  # Load completion for kubectl-sparkha into the curr
   # Install the zsh completion for every new shell
   kubectl sparkha completion zsh > "${fpath[1]}/_kubectl-sparkha"`
 
+// CompletionCopyCommand copies the completion shim krew installed to ~/.local/bin; README.md
+// gives the same command (a test keeps them in step).
+const CompletionCopyCommand = `cp "${KREW_ROOT:-$HOME/.krew}"/store/sparkha/$(kubectl sparkha version -o json | sed -n 's/.*"version": "\(.*\)".*/\1/p')/kubectl_complete-sparkha ~/.local/bin/`
+
 // completionShells are the shells `completion` generates a script for.
 var completionShells = []string{"bash", "zsh", "fish", "powershell"}
 
@@ -72,21 +79,27 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 		Example:               completionExample,
 		DisableFlagsInUseLine: true,
 		ValidArgs:             completionShells,
-		Args:                  cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		SilenceUsage:          true,
+		SilenceErrors:         true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, out := cmd.Root(), streams.Out
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(out, true)
-			case "zsh":
-				return root.GenZshCompletion(out)
-			case "fish":
-				return root.GenFishCompletion(out, true)
-			case "powershell":
-				return root.GenPowerShellCompletionWithDesc(out)
-			}
-			return fmt.Errorf("unsupported shell %q: use one of %s", args[0], strings.Join(completionShells, ", "))
+			return exitWith(streams.ErrOut, func() error {
+				valid := strings.Join(completionShells, ", ")
+				if len(args) != 1 {
+					return fmt.Errorf("completion needs one shell, one of %s: e.g. kubectl sparkha completion bash", valid)
+				}
+				root, out := cmd.Root(), streams.Out
+				switch args[0] {
+				case "bash":
+					return root.GenBashCompletionV2(out, true)
+				case "zsh":
+					return root.GenZshCompletion(out)
+				case "fish":
+					return root.GenFishCompletion(out, true)
+				case "powershell":
+					return root.GenPowerShellCompletionWithDesc(out)
+				}
+				return fmt.Errorf("unsupported shell %q: use one of %s", args[0], valid)
+			})
 		},
 	}
 }
@@ -100,7 +113,9 @@ type clientFunc func() (kubernetes.Interface, string, error)
 
 // newCompletionClient builds the client completion functions query from kubectl's flags.
 // Tests replace it with one returning a fake clientset.
-var newCompletionClient = newClient
+var newCompletionClient = func(f genericclioptions.RESTClientGetter) (kubernetes.Interface, error) {
+	return newClient(f, nil)
+}
 
 func clientFromFlags(f genericclioptions.RESTClientGetter) clientFunc {
 	return func() (kubernetes.Interface, string, error) {

@@ -139,7 +139,7 @@ func (o *FailoverOptions) Complete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if o.client == nil {
-		if o.client, err = newClient(o.configFlags); err != nil {
+		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}

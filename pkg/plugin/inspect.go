@@ -142,7 +142,11 @@ func exitWith(errOut io.Writer, run func() error) error {
 	if e, ok := err.(*ExitCodeError); ok {
 		return e
 	}
-	fmt.Fprintf(errOut, "error: %v\n", err)
+	if msg := describeConnError(err); msg != "" {
+		fmt.Fprintf(errOut, "error: %s\n", msg)
+	} else {
+		fmt.Fprintf(errOut, "error: %v\n", err)
+	}
 	return &ExitCodeError{Code: ExitError, Err: err}
 }
 
@@ -159,7 +163,7 @@ func (o *InspectOptions) Complete(args []string) error {
 		o.namespace = ""
 	}
 	if o.client == nil {
-		if o.client, err = newClient(o.configFlags); err != nil {
+		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}
@@ -288,7 +292,7 @@ func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 	case o.Output == "wide":
 		err = render.Tree(&buf, report, ropts)
 	case len(report.Apps) == 0:
-		r.warning = "No Spark drivers found."
+		r.warning = o.nothingFound()
 	default:
 		err = render.Table(&buf, report, ropts)
 		if len(report.Unavailable) > 0 {
@@ -297,6 +301,18 @@ func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 	}
 	r.out = buf.Bytes()
 	return r, err
+}
+
+// nothingFound says where inspect looked and found no driver.
+func (o *InspectOptions) nothingFound() string {
+	where := "in namespace " + o.namespace
+	if o.AllNamespaces {
+		where = "in any namespace"
+	}
+	if o.Node != "" {
+		where = "on node " + o.Node + " " + where
+	}
+	return "No Spark drivers found " + where + "."
 }
 
 // signature summarises what a responder would notice changing.

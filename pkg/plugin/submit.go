@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -155,14 +156,8 @@ func NewSubmitOptions(configFlags *genericclioptions.ConfigFlags, streams generi
 	return &SubmitOptions{
 		configFlags:          configFlags,
 		PrintFlags:           genericclioptions.NewPrintFlags("created").WithTypeSetter(scheme.Scheme),
-		DriverCores:          1,
-		DriverMemory:         "1g",
-		ExecutorInstances:    2,
-		ExecutorCores:        1,
-		ExecutorMemory:       "1g",
 		CheckpointAccessMode: string(submit.DefaultAccessMode),
 		CheckpointMount:      submit.DefaultCheckpointMount,
-		BackoffLimit:         submit.DefaultBackoffLimit,
 		NodeLostTimeout:      submit.DefaultNodeLostTimeout,
 		Timeout:              5 * time.Minute,
 		NewAppID:             submit.NewAppID,
@@ -202,11 +197,11 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 	f.StringArrayVar(&o.Conf, "conf", o.Conf, "Spark property KEY=VALUE; repeat for several. Overrides --properties-file.")
 	f.StringVar(&o.PropertiesFile, "properties-file", o.PropertiesFile, "File of Spark properties (spark-defaults.conf format). --conf and the dedicated flags override it.")
 	f.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "Service account of the driver pod; it must be allowed to create and delete the executor pods (spark.kubernetes.authenticate.driver.serviceAccountName).")
-	f.IntVar(&o.DriverCores, "driver-cores", o.DriverCores, "CPU cores of the driver (spark.driver.cores); the pod requests as many CPUs.")
-	f.StringVar(&o.DriverMemory, "driver-memory", o.DriverMemory, "Memory of the driver JVM (spark.driver.memory), e.g. 4g or 4Gi; the pod asks for it plus Spark's overhead, max(10%, 384Mi).")
-	f.IntVar(&o.ExecutorInstances, "executor-instances", o.ExecutorInstances, "Number of executors (spark.executor.instances). Without this flag or the conf key, Spark's default applies.")
-	f.IntVar(&o.ExecutorCores, "executor-cores", o.ExecutorCores, "CPU cores of each executor (spark.executor.cores).")
-	f.StringVar(&o.ExecutorMemory, "executor-memory", o.ExecutorMemory, "Memory of each executor (spark.executor.memory), e.g. 4g or 4Gi.")
+	f.IntVar(&o.DriverCores, "driver-cores", o.DriverCores, "CPU cores of the driver (spark.driver.cores); the pod requests as many CPUs. Without this flag: spark.driver.cores of --conf or --properties-file, else 1.")
+	f.StringVar(&o.DriverMemory, "driver-memory", o.DriverMemory, "Memory of the driver JVM (spark.driver.memory), e.g. 4g or 4Gi; the pod asks for it plus Spark's overhead, max(10%, 384Mi). Without this flag: spark.driver.memory of --conf or --properties-file, else 1g.")
+	f.IntVar(&o.ExecutorInstances, "executor-instances", o.ExecutorInstances, "Number of executors (spark.executor.instances). Without this flag: spark.executor.instances of --conf or --properties-file, else Spark's default.")
+	f.IntVar(&o.ExecutorCores, "executor-cores", o.ExecutorCores, "CPU cores of each executor (spark.executor.cores). Without this flag: spark.executor.cores of --conf or --properties-file, else Spark's default.")
+	f.StringVar(&o.ExecutorMemory, "executor-memory", o.ExecutorMemory, "Memory of each executor (spark.executor.memory), e.g. 4g or 4Gi. Without this flag: spark.executor.memory of --conf or --properties-file, else Spark's default.")
 	f.StringVar(&o.Labels, "labels", o.Labels, "Extra labels KEY=VALUE,... on every object and on the driver pods.")
 	f.StringVar(&o.Annotations, "annotations", o.Annotations, "Extra annotations KEY=VALUE,... on the Job and the driver pods.")
 	f.StringVar(&o.CheckpointClaim, "checkpoint-claim", o.CheckpointClaim, "Existing PersistentVolumeClaim to mount as the checkpoint volume. It is never modified or deleted.")
@@ -214,7 +209,7 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 	f.StringVar(&o.CheckpointStorageClass, "checkpoint-storage-class", o.CheckpointStorageClass, "Storage class of the new checkpoint claim (needs --checkpoint-size). \"\" disables dynamic provisioning; unset uses the cluster default.")
 	f.StringVar(&o.CheckpointAccessMode, "checkpoint-access-mode", o.CheckpointAccessMode, "Access mode of the new checkpoint claim: ReadWriteOncePod, ReadWriteOnce or ReadWriteMany. The Job never runs two drivers, so ReadWriteMany is safe; RWOP/RWO add a second fence.")
 	f.StringVar(&o.CheckpointMount, "checkpoint-mount", o.CheckpointMount, "Directory where the driver sees the checkpoint volume.")
-	f.IntVar(&o.BackoffLimit, "backoff-limit", o.BackoffLimit, "Driver failures retried before the app fails (Job backoffLimit; conf key "+submit.BackoffLimitConfKey+"). Losing the driver with its node never counts.")
+	f.IntVar(&o.BackoffLimit, "backoff-limit", o.BackoffLimit, "Driver failures retried before the app fails (Job backoffLimit; conf key "+submit.BackoffLimitConfKey+"). Losing the driver with its node never counts. Without this flag: the conf key of --conf or --properties-file, else "+strconv.Itoa(submit.DefaultBackoffLimit)+".")
 	f.DurationVar(&o.NodeLostTimeout, "node-lost-timeout", o.NodeLostTimeout, "How long the driver stays on a node that is unreachable or not ready before it is evicted and a new driver generation can start (tolerationSeconds of the node.kubernetes.io/unreachable and not-ready taints). Kubernetes' default for pods is 5m; 60s restarts a checkpointed streaming app sooner while riding out short network blips.")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until a driver pod runs; progress goes to stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits for the driver pod to run.")
@@ -318,7 +313,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		in.PropertiesData = data
 	}
 	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
-		if o.Client, err = newClient(o.configFlags); err != nil {
+		if o.Client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}

@@ -108,6 +108,23 @@ func current(a inspect.App) *inspect.Driver {
 	return &a.Drivers[len(a.Drivers)-1]
 }
 
+// jobLag notes when the Job's counters, as of its last status update, do not count yet a
+// driver pod the pods show terminating: the Job controller counts as terminating a pod with a
+// deletionTimestamp that has not reached Failed or Succeeded, and updates the Job's status a
+// moment after the pod changes.
+func jobLag(a inspect.App) string {
+	var n int32
+	for _, d := range a.Drivers {
+		if d.Deleted != nil && d.Phase != "Failed" && d.Phase != "Succeeded" {
+			n++
+		}
+	}
+	if n == a.JobStatus.Terminating {
+		return ""
+	}
+	return fmt.Sprintf(" (the Job's last status; its pods show %d terminating: the Job controller has not caught up yet)", n)
+}
+
 // Tree prints each app with its driver generations, their nodes and their
 // volume chains (the wide format).
 func Tree(w io.Writer, r *inspect.Report, o Options) error {
@@ -123,8 +140,8 @@ func Tree(w io.Writer, r *inspect.Report, o Options) error {
 		fmt.Fprintf(w, "  reason: %s\n", a.Reason)
 		fmt.Fprintf(w, "  next:   %s\n", a.NextAction)
 		if js := a.JobStatus; js != nil {
-			fmt.Fprintf(w, "  job:    active=%d terminating=%d failed=%d/%d podReplacementPolicy=%s\n",
-				js.Active, js.Terminating, js.Failed, js.BackoffLimit, orDash(js.ReplacementPolicy))
+			fmt.Fprintf(w, "  job:    active=%d terminating=%d failed=%d/%d podReplacementPolicy=%s%s\n",
+				js.Active, js.Terminating, js.Failed, js.BackoffLimit, orDash(js.ReplacementPolicy), jobLag(a))
 		}
 		for j, d := range a.Drivers {
 			last := j == len(a.Drivers)-1
@@ -254,9 +271,11 @@ func Timeline(w io.Writer, moments []inspect.Moment) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tSINCE\tOBJECT\tWHAT")
-	start := moments[0].Time
+	// Whole seconds, as TIME shows them: most timestamps have no finer precision, and
+	// moments of one second are in causal order, not by their sub-second clocks.
+	start := moments[0].Time.Truncate(time.Second)
 	for _, m := range moments {
-		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Sub(start).Round(time.Second), m.Object, m.What)
+		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Truncate(time.Second).Sub(start), m.Object, m.What)
 	}
 	return tw.Flush()
 }

@@ -1,4 +1,4 @@
-// Package e2e replays the incident of shared/docs/scenario.md on the sandbox:
+// Package e2e replays the node-partition incident (see test/README.md) on the sandbox:
 // a real control plane, simulated machines, and the ground truth of which
 // driver really ran when. Each test starts its own sandbox.
 package e2e

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# make demo: the incident of shared/docs/scenario.md, replayed on the sandbox
-# with a driver submitted by `kubectl sparkha submit`, narrated step by step
-# with what a responder sees (kubectl, then kubectl sparkha inspect), and
-# ended with `kubectl sparkha failover` when the node never comes back.
-# Needs bin/kubectl-sparkha, bin/sandbox and SANDBOX_K8S_BIN (the Makefile
-# provides them).
+# make demo: the node-partition incident, replayed on the sandbox side by side for the same
+# streaming app run two ways: as the seed ran it (the 2018 Spark fork: a plain Job with a
+# ReadWriteOnce checkpoint claim; and with ReadWriteMany) and as `kubectl sparkha submit` runs
+# it. Narrated step by step with what a responder sees (kubectl, then kubectl sparkha
+# inspect), ended with `kubectl sparkha failover` when the node never comes back. Every
+# command is printed so that it can be copied and run (after the two exports it prints).
+# Needs bin/kubectl-sparkha, bin/sandbox and SANDBOX_K8S_BIN (the Makefile provides them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/bin:$PATH"
 dir="${SANDBOX_DIR:-${TMPDIR:-/tmp}/sparkha-sandbox}-demo"
-sandbox() { bin/sandbox --dir "$dir" "$@"; }
+sb=(bin/sandbox --dir "$dir")
 if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+note() { printf '   %s\n' "$@"; }
+# quote ARG: ARG as the shell reads it back (bare when it is safe, else in single quotes).
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
+}
+# show: print a command line, copy-pastable.
+show() {
+  printf '$'
+  for a in "$@"; do printf ' %s' "$(quote "$a")"; done
+  printf '\n'
+}
 # run: print and run a command; a non-zero exit is shown, not fatal (inspect
 # exits 3 when an app needs attention, failover 4 when it refuses).
 run() {
-  printf '$ %s\n' "$*"
+  show "$@"
   local rc=0
   "$@" || rc=$?
   if [[ $rc -ne 0 ]]; then printf '(exit %d)\n' "$rc"; fi
@@ -26,77 +38,167 @@ wait_for() {
   for _ in $(seq 1 360); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
   echo "timed out waiting for $what" >&2; exit 1
 }
-# verdict_is V: inspect reports V for the app (inspect exits 3 while it needs attention).
+# verdict_is APP V: inspect reports V for APP (inspect exits 3 while it needs attention).
 verdict_is() {
   local out
-  out=$(kubectl sparkha inspect clicks -n demo -o json 2>/dev/null || true)
-  grep -q "\"verdict\": \"$1\"" <<<"$out"
+  out=$(kubectl sparkha inspect "$1" -n demo -o json 2>/dev/null || true)
+  grep -q "\"verdict\": \"$2\"" <<<"$out"
+}
+# job_caught_up JOB: the Job's status counts every terminating pod of the Job.
+job_caught_up() {
+  local pods counted
+  pods=$(kubectl get pods -n demo -l "batch.kubernetes.io/job-name=$1" -o go-template='{{range .items}}{{if and .metadata.deletionTimestamp (ne .status.phase "Failed")}}x{{end}}{{end}}')
+  counted=$(kubectl get job "$1" -n demo -o go-template='{{or .status.terminating 0}}')
+  [[ ${#pods} == "$counted" ]]
+}
+# two_running JOB: two pods of JOB are Running (one of them deleted, on the lost node).
+two_running() {
+  [[ $(kubectl get pods -n demo -l "batch.kubernetes.io/job-name=$1" --field-selector status.phase=Running --no-headers | wc -l) == 2 ]]
 }
 pod_field() { kubectl get pod "$1" -n demo -o "jsonpath=$2" 2>/dev/null; }
+# The Job counters the story is about; a counter the API leaves out is 0.
+jobs=(kubectl get jobs -n demo -o 'go-template={{range .items}}{{.metadata.name}}: active={{or .status.active 0}} terminating={{or .status.terminating 0}} failed={{or .status.failed 0}} (backoffLimit {{.spec.backoffLimit}}){{"\n"}}{{end}}')
 
-sandbox down >/dev/null 2>&1 || true
+# seed_app NAME MODE: the seed's driver Job and checkpoint claim, beside clicks on $node.
+seed_app() {
+  cat <<EOF
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: $1-checkpoint
+spec:
+  accessModes: [$2]
+  resources:
+    requests:
+      storage: 1Gi
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: $1
+spec:
+  backoffLimit: 1
+  template:
+    metadata:
+      labels:
+        spark-role: driver
+        spark-app-name: $1
+    spec:
+      restartPolicy: Never
+      # Only for this side-by-side: prefer the node of clicks, so one partition hits both.
+      affinity:
+        nodeAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            preference:
+              matchExpressions:
+              - {key: kubernetes.io/hostname, operator: In, values: [$node]}
+      containers:
+      - name: spark-kubernetes-driver
+        image: apache/spark:3.5.3
+        args: [driver, --class, com.example.Clicks, local:///opt/app/clicks.jar]
+        volumeMounts:
+        - {name: checkpoint, mountPath: /checkpoint}
+      volumes:
+      - name: checkpoint
+        persistentVolumeClaim: {claimName: $1-checkpoint}
+EOF
+}
+apply_seed_app() {
+  printf '$ kubectl apply -n demo -f - <<'\''EOF'\''\n%s\nEOF\n' "$(seed_app "$1" "$2")"
+  seed_app "$1" "$2" | kubectl apply -n demo -f -
+}
+
+"${sb[@]}" down >/dev/null 2>&1 || true
 rm -rf "$dir"
 say "Starting the sandbox: real etcd, kube-apiserver, controller manager and scheduler; 2 simulated nodes"
-sandbox up --nodes 2 >/dev/null
+"${sb[@]}" up --nodes 2 >/dev/null
 export KUBECONFIG="$dir/kubeconfig"
-trap 'sandbox down >/dev/null 2>&1 || true' EXIT
+trap '"${sb[@]}" down >/dev/null 2>&1 || true' EXIT
+note "To run the printed commands yourself (on a sandbox of your own: make sandbox-up), first:"
+printf '$ export KUBECONFIG=%s PATH=%s:"$PATH"\n' "$(quote "$KUBECONFIG")" "$(quote "$PWD/bin")"
 kubectl create namespace demo >/dev/null
 wait_for "default service account" kubectl get serviceaccount default -n demo
 run kubectl get nodes
 
-say "1. Submit a streaming app: its driver runs as a Job, checkpoint on a ReadWriteOncePod volume"
+say "1. Submit a streaming app with kubectl sparkha: its driver runs as a Job, checkpoint on a ReadWriteOncePod volume"
 run kubectl sparkha submit clicks -n demo --image apache/spark:3.5.3 \
   --class com.example.Clicks --checkpoint-size 1Gi --node-lost-timeout 10s \
   local:///opt/app/clicks.jar --wait --timeout 60s
-old=$(kubectl get pods -n demo -l spark-role=driver -o jsonpath='{.items[0].metadata.name}')
+old=$(kubectl get pods -n demo -l spark-app-name=clicks,spark-role=driver -o jsonpath='{.items[0].metadata.name}')
 node=$(pod_field "$old" '{.spec.nodeName}')
+
+say "2. Beside it, the same app as the seed ran it"
+note "The seed is the 2018 Spark fork this project starts from: it ran the driver as a plain batch/v1 Job" \
+  "with a ReadWriteOnce checkpoint claim, and nothing kept two drivers from running at once." \
+  "seed-rwo is exactly that; seed-rwx is the same Job with a ReadWriteMany claim (the seed's admitted hole)."
+apply_seed_app seed-rwo ReadWriteOnce
+apply_seed_app seed-rwx ReadWriteMany
+wait_for "seed drivers running" verdict_is seed-rwo Healthy
+wait_for "seed drivers running" verdict_is seed-rwx Healthy
 run kubectl get pods,pvc -n demo -o wide
 run kubectl sparkha inspect -n demo
 
-say "2. Node $node is cut off from the API server (its machine keeps running the driver)"
-run sandbox partition "$node"
+say "3. Node $node is cut off from the API server (its machine keeps running the three drivers)"
+run "${sb[@]}" partition "$node"
 
-say "3. The node controller declares $node lost: NotReady, tainted unreachable. kubectl still shows the driver Running; inspect already flags it"
+say "4. The node controller declares $node lost: NotReady, tainted unreachable. kubectl still shows the drivers Running; inspect already flags them"
 wait_for "node NotReady" bash -c "kubectl get node $node --no-headers | grep -q NotReady"
 run kubectl get nodes
 run kubectl get pods -n demo -o wide
 run kubectl sparkha inspect -n demo
 
-say "4. After the driver's 10s toleration the taint manager evicts it: Terminating, forever (only $node could confirm)"
-wait_for "eviction" verdict_is StuckTerminating
+say "5. After 10s the taint manager evicts the three drivers: Terminating, for as long as $node is away (only its kubelet could confirm they stopped)"
+note "The seed's plain Jobs count an evicted driver as failed and create a replacement at once."
+wait_for "clicks evicted" verdict_is clicks StuckTerminating
+wait_for "seed-rwo replacement blocked" verdict_is seed-rwo ReplacementBlocked
+wait_for "seed-rwx replacement running" two_running seed-rwx
+wait_for "Multi-Attach event" bash -c "kubectl get events -n demo --field-selector reason=FailedAttachVolume --no-headers | grep -q ."
+for j in clicks seed-rwo seed-rwx; do wait_for "job $j status" job_caught_up "$j"; done
 run kubectl get pods -n demo -o wide
-run kubectl sparkha inspect -n demo -o wide
-
-say "5. With spark-submit's bare pod the app would be gone; with the seed's plain Job a second driver would start now."
-echo "   The sparkha Job (podReplacementPolicy: Failed, DisruptionTarget ignored) creates no replacement while the old driver may run,"
-echo "   and failover refuses to act while $node is only unreachable:"
+note "seed-rwo: the replacement stays ContainerCreating: its ReadWriteOnce volume is still attached to $node (Multi-Attach):"
+run kubectl get events -n demo --field-selector reason=FailedAttachVolume -o custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message
+run kubectl get volumeattachments -o custom-columns=PV:.spec.source.persistentVolumeName,NODE:.spec.nodeName,ATTACHED:.status.attached
+note "seed-rwx: nothing blocks a ReadWriteMany volume: its replacement runs while the old driver still runs on $node:" \
+  "two drivers write one checkpoint (the ground truth at the end shows it)." \
+  "clicks (kubectl sparkha): podReplacementPolicy Failed and a podFailurePolicy ignoring DisruptionTarget," \
+  "so its Job counts the evicted driver as terminating, not failed, and creates no replacement while it may run:"
+run "${jobs[@]}"
+run kubectl sparkha inspect -n demo
+run kubectl sparkha inspect seed-rwo -n demo -o wide
+note "failover refuses to act for clicks while $node is only unreachable:"
 run kubectl sparkha failover clicks -n demo
 
-say "6. Node $node rejoins: its kubelet kills the old driver, the Job starts the next generation"
-run sandbox rejoin "$node"
-wait_for "new driver running" verdict_is Healthy
+say "6. Node $node rejoins: its kubelet kills the old drivers; the volumes move; sparkha's Job starts the next generation"
+run "${sb[@]}" rejoin "$node"
+wait_for "clicks running again" verdict_is clicks Healthy
+wait_for "seed-rwo running again" verdict_is seed-rwo Healthy
 
-say "7. Recovery: the new driver runs; the node loss did not spend the retry budget"
+say "7. Recovery: every app runs one driver again. The node loss spent the seed's only retry; not the sparkha app's"
 run kubectl get pods,volumeattachments -n demo -o wide
-run kubectl get job clicks -n demo -o jsonpath='active={.status.active} failed={.status.failed}{"\n"}'
+run "${jobs[@]}"
 run kubectl sparkha inspect -n demo
 run kubectl sparkha inspect clicks -n demo --timeline
 
-say "Second incident: the new driver's node dies and never comes back"
-old=$(kubectl get pods -n demo -l spark-role=driver -o jsonpath='{.items[0].metadata.name}')
+say "The seed's apps have shown what they show: delete them (their history stays in the ground truth)"
+run kubectl delete job seed-rwo seed-rwx -n demo --cascade=foreground --timeout=60s
+run kubectl delete pvc seed-rwo-checkpoint seed-rwx-checkpoint -n demo --wait=false
+
+say "Second incident: the clicks driver's node dies and never comes back"
+old=$(kubectl get pods -n demo -l spark-app-name=clicks,spark-role=driver -o jsonpath='{.items[0].metadata.name}')
 node=$(pod_field "$old" '{.spec.nodeName}')
-run sandbox kill "$node"
-wait_for "eviction" verdict_is StuckTerminating
+run "${sb[@]}" kill "$node"
+wait_for "eviction" verdict_is clicks StuckTerminating
 run kubectl sparkha inspect -n demo
-echo "   The responder confirms $node is powered off. First the plan, then the failover:"
+note "The responder confirms $node is powered off. First the plan, then the failover:"
 run kubectl sparkha failover clicks -n demo --node-down --dry-run=client
 run kubectl sparkha failover clicks -n demo --node-down --yes --timeout 90s
 run kubectl sparkha inspect -n demo
 run kubectl get events -n demo --field-selector source=kubectl-sparkha -o custom-columns=REASON:.reason,MESSAGE:.message
 
 say "$node is repaired: its machine starts again, the fence is lifted"
-run sandbox restart "$node"
+run "${sb[@]}" restart "$node"
 run kubectl sparkha failover --release-node "$node"
 
-say "Ground truth (what really ran on the machines): never two drivers at once"
-run sandbox truth
+say "Ground truth (what really ran on the machines): clicks never ran two drivers at once; seed-rwx did (OVERLAP)"
+run "${sb[@]}" truth

@@ -15,12 +15,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"syscall"
 	"time"
 
@@ -29,6 +32,27 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
+
+// usage is what --help, -h and help print on stdout.
+const usage = `usage: sandbox COMMAND [--dir DIR] [flags]
+
+Runs the kubectl-sparkha test cluster: a real control plane with simulated machines
+(see test/README.md; make sandbox-up and make sandbox-down run it for you).
+
+Commands:
+  up [--nodes N] [--force-detach] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
+  down                                        stop every process by PID
+  status                                      processes, nodes, kubeconfig
+  partition NODE | rejoin NODE                cut a machine off from the API server, reconnect it
+  kill NODE | restart NODE                    the machine dies with its pods; it starts again
+  add-node NODE                               one more machine
+  truth                                       when each pod really ran, and any overlap
+
+Flags:
+`
+
+// helpOut receives the usage (tests replace it).
+var helpOut io.Writer = os.Stdout
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -46,9 +70,17 @@ func defaultDir() string {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|restart NODE|add-node NODE|truth [--dir DIR]")
+		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|restart NODE|add-node NODE|truth [--dir DIR] (sandbox --help says more)")
 	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	// Parse errors are returned (main prints them); the usage goes to stdout on request only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	printUsage := func() {
+		fs.SetOutput(helpOut)
+		fmt.Fprint(helpOut, usage)
+		fs.PrintDefaults()
+	}
 	dir := fs.String("dir", defaultDir(), "state directory")
 	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
 	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
@@ -60,6 +92,10 @@ func run(args []string) error {
 	var positional []string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage()
+				return nil
+			}
 			return err
 		}
 		if fs.NArg() == 0 {
@@ -72,6 +108,10 @@ func run(args []string) error {
 		return fmt.Errorf("no command: want up, down, status, partition, rejoin, kill, restart, add-node or truth")
 	}
 	verb, positional := positional[0], positional[1:]
+	if verb == "help" {
+		printUsage()
+		return nil
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	arg := func() (string, error) {
@@ -152,8 +192,20 @@ func run(args []string) error {
 		for _, iv := range ivs {
 			fmt.Println(iv)
 		}
-		for _, o := range truth.Overlaps(ivs) {
-			fmt.Printf("OVERLAP: %s | %s\n", o[0], o[1])
+		// Two drivers of one app at once; pods of different apps run together all the time.
+		byApp := truth.OverlapsByApp(ivs)
+		apps := make([]string, 0, len(byApp))
+		for app := range byApp {
+			apps = append(apps, app)
+		}
+		sort.Strings(apps)
+		for _, app := range apps {
+			for _, o := range byApp[app] {
+				fmt.Printf("OVERLAP of %s: %s | %s\n", app, o[0], o[1])
+			}
+		}
+		if len(apps) == 0 {
+			fmt.Println("no overlap: no app ever ran two drivers at once")
 		}
 		return nil
 	case "node":

@@ -197,3 +197,30 @@ func Filter(ivs []Interval, keep func(Interval) bool) []Interval {
 	}
 	return out
 }
+
+// App names the application of a driver pod: a Job's pods are JOB-xxxxx (five random
+// characters), so a Job's driver generations share their app; any other pod is its own.
+func App(pod string) string {
+	if i := strings.LastIndexByte(pod, '-'); i > 0 && len(pod)-i == 6 {
+		return pod[:i]
+	}
+	return pod
+}
+
+// OverlapsByApp returns, per application (NAMESPACE/APP), the pairs of its pods' intervals
+// that ran at the same time: two drivers of one app at once. Pods of different apps running
+// together are no overlap.
+func OverlapsByApp(ivs []Interval) map[string][][2]Interval {
+	byApp := map[string][]Interval{}
+	for _, iv := range ivs {
+		k := iv.Namespace + "/" + App(iv.Pod)
+		byApp[k] = append(byApp[k], iv)
+	}
+	out := map[string][][2]Interval{}
+	for k, list := range byApp {
+		if o := Overlaps(list); len(o) > 0 {
+			out[k] = o
+		}
+	}
+	return out
+}

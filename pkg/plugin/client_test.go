@@ -1,0 +1,168 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// runCmd runs `kubectl sparkha ARGS...` in process and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	cmd := NewCmdRoot(streams)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	code := 0
+	var exit *ExitCodeError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.Code
+	case err != nil:
+		code = ExitError
+	}
+	return out.String(), errOut.String(), code
+}
+
+// writeKubeconfig writes a kubeconfig whose only cluster is server.
+func writeKubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	text := `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: ` + server + `
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    token: t
+contexts:
+- name: x
+  context: {cluster: c, user: u, namespace: ns}
+current-context: x
+`
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Every command that talks to the cluster, with valid arguments.
+var clusterCommands = map[string][]string{
+	"inspect":  {"inspect"},
+	"failover": {"failover", "clicks"},
+	"submit":   {"submit", "clicks", "--image", "spark:4", "--class", "C", "local:///a.jar"},
+}
+
+func TestNoKubeconfigSaysSo(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod
+	for name, args := range clusterCommands {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, args...)
+			want := "error: no kubeconfig found (KUBECONFIG=/nonexistent names no existing file): " +
+				"point KUBECONFIG or --kubeconfig at your cluster's kubeconfig, or give --server\n"
+			if errOut != want || out != "" || code != ExitError {
+				t.Errorf("stderr %q, stdout %q, exit %d; want stderr %q, exit 1", errOut, out, code, want)
+			}
+		})
+	}
+}
+
+func TestNoKubeconfigWithoutKUBECONFIG(t *testing.T) {
+	if _, err := os.Stat(clientcmd.RecommendedHomeFile); err == nil {
+		t.Skipf("%s exists", clientcmd.RecommendedHomeFile)
+	}
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	_, errOut, code := runCmd(t, "inspect")
+	want := "error: no kubeconfig found (KUBECONFIG is not set and " + clientcmd.RecommendedHomeFile + " does not exist): " +
+		"point KUBECONFIG or --kubeconfig at your cluster's kubeconfig, or give --server\n"
+	if errOut != want || code != ExitError {
+		t.Errorf("stderr %q, exit %d; want %q, exit 1", errOut, code, want)
+	}
+}
+
+func TestUnreachableServerSaysSo(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := "https://" + l.Addr().String()
+	l.Close() // nothing listens there any more: connection refused
+	kubeconfig := writeKubeconfig(t, server)
+	for name, args := range clusterCommands {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, append(args, "--kubeconfig", kubeconfig)...)
+			want := "error: cannot connect to the API server at " + server + " (connect: connection refused): " +
+				"is the cluster running and is this the right server? See the current context's server with " +
+				"kubectl config view --minify, or choose another context with --context\n"
+			if errOut != want || out != "" || code != ExitError {
+				t.Errorf("stderr %q, stdout %q, exit %d; want stderr %q, exit 1", errOut, out, code, want)
+			}
+		})
+	}
+}
+
+func TestSilentServerShowsProgressAndSaysSo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits about 4s for the timeouts; skipped with -short")
+	}
+	// Accepts connections, never answers (not even the TLS handshake).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	notice, every := waitNotice, waitEvery
+	waitNotice, waitEvery = time.Second, time.Hour
+	defer func() { waitNotice, waitEvery = notice, every }()
+	server := "https://" + l.Addr().String()
+	kubeconfig := writeKubeconfig(t, server)
+
+	out, errOut, code := runCmd(t, "inspect", "--kubeconfig", kubeconfig, "--request-timeout", "1s")
+	// inspect tries a timed-out LIST three times (1s each, 0.25s and 0.5s apart): one progress line.
+	want := "still waiting for the API server at " + server + " (1s); --request-timeout limits the wait\n" +
+		"error: the API server at " + server + " accepts connections but does not answer (no answer within --request-timeout): " +
+		"check that the API server is healthy; --request-timeout sets how long to wait (e.g. --request-timeout=1m)\n"
+	if errOut != want || out != "" || code != ExitError {
+		t.Errorf("stderr:\n%s\nstdout %q, exit %d; want stderr:\n%s", errOut, out, code, want)
+	}
+}
+
+func TestDescribeConnErrorLeavesOtherErrorsAlone(t *testing.T) {
+	for _, err := range []error{errors.New("boom"), context.DeadlineExceeded} {
+		if got := describeConnError(err); got != "" {
+			t.Errorf("describeConnError(%v) = %q, want \"\"", err, got)
+		}
+	}
+	if strings.Contains(describeConnError(errors.New("x")), "API server") {
+		t.Error("unexpected")
+	}
+}
