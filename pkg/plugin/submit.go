@@ -331,7 +331,7 @@ func (o *SubmitOptions) claimAccessModes(ctx context.Context, namespace, claim s
 	client := o.Client
 	if client == nil {
 		var err error
-		if client, err = newClient(o.configFlags); err != nil {
+		if client, err = newClient(o.configFlags, o.ErrOut); err != nil {
 			return nil, err.Error(), nil
 		}
 	}
