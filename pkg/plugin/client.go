@@ -24,7 +24,8 @@ import (
 // noise, so the client keeps JSON.)
 //
 // It refuses when no kubeconfig was found (client-go would silently try
-// http://localhost:8080). With progress non-nil, a request the API server has
+// http://localhost:8080). It notes whether the server ever answered (see
+// describeConnError). With progress non-nil, a request the API server has
 // not answered after waitNotice prints a line there, and one more every
 // waitEvery: a server that accepts connections but never answers is otherwise
 // silent until a timeout. Completion passes nil: a <TAB> prints nothing.
@@ -36,13 +37,33 @@ func newClient(f genericclioptions.RESTClientGetter, progress io.Writer) (kubern
 	if err := noKubeconfig(f, cfg.Host); err != nil {
 		return nil, err
 	}
-	if progress != nil {
-		w := &waitReporter{out: progress, server: cfg.Host, notice: waitNotice, every: waitEvery}
-		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			return &reportingTransport{rt: rt, w: w, timeout: cfg.Timeout}
-		})
-	}
+	w := &waitReporter{out: progress, server: cfg.Host, notice: waitNotice, every: waitEvery}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &reportingTransport{rt: rt, w: w, timeout: cfg.Timeout}
+	})
+	reportersMu.Lock()
+	reporters = append(reporters, w)
+	reportersMu.Unlock()
 	return kubernetes.NewForConfig(cfg)
+}
+
+// The reporters of the clients made, so that an error can tell a server that never
+// answered from one that answered before and failed on the way (whose error, e.g. a
+// create that timed out and what was rolled back, is kept as it is).
+var (
+	reportersMu sync.Mutex
+	reporters   []*waitReporter
+)
+
+func serverAnswered(server string) bool {
+	reportersMu.Lock()
+	defer reportersMu.Unlock()
+	for _, w := range reporters {
+		if strings.TrimSuffix(w.server, "/") == server && w.hasAnswered() {
+			return true
+		}
+	}
+	return false
 }
 
 // How long a request may go unanswered before the first progress line, and
@@ -72,9 +93,9 @@ func noKubeconfig(f genericclioptions.RESTClientGetter, host string) error {
 	return fmt.Errorf("no kubeconfig found (%s): point KUBECONFIG or --kubeconfig at your cluster's kubeconfig, or give --server", where)
 }
 
-// describeConnError words an error of the connection to the API server for
-// the user: which it is (not reachable, reachable but silent) and what to do.
-// It returns "" for any other error.
+// describeConnError words an error of the connection to an API server that never
+// answered for the user: which it is (not reachable, reachable but silent) and what to
+// do. It returns "" for any other error, and for a server that answered before.
 func describeConnError(err error) string {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
@@ -83,6 +104,9 @@ func describeConnError(err error) string {
 	server := ue.URL
 	if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
 		server = u.Scheme + "://" + u.Host
+	}
+	if serverAnswered(server) {
+		return ""
 	}
 	msg := ue.Err.Error()
 	var op *net.OpError
@@ -162,6 +186,7 @@ type waitReporter struct {
 	notice, every time.Duration
 
 	mu       sync.Mutex
+	answered bool // the server answered a request
 	inflight int
 	since    time.Time // start of the unanswered wait; zero after an answer
 	printed  int       // lines printed for this wait
@@ -183,7 +208,7 @@ func (w *waitReporter) end(answered bool) {
 	defer w.mu.Unlock()
 	w.inflight--
 	if answered {
-		w.since = time.Time{}
+		w.since, w.answered = time.Time{}, true
 	}
 	if w.inflight == 0 || answered {
 		if w.timer != nil {
@@ -197,6 +222,12 @@ func (w *waitReporter) end(answered bool) {
 	}
 }
 
+func (w *waitReporter) hasAnswered() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.answered
+}
+
 // due is when the next line is due, relative to since.
 func (w *waitReporter) due() time.Duration {
 	return w.notice + time.Duration(w.printed)*w.every
@@ -204,7 +235,7 @@ func (w *waitReporter) due() time.Duration {
 
 // schedule arms the timer for the next line; w.mu is held.
 func (w *waitReporter) schedule() {
-	if w.timer != nil {
+	if w.timer != nil || w.out == nil {
 		return
 	}
 	w.timer = time.AfterFunc(time.Until(w.since.Add(w.due())), w.tick)
@@ -214,7 +245,7 @@ func (w *waitReporter) tick() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.timer = nil
-	if w.inflight == 0 || w.since.IsZero() {
+	if w.inflight == 0 || w.since.IsZero() || w.out == nil {
 		return
 	}
 	if elapsed := time.Since(w.since); elapsed >= w.due() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,30 @@ func TestDescribeConnErrorLeavesOtherErrorsAlone(t *testing.T) {
 	}
 	if strings.Contains(describeConnError(errors.New("x")), "API server") {
 		t.Error("unexpected")
+	}
+}
+
+// A server that answered before and then failed keeps the command's own error (what it was
+// doing, what was rolled back): only a server that never answered gets the cluster message.
+func TestConnErrorOfAServerThatAnsweredIsKept(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := "https://" + l.Addr().String()
+	l.Close()
+	refused := &url.Error{Op: "Post", URL: server + "/api/v1/namespaces/ns/configmaps",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}
+	if describeConnError(refused) == "" {
+		t.Fatal("a server that never answered: want the cluster message")
+	}
+	w := &waitReporter{server: server}
+	w.begin()
+	w.end(true)
+	reportersMu.Lock()
+	reporters = append(reporters, w)
+	reportersMu.Unlock()
+	if got := describeConnError(refused); got != "" {
+		t.Errorf("a server that answered before: got %q, want the error kept", got)
 	}
 }

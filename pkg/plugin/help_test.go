@@ -82,17 +82,19 @@ func TestCompletionListsTheShells(t *testing.T) {
 
 func TestInspectNothingFoundNamesWhereItLooked(t *testing.T) {
 	for _, c := range []struct {
-		all  bool
-		node string
-		want string
+		all    bool
+		node   string
+		output string
+		want   string
 	}{
-		{false, "", "No Spark drivers found in namespace nosuchns.\n"},
-		{true, "", "No Spark drivers found in any namespace.\n"},
-		{false, "node-9", "No Spark drivers found on node node-9 in namespace nosuchns.\n"},
+		{false, "", "wide", "No Spark drivers found in namespace nosuchns.\n"},
+		{false, "", "", "No Spark drivers found in namespace nosuchns.\n"},
+		{true, "", "", "No Spark drivers found in any namespace.\n"},
+		{false, "node-9", "", "No Spark drivers found on node node-9 in namespace nosuchns.\n"},
 	} {
 		o, out, errOut := newTestInspect(t, "s1-step7-recovered", "nosuchns")
 		o.client = fake.NewClientset()
-		o.AllNamespaces, o.Node = c.all, c.node
+		o.AllNamespaces, o.Node, o.Output = c.all, c.node, c.output
 		if err := o.Complete(nil); err != nil {
 			t.Fatal(err)
 		}

@@ -289,10 +289,10 @@ func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 		err = render.JSON(&buf, report)
 	case o.Output == "yaml":
 		err = render.YAML(&buf, report)
+	case len(report.Apps) == 0:
+		r.warning = o.nothingFound() // the table and -o wide; json and yaml say "apps": []
 	case o.Output == "wide":
 		err = render.Tree(&buf, report, ropts)
-	case len(report.Apps) == 0:
-		r.warning = o.nothingFound()
 	default:
 		err = render.Table(&buf, report, ropts)
 		if len(report.Unavailable) > 0 {

@@ -128,10 +128,8 @@ run kubectl sparkha submit clicks -n demo --image apache/spark:3.5.3 \
 old=$(kubectl get pods -n demo -l spark-app-name=clicks,spark-role=driver -o jsonpath='{.items[0].metadata.name}')
 node=$(pod_field "$old" '{.spec.nodeName}')
 
-say "2. Beside it, the same app as the seed ran it"
-note "The seed is the 2018 Spark fork this project starts from: it ran the driver as a plain batch/v1 Job" \
-  "with a ReadWriteOnce checkpoint claim, and nothing kept two drivers from running at once." \
-  "seed-rwo is exactly that; seed-rwx is the same Job with a ReadWriteMany claim (the seed's admitted hole)."
+say "2. Beside it, the same app as the seed ran it: the seed is the 2018 Spark fork this project starts from, which ran the driver as a plain batch/v1 Job with a ReadWriteOnce checkpoint claim and nothing to keep two drivers from running at once"
+note "seed-rwo is exactly that; seed-rwx is the same Job with a ReadWriteMany claim (the seed's admitted hole)."
 apply_seed_app seed-rwo ReadWriteOnce
 apply_seed_app seed-rwx ReadWriteMany
 wait_for "seed drivers running" verdict_is seed-rwo Healthy
