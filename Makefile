@@ -74,13 +74,13 @@ test: fmt-check vet unit e2e krew-test fuzz
 # (testdata/fuzz/FuzzX, which `go test ./...` also runs as plain tests). A failing input is
 # written to testdata/fuzz/FuzzX/ for `go test -run FuzzX/NAME`.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := submit:FuzzParseConfArg submit:FuzzParsePropertiesFile submit:FuzzParseMemoryMiB \
-	submit:FuzzResolve inspect:FuzzAnalyze
+FUZZ_TARGETS := pkg/submit:FuzzParseConfArg pkg/submit:FuzzParsePropertiesFile pkg/submit:FuzzParseMemoryMiB \
+	pkg/submit:FuzzResolve pkg/inspect:FuzzAnalyze internal/expansion:FuzzEscapeRoundTrip
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t#*:} (pkg/$${t%%:*}, $(FUZZTIME))"; \
-		$(GO) test ./pkg/$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1; \
 	done
 
 demo: build sandbox-bin
