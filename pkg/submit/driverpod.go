@@ -163,25 +163,14 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 	if d.Labels, err = confLabels(conf, "spark.kubernetes.driver.label."); err != nil {
 		return d, svc, err
 	}
-	d.Annotations = map[string]string{}
-	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.annotation.") {
-		name := strings.TrimPrefix(k, "spark.kubernetes.driver.annotation.")
-		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
-			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
-		}
-		// Utils.substituteAppNExecIds: {{APP_ID}} is the application's ID.
-		d.Annotations[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", app.AppID)
+	if d.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.annotation.", app.AppID); err != nil {
+		return d, svc, err
 	}
 	if svc.Labels, err = confLabels(conf, "spark.kubernetes.driver.service.label."); err != nil {
 		return d, svc, err
 	}
-	svc.Annotations = map[string]string{}
-	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.service.annotation.") {
-		name := strings.TrimPrefix(k, "spark.kubernetes.driver.service.annotation.")
-		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
-			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
-		}
-		svc.Annotations[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", app.AppID)
+	if svc.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.service.annotation.", app.AppID); err != nil {
+		return d, svc, err
 	}
 	if e, ok := get("spark.kubernetes.driver.service.ipFamilyPolicy"); ok {
 		switch p := corev1.IPFamilyPolicy(e.value); p {
@@ -304,7 +293,7 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 
 	// Driver pod template.
 	if e, ok := get("spark.kubernetes.driver.podTemplateFile"); ok {
-		pod, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, readFile)
+		pod, _, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, readFile)
 		if err != nil {
 			return d, svc, err
 		}
@@ -335,6 +324,20 @@ func confLabels(conf map[string]confEntry, prefix string) (map[string]string, er
 			}
 		}
 		out[name] = conf[k].value
+	}
+	return out, nil
+}
+
+// confAnnotations reads the annotations under prefix; {{APP_ID}} in a value becomes the
+// app's ID, as Utils.substituteAppNExecIds substitutes the application's.
+func confAnnotations(conf map[string]confEntry, prefix, appID string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, k := range keysWithPrefix(conf, prefix) {
+		name := strings.TrimPrefix(k, prefix)
+		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+		}
+		out[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", appID)
 	}
 	return out, nil
 }
@@ -494,26 +497,27 @@ func contains(list []string, s string) bool {
 
 // readPodTemplate reads and parses a pod template file as Spark's loadPodFromTemplate does
 // (a v1 Pod in YAML or JSON); unknown fields are refused, so a typo is not silently ignored.
-func readPodTemplate(key string, e confEntry, readFile func(string) ([]byte, error)) (*corev1.Pod, error) {
+// It returns the pod and the file's content.
+func readPodTemplate(key string, e confEntry, readFile func(string) ([]byte, error)) (*corev1.Pod, []byte, error) {
 	if readFile == nil {
-		return nil, fmt.Errorf("internal error: no file reader for %s", key)
+		return nil, nil, fmt.Errorf("internal error: no file reader for %s", key)
 	}
 	p := strings.TrimPrefix(e.value, "file://")
 	if strings.Contains(p, "://") || strings.HasPrefix(p, "local:") {
-		return nil, invalid(key, e, "give the path of a file on this machine: kubectl sparkha reads it and ships it in the app's ConfigMap, as spark-submit does")
+		return nil, nil, invalid(key, e, "give the path of a file on this machine: kubectl sparkha reads it and ships it in the app's ConfigMap, as spark-submit does")
 	}
 	data, err := readFile(p)
 	if err != nil {
-		return nil, invalid(key, e, "cannot read it: %v", err)
+		return nil, nil, invalid(key, e, "cannot read it: %v", err)
 	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(data, &pod); err != nil {
-		return nil, invalid(key, e, "not a Pod: %v", err)
+		return nil, nil, invalid(key, e, "not a Pod: %v", err)
 	}
 	if (pod.Kind != "" && pod.Kind != "Pod") || (pod.APIVersion != "" && pod.APIVersion != "v1") {
-		return nil, invalid(key, e, "the file is a %s %s; it must be a v1 Pod", pod.APIVersion, pod.Kind)
+		return nil, nil, invalid(key, e, "the file is a %s %s; it must be a v1 Pod", pod.APIVersion, pod.Kind)
 	}
-	return &pod, nil
+	return &pod, data, nil
 }
 
 // checkTemplate refuses what the driver template cannot carry in a Job.

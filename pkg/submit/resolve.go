@@ -254,10 +254,10 @@ func Resolve(in Input) (*App, error) {
 		return nil, err
 	}
 	if e, ok := conf[ExecutorTemplateKey]; ok {
-		if _, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile); err != nil {
+		_, data, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile)
+		if err != nil {
 			return nil, err
 		}
-		data, _ := in.ReadFile(strings.TrimPrefix(e.value, "file://"))
 		app.ExecutorPodTemplate = string(data)
 	}
 	if in.HadoopConfDir != "" {
