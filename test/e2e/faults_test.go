@@ -467,7 +467,9 @@ func TestFaultsSubmit(t *testing.T) {
 		failing := submitObjects(app)[n-1]
 		t.Logf("%s on write %d (%s): exit %d, requests:%s\nstderr: %s", f, n, failing, code, describeRequests(reqs), strings.TrimSpace(stderr))
 		want := fmt.Sprintf("error: creating %s in namespace %q failed: ", failing, ns)
-		if code != 1 || !strings.HasPrefix(stderr, want) {
+		// The claim's note comes first, before anything is created; then the error.
+		note, rest, _ := strings.Cut(stderr, "\n")
+		if code != 1 || !strings.HasPrefix(note, "Warning: checkpoint claim "+app+"-checkpoint is ReadWriteOncePod: ") || !strings.HasPrefix(rest, want) {
 			t.Fatalf("%s on write %d: want exit 1 and %q..., got exit %d\nstdout: %s\nstderr: %s", f, n, want, code, stdout, stderr)
 		}
 		if n == 1 && !strings.Contains(stderr, "nothing was created") {
