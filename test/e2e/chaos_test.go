@@ -268,8 +268,15 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 	if len(c.executors) > 0 {
 		overrun = fmt.Sprintf("at most %s past the next driver's start", c.maxOverrun.Round(time.Millisecond))
 	}
-	t.Logf("CHAOS EXECUTORS: seed %d, %d executor runs, %d of superseded generations, %s (bound %s)",
-		seed, len(execs), len(c.executors), overrun, executorBound)
+	// How long after its driver's process stopped each executor stopped.
+	lag, lagged := time.Duration(0), 0
+	for _, e := range execs {
+		if d, ok := truth.Process(ivs, e.Driver); ok && !d.Running() && !e.Running() && !e.End.Before(d.End) {
+			lag, lagged = max(lag, e.End.Sub(d.End)), lagged+1
+		}
+	}
+	t.Logf("CHAOS EXECUTORS: seed %d, %d executor runs, %d of superseded generations, %s (bound %s); %d stopped after their driver, at most %s later",
+		seed, len(execs), len(c.executors), overrun, executorBound, lagged, lag.Round(time.Millisecond))
 	return len(c.log), recovered, decisions
 }
 

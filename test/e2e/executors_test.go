@@ -56,7 +56,7 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 	e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Etl", "local:///opt/app/etl.jar",
 		"--conf", "spark.executor.instances=3", "--conf", "spark.kubernetes.container.image.pullSecrets=regcred",
 		"--conf", "spark.kubernetes.executor.label.tier=batch", "--conf", "spark.kubernetes.executor.annotation.team=data",
-		"--wait", "--timeout", "60s")
+		"--node-lost-timeout", "5s", "--wait", "--timeout", "60s")
 	driver := e.runningDriver(ns, app)
 	appID := "spark-" + string(driver.UID)
 	execs := e.runningExecutors(ns, appID, 3)
@@ -93,8 +93,8 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 		}
 	}
 
-	got, _ := e.inspectCLI(ns, app)
-	if len(got.Drivers) != 1 || got.Verdict != inspect.Healthy {
+	got := e.verdict(ns, app, "e1-executors-running", inspect.Healthy)
+	if len(got.Drivers) != 1 {
 		t.Fatalf("inspect: %s (%s), %d drivers", got.Verdict, got.Reason, len(got.Drivers))
 	}
 	d := got.Drivers[0]
@@ -158,6 +158,55 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("ground truth: %d executor runs of generation 1, want 3: %v", n, ivs)
+	}
+
+	// The second driver's machine is cut off: the driver runs on, and so do
+	// its executors on the other machine, while the API shows the driver
+	// evicted. inspect says so beside the stuck driver's verdict.
+	lost := next.Spec.NodeName
+	var away []string
+	for _, p := range nextExecs {
+		if p.Spec.NodeName != lost {
+			away = append(away, p.Name)
+		}
+	}
+	if len(away) == 0 {
+		t.Logf("every executor of %s landed on its driver's node %s: no stray executors to show", next.Name, lost)
+		return
+	}
+	must(t, e.sb.Partition(lost))
+	e.waitNodeLost(lost)
+	e.waitEvicted(ns, next.Name)
+	stuck := e.verdict(ns, app, "e2-partitioned-driver-executors", inspect.StuckTerminating)
+	if len(stuck.Warnings) != 1 || !strings.Contains(stuck.Warnings[0], "("+next.Name+", deleted) still run") ||
+		!strings.Contains(stuck.Warnings[0], "kubectl delete pod -n ex -l spark-role=executor,spark-app-selector=spark-"+string(next.UID)) {
+		t.Errorf("inspect warnings %q: want executors %v of the deleted driver %s flagged", stuck.Warnings, away, next.Name)
+	}
+	for _, name := range away {
+		if !strings.Contains(stuck.Warnings[0], name) {
+			t.Errorf("warning does not name executor %s: %q", name, stuck.Warnings)
+		}
+	}
+	must(t, e.sb.Rejoin(lost))
+	e.eventually(60*time.Second, "generation 3 Running with its executors", func() (bool, string) {
+		pods := e.jobPods(ns, app)
+		if len(pods) == 0 {
+			return false, "no driver pod"
+		}
+		last := pods[len(pods)-1]
+		return last.UID != next.UID && last.UID != driver.UID && last.Status.Phase == corev1.PodRunning &&
+			len(e.executors(ns, "spark-"+string(last.UID))) == 3, describePods(pods)
+	})
+	ivs = e.allTruth(ns)
+	gen2, _ = truth.Process(ivs, string(next.UID))
+	for _, iv := range ivs {
+		if iv.Role == "executor" && iv.Driver == string(next.UID) {
+			if iv.Running() || iv.End.Before(gen2.End) {
+				t.Errorf("executor %s of the partitioned driver: want it stopped when its driver stopped (%s)", iv, gen2.End)
+				continue
+			}
+			t.Logf("executor %s stopped %s after its partitioned driver stopped", iv.Pod, iv.End.Sub(gen2.End).Round(time.Millisecond))
+		}
 	}
 }
 
