@@ -5,8 +5,13 @@
 // server from the driver's machine: a partitioned machine's driver requests
 // nothing.
 //
-// Everything here follows Spark's source (apache/spark, branch-3.5 and 4.0;
-// paths below resource-managers/kubernetes/core/src/main/scala/org/apache/spark/):
+// Everything here follows Spark's source (apache/spark; paths below
+// resource-managers/kubernetes/core/src/main/scala/org/apache/spark/). The
+// copies read were ExecutorPodsAllocator.scala at 0132955c (3.x),
+// BasicExecutorFeatureStep.scala at 00012ecc, KubernetesConf.scala at
+// 0c93459e, KubernetesUtils.uniqueID and KubernetesClusterManager's prefix
+// code as in 3.x; the places are named by definition (grep for them), since
+// their line numbers move from release to release:
 //
 //   - scheduler/cluster/k8s/ExecutorPodsAllocator.scala: onNewSnapshots counts
 //     the app's executor pods (running + pending + created but not yet seen)

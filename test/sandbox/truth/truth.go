@@ -99,7 +99,11 @@ func (i Interval) String() string {
 	if !i.Running() {
 		end = i.End.Format("15:04:05.000")
 	}
-	return fmt.Sprintf("%s/%s on %s from %s to %s", i.Namespace, i.Pod, i.Node, i.Start.Format("15:04:05.000"), end)
+	s := fmt.Sprintf("%s/%s on %s from %s to %s", i.Namespace, i.Pod, i.Node, i.Start.Format("15:04:05.000"), end)
+	if i.Role == "executor" {
+		s += " (executor of driver " + i.Driver + ")"
+	}
+	return s
 }
 
 // Read loads every node's record in dir and returns the intervals, ordered by start.
