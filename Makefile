@@ -32,8 +32,10 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The sandbox's own packages (test/sandbox/...) have unit tests too; they need no cluster.
 unit:
 	$(GO) test ./...
+	cd test && $(GO) test ./sandbox/...
 
 control-plane:
 	@$(CONTROL_PLANE)
@@ -44,7 +46,7 @@ sandbox-bin:
 # End-to-end scenarios on the sandbox (each test starts its own).
 e2e: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
-		$(GO) test ./... -count=1 -timeout 60m $(E2E_FLAGS)
+		$(GO) test ./e2e -count=1 -timeout 60m $(E2E_FLAGS)
 
 # Recovery time after a lost node, with and without the plugin, in one run.
 bench-failover: build sandbox-bin

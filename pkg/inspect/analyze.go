@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // stuckAfter is how long past its deletion deadline (request + grace period)
@@ -47,6 +49,7 @@ func Analyze(s *Snapshot, now time.Time) *Report {
 			get(appKey{j.Namespace, j.Name}, kind, j.Name)
 		}
 	}
+	assignExecutors(s, apps)
 	r := &Report{Time: now, Apps: []App{}, Unavailable: s.Unavailable}
 	for _, k := range order {
 		a := apps[k]
@@ -185,6 +188,9 @@ type appBuild struct {
 	App
 	pods []*corev1.Pod
 	job  *batchv1.Job
+	// execs are executor pods of the app's driver pods; orphans those of its
+	// driver pods that are gone.
+	execs, orphans []*corev1.Pod
 }
 
 // driverState is what the analysis needs to know of one driver, beyond what
@@ -223,6 +229,7 @@ func (a *appBuild) analyze(idx *index, now time.Time) {
 		}
 	}
 	a.decide(ds, idx, now)
+	a.executors(ds, idx)
 }
 
 func (a *appBuild) target() string {
@@ -730,4 +737,247 @@ func (idx *index) attaches(pv *corev1.PersistentVolume) bool {
 		return false
 	}
 	return true
+}
+
+// generationAppID is the spark.app.id of the driver generation in pod, for a
+// kubectl-sparkha driver (submit.GenerationAppID: "spark-" + the pod's UID),
+// else the pod's own spark-app-selector label, as spark-submit and the Spark
+// operator set it.
+func generationAppID(pod *corev1.Pod) string {
+	if pod.Labels[LabelManagedBy] == ManagedBySparkha {
+		return "spark-" + string(pod.UID)
+	}
+	return pod.Labels[LabelAppSelector]
+}
+
+// ownerPodUID is the UID of the pod an executor pod is owned by (Spark makes
+// the driver pod its controller), or "".
+func ownerPodUID(pod *corev1.Pod) string {
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "Pod" && o.APIVersion == "v1" {
+			return string(o.UID)
+		}
+	}
+	return ""
+}
+
+// driverFor finds the driver pod of an executor pod: its owner by UID first,
+// then the driver whose generation app ID its spark-app-selector label names
+// (the newest created before it, for drivers sharing one label).
+func driverFor(e *corev1.Pod, pods []*corev1.Pod) *corev1.Pod {
+	if uid := ownerPodUID(e); uid != "" {
+		for _, p := range pods {
+			if string(p.UID) == uid {
+				return p
+			}
+		}
+		return nil
+	}
+	var best *corev1.Pod
+	id := e.Labels[LabelAppSelector]
+	for _, p := range pods {
+		if id == "" || generationAppID(p) != id {
+			continue
+		}
+		if best == nil || (!p.CreationTimestamp.After(e.CreationTimestamp.Time) && p.CreationTimestamp.After(best.CreationTimestamp.Time)) {
+			best = p
+		}
+	}
+	return best
+}
+
+// assignExecutors gives every executor pod to its app: with its driver
+// generation, or as an orphan of an app whose driver pod is gone (found by
+// its spark-app-name label or its owner's name, a Job's pod name).
+func assignExecutors(s *Snapshot, apps map[appKey]*appBuild) {
+	var pods []*corev1.Pod
+	owner := map[types.UID]*appBuild{}
+	for _, a := range apps {
+		for _, p := range a.pods {
+			pods = append(pods, p)
+			owner[p.UID] = a
+		}
+	}
+	for i := range s.ExecutorPods {
+		e := &s.ExecutorPods[i]
+		if d := driverFor(e, pods); d != nil {
+			owner[d.UID].execs = append(owner[d.UID].execs, e)
+			continue
+		}
+		if ownerPodUID(e) == "" {
+			continue // not a driver's executor we can place
+		}
+		var a *appBuild
+		if n := e.Labels[LabelAppName]; n != "" {
+			a = apps[appKey{e.Namespace, n}]
+		}
+		for _, o := range e.OwnerReferences {
+			if i := strings.LastIndex(o.Name, "-"); a == nil && o.Kind == "Pod" && i > 0 {
+				a = apps[appKey{e.Namespace, o.Name[:i]}]
+			}
+		}
+		if a != nil {
+			a.orphans = append(a.orphans, e)
+		}
+	}
+}
+
+// describeExecutor collects the facts of one executor pod. stray says whether
+// its driver is gone, deleted, ended or fenced.
+func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
+	x := Executor{Pod: e.Name, ID: e.Labels[LabelExecID], Node: e.Spec.NodeName, Phase: string(e.Status.Phase), Status: KubectlStatus(e)}
+	if e.DeletionTimestamp != nil {
+		t := e.DeletionTimestamp.Time
+		if e.DeletionGracePeriodSeconds != nil {
+			t = t.Add(-time.Duration(*e.DeletionGracePeriodSeconds) * time.Second)
+		}
+		x.Deleted = &t
+	}
+	if e.Spec.NodeName != "" && idx.nodesKnown {
+		x.NodeReady = "Missing"
+		if n := idx.nodes[e.Spec.NodeName]; n != nil {
+			x.NodeReady = nodeReady(n)
+		}
+	}
+	runs := e.Status.Phase == corev1.PodRunning && !containersStopped(e)
+	x.Stray = driverDown && runs && e.DeletionTimestamp == nil && x.NodeReady == string(corev1.ConditionTrue)
+	return x
+}
+
+func sortExecutors(xs []Executor) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		a, errA := strconv.Atoi(xs[i].ID)
+		b, errB := strconv.Atoi(xs[j].ID)
+		if errA == nil && errB == nil && a != b {
+			return a < b
+		}
+		return xs[i].Pod < xs[j].Pod
+	})
+}
+
+func countExecutors(xs []Executor) *ExecutorCounts {
+	if len(xs) == 0 {
+		return nil
+	}
+	c := &ExecutorCounts{Total: len(xs), ByPhase: map[string]int{}}
+	nodes := map[string]bool{}
+	for _, x := range xs {
+		phase := x.Phase
+		if phase == "" {
+			phase = string(corev1.PodPending)
+		}
+		if x.Deleted != nil && phase != string(corev1.PodFailed) && phase != string(corev1.PodSucceeded) {
+			phase = "Terminating"
+		}
+		c.ByPhase[phase]++
+		if x.Phase == string(corev1.PodRunning) && x.Status == string(corev1.PodRunning) && x.Deleted == nil {
+			c.Running++
+		}
+		if x.Node != "" && !nodes[x.Node] {
+			nodes[x.Node] = true
+			c.Nodes = append(c.Nodes, x.Node)
+		}
+	}
+	sort.Strings(c.Nodes)
+	return c
+}
+
+// executors lists each generation's executors, and flags those that run on
+// Ready nodes while their driver is gone, deleted, ended or fenced: they
+// can keep writing to sinks with nothing in charge of them. The verdict
+// becomes StrayExecutors only when no other needs attention.
+func (a *appBuild) executors(ds []*driverState, idx *index) {
+	byUID := map[types.UID]int{}
+	for i, d := range ds {
+		byUID[d.pod.UID] = i
+	}
+	for _, e := range a.execs {
+		d := driverFor(e, a.pods)
+		i := byUID[d.UID]
+		down := ds[i].Deleted != nil || ds[i].terminal || ds[i].fenced
+		a.Drivers[i].Executors = append(a.Drivers[i].Executors, describeExecutor(e, idx, down))
+	}
+	var warnings, commands []string
+	flag := func(xs []Executor, what string) {
+		var names, nodes []string
+		ids := map[string]bool{}
+		for _, x := range xs {
+			if x.Stray {
+				names = append(names, x.Pod)
+				if !slices.Contains(nodes, x.Node) {
+					nodes = append(nodes, x.Node)
+				}
+			}
+		}
+		if len(names) == 0 {
+			return
+		}
+		sort.Strings(nodes)
+		subject, verb, where, they := "executors", "run", "nodes", "they"
+		if len(names) == 1 {
+			subject, verb, they = "executor", "runs", "it"
+		}
+		if len(nodes) == 1 {
+			where = "node"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s %s of %s still %s on Ready %s %s: %s can keep writing to sinks",
+			subject, strings.Join(names, ", "), what, verb, where, strings.Join(nodes, ", "), they))
+		for _, e := range append(append([]*corev1.Pod{}, a.execs...), a.orphans...) {
+			if slices.Contains(names, e.Name) && !ids[e.Labels[LabelAppSelector]] {
+				ids[e.Labels[LabelAppSelector]] = true
+				sel := LabelSparkRole + "=" + RoleExecutor
+				if id := e.Labels[LabelAppSelector]; id != "" {
+					sel += "," + LabelAppSelector + "=" + id
+				}
+				commands = append(commands, fmt.Sprintf("kubectl delete pod -n %s -l %s", a.Namespace, sel))
+			}
+		}
+	}
+	for i := range a.Drivers {
+		d := &a.Drivers[i]
+		sortExecutors(d.Executors)
+		d.ExecutorCounts = countExecutors(d.Executors)
+		what := fmt.Sprintf("driver generation %d (%s, ", d.Generation, d.Pod)
+		switch {
+		case ds[i].fenced:
+			what += "on fenced node " + d.Node + ")"
+		case d.Deleted != nil:
+			what += "deleted)"
+		case ds[i].terminal:
+			what += "ended " + d.Phase + ")"
+		default:
+			continue
+		}
+		flag(d.Executors, what)
+	}
+	owners := map[string][]Executor{}
+	for _, e := range a.orphans {
+		x := describeExecutor(e, idx, true)
+		a.OrphanExecutors = append(a.OrphanExecutors, x)
+		for _, o := range e.OwnerReferences {
+			if o.Kind == "Pod" {
+				owners[o.Name] = append(owners[o.Name], x)
+			}
+		}
+	}
+	sortExecutors(a.OrphanExecutors)
+	var gone []string
+	for o := range owners {
+		gone = append(gone, o)
+	}
+	sort.Strings(gone)
+	for _, o := range gone {
+		sortExecutors(owners[o])
+		flag(owners[o], "driver pod "+o+" (gone)")
+	}
+	if len(warnings) == 0 {
+		return
+	}
+	next := strings.Join(commands, " && ") + " (or wait for the garbage collector: it deletes them once their driver pod is gone)"
+	for i := range warnings {
+		a.Warnings = append(a.Warnings, warnings[i]+"; "+next)
+	}
+	if !a.Verdict.NeedsAttention() {
+		a.set(StrayExecutors, strings.Join(warnings, "; "), next)
+	}
 }

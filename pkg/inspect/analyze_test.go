@@ -39,6 +39,13 @@ var wantVerdicts = map[string]inspect.Verdict{
 	"f2-recovered":                 inspect.Healthy,
 	"f3-volume-held":               inspect.Starting,
 	"f3-volume-left-on-dead-node":  inspect.ReplacementBlocked,
+	// Captured by TestExecutorsOfSubmittedApp (-capture).
+	"e1-executors-running":            inspect.Healthy,
+	"e2-partitioned-driver-executors": inspect.StuckTerminating,
+	// Derived from f2-recovered and f1-partitioned with executor pods added
+	// (as the sandbox's Spark stand-in labels and owns them).
+	"x1-stray-executors":        inspect.StrayExecutors,
+	"x2-stuck-driver-executors": inspect.StuckTerminating,
 }
 
 func loadFixture(t *testing.T, name string) fixture.Fixture {

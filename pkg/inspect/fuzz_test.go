@@ -44,7 +44,7 @@ var writeSeeds = flag.Bool("write-fuzz-seeds", false, "rewrite testdata/fuzz/Fuz
 // allVerdicts is the documented set (inspect --help, report.go).
 var allVerdicts = map[inspect.Verdict]bool{
 	inspect.Healthy: true, inspect.Starting: true, inspect.Finished: true, inspect.DriverAtRisk: true,
-	inspect.StuckTerminating: true, inspect.ReplacementBlocked: true, inspect.SplitBrainRisk: true,
+	inspect.StuckTerminating: true, inspect.ReplacementBlocked: true, inspect.SplitBrainRisk: true, inspect.StrayExecutors: true,
 	inspect.SafeToComplete: true, inspect.RetriesExhausted: true,
 }
 
@@ -115,6 +115,21 @@ func checkAnalysis(t *testing.T, snap *inspect.Snapshot, now time.Time) *inspect
 				default:
 					t.Fatalf("unknown step %+v", st)
 				}
+			}
+		}
+	}
+	// A stray executor runs on a Ready node, and its app needs attention.
+	for _, a := range rep.Apps {
+		var xs []inspect.Executor
+		for _, d := range a.Drivers {
+			xs = append(xs, d.Executors...)
+			if c := d.ExecutorCounts; (c == nil) != (len(d.Executors) == 0) || (c != nil && c.Total != len(d.Executors)) {
+				t.Fatalf("app %s/%s: driver %s counts %+v for %d executors", a.Namespace, a.Name, d.Pod, c, len(d.Executors))
+			}
+		}
+		for _, x := range append(xs, a.OrphanExecutors...) {
+			if x.Stray && (!ready[x.Node] || !a.Verdict.NeedsAttention() || len(a.Warnings) == 0) {
+				t.Fatalf("app %s/%s (%s): stray executor %+v on a node not Ready, or not reported", a.Namespace, a.Name, a.Verdict, x)
 			}
 		}
 	}
@@ -191,6 +206,7 @@ const (
 	maxAttachments         = 4
 	maxEvents              = 8
 	maxPodVolumes          = 2
+	maxExecutors           = 6
 )
 
 var unavailableKinds = []string{"nodes", "leases", "jobs", "persistentvolumeclaims", "persistentvolumes", "volumeattachments", "events"}
@@ -204,6 +220,21 @@ type shape struct {
 	PVs         []pvShape
 	Attachments []attachShape
 	Events      []eventShape
+	Executors   []execShape
+}
+
+type execShape struct {
+	Driver  uint8 // below maxPods: owned by pod drv-n; else a gone driver of app-(n-maxPods)
+	NS      uint8 // for a gone driver
+	Node    uint8 // 0 not scheduled, else node-(n-1)
+	Phase   uint8 // "", Pending, Running, Succeeded, Failed
+	Deleted uint8 // 0 not deleted
+}
+
+func (e *execShape) walk(t *tape) {
+	for _, v := range []*uint8{&e.Driver, &e.NS, &e.Node, &e.Phase, &e.Deleted} {
+		t.u8(v)
+	}
 }
 
 type nodeShape struct {
@@ -280,6 +311,7 @@ func (s *shape) walk(t *tape) {
 	walkSlice(t, &s.PVs, maxPVs)
 	walkSlice(t, &s.Attachments, maxAttachments)
 	walkSlice(t, &s.Events, maxEvents)
+	walkSlice(t, &s.Executors, maxExecutors)
 }
 
 func (n *nodeShape) walk(t *tape) {
@@ -578,6 +610,31 @@ func (s *shape) snapshot() (*inspect.Snapshot, time.Time) {
 			snap.Events = append(snap.Events, ev)
 		}
 	}
+	for i, e := range s.Executors {
+		pod := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("exec-%d", i), UID: types.UID(fmt.Sprintf("exec-uid-%d", i)),
+			CreationTimestamp: ago(0), Labels: map[string]string{inspect.LabelSparkRole: inspect.RoleExecutor, inspect.LabelExecID: strconv.Itoa(i + 1)}}}
+		if d := int(e.Driver) % (maxPods + maxApps); d < len(snap.DriverPods) {
+			drv := snap.DriverPods[d]
+			pod.Namespace = drv.Namespace
+			pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: drv.Name, UID: drv.UID, Controller: ptr.To(true)}}
+		} else {
+			app := appName(uint8(d - maxPods))
+			pod.Namespace = nsName(e.NS)
+			pod.Labels[inspect.LabelAppName] = app
+			pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: app + "-gone", UID: "gone", Controller: ptr.To(true)}}
+		}
+		if e.Node != 0 {
+			pod.Spec.NodeName = nodeName(e.Node - 1)
+		}
+		pod.Status.Phase = []corev1.PodPhase{"", corev1.PodPending, corev1.PodRunning, corev1.PodSucceeded, corev1.PodFailed}[int(e.Phase)%5]
+		if pod.Status.Phase == corev1.PodRunning {
+			pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-executor", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+		}
+		if e.Deleted != 0 {
+			pod.DeletionTimestamp = ptr.To(ago(1))
+		}
+		snap.ExecutorPods = append(snap.ExecutorPods, pod)
+	}
 	for i, k := range unavailableKinds {
 		if s.Unavailable&(1<<i) != 0 {
 			snap.Unavailable = append(snap.Unavailable, k+": Forbidden")
@@ -752,6 +809,24 @@ func encodeFixture(snap *inspect.Snapshot, now time.Time) *shape {
 			}
 		}
 		s.Pods = append(s.Pods, ps)
+	}
+	for _, e := range snap.ExecutorPods[:min(len(snap.ExecutorPods), maxExecutors)] {
+		es := execShape{NS: nss.of(e.Namespace, maxNamespaces), Driver: uint8(maxPods) + apps.of(e.Labels[inspect.LabelAppName], maxApps)}
+		for i, p := range pods {
+			for _, o := range e.OwnerReferences {
+				if o.UID == p.UID {
+					es.Driver = uint8(i)
+				}
+			}
+		}
+		if e.Spec.NodeName != "" {
+			es.Node = nodes.of(e.Spec.NodeName, maxNodeNames) + 1
+		}
+		es.Phase = map[corev1.PodPhase]uint8{corev1.PodPending: 1, corev1.PodRunning: 2, corev1.PodSucceeded: 3, corev1.PodFailed: 4}[e.Status.Phase]
+		if e.DeletionTimestamp != nil {
+			es.Deleted = 1
+		}
+		s.Executors = append(s.Executors, es)
 	}
 	for _, c := range snap.Claims {
 		cs := claimShape{NS: nss.of(c.Namespace, maxNamespaces), Name: claims.of(c.Name, maxClaims)}

@@ -80,6 +80,18 @@ func Gather(ctx context.Context, client kubernetes.Interface, scope Scope) (*Sna
 			})
 			return err
 		}},
+		{"executor pods", func() (err error) {
+			// One more LIST, whatever the number of executors: Spark labels
+			// every executor pod spark-role=executor.
+			s.ExecutorPods, err = list[corev1.Pod](ctx, scope, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				o.LabelSelector = labels.Set{LabelSparkRole: RoleExecutor}.AsSelector().String()
+				return client.CoreV1().Pods(ns).List(ctx, o)
+			})
+			if scope.App != "" {
+				s.ExecutorPods = filterExecutors(s.ExecutorPods, s.DriverPods, scope.App)
+			}
+			return err
+		}},
 		{"jobs", func() (err error) {
 			s.Jobs, err = list[batchv1.Job](ctx, scope, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return client.BatchV1().Jobs(ns).List(ctx, o)
@@ -199,6 +211,26 @@ func filterPods(pods []corev1.Pod, app string) []corev1.Pod {
 	for _, p := range pods {
 		if p.Labels[LabelAppName] == app || p.Labels[LabelOperatorApp] == app || p.Labels[batchv1.JobNameLabel] == app {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// filterExecutors keeps the executor pods of one app: owned by one of its
+// driver pods, labelled with one of their app IDs, or with its app name.
+func filterExecutors(execs, drivers []corev1.Pod, app string) []corev1.Pod {
+	uids, ids := map[string]bool{}, map[string]bool{}
+	for _, d := range drivers {
+		uids[string(d.UID)] = true
+		ids[generationAppID(&d)] = true
+		if id := d.Labels[LabelAppSelector]; id != "" {
+			ids[id] = true
+		}
+	}
+	var out []corev1.Pod
+	for _, e := range execs {
+		if uids[ownerPodUID(&e)] || ids[e.Labels[LabelAppSelector]] || e.Labels[LabelAppName] == app {
+			out = append(out, e)
 		}
 	}
 	return out

@@ -23,6 +23,10 @@ const (
 	// StuckTerminating: the old driver was deleted but cannot finish
 	// terminating, because only its unreachable kubelet could confirm it.
 	StuckTerminating Verdict = "StuckTerminating"
+	// StrayExecutors: executors of a driver generation that is gone, deleted
+	// or on a fenced node still run on Ready nodes, where they can keep
+	// writing to sinks. Only given when no other verdict needs attention.
+	StrayExecutors Verdict = "StrayExecutors"
 	// DriverAtRisk: the driver's node is not Ready; the driver is not yet evicted.
 	DriverAtRisk Verdict = "DriverAtRisk"
 	// RetriesExhausted: the Job failed (backoff limit) or a bare driver pod
@@ -73,6 +77,12 @@ type App struct {
 	// LostNode is the unhealthy node under the old driver: the node that
 	// `failover --node-down` would fence.
 	LostNode string `json:"lostNode,omitempty"`
+	// OrphanExecutors are executor pods of this app whose driver pod is gone
+	// (the garbage collector deletes them through their owner reference).
+	OrphanExecutors []Executor `json:"orphanExecutors,omitempty"`
+	// Warnings are what a responder should know beyond the verdict, such as
+	// stray executors (see Executor.Stray).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // JobStatus is what the Job controller counts.
@@ -113,6 +123,40 @@ type Driver struct {
 	Volumes          []Volume   `json:"volumes"`
 	// Events are the latest warnings about the pod (reason: message), newest last.
 	Events []Event `json:"events,omitempty"`
+	// Executors are this generation's executor pods, by executor ID: those
+	// owned by the driver pod, else labelled with its spark.app.id.
+	Executors []Executor `json:"executors,omitempty"`
+	// ExecutorCounts sums them up, when there are any.
+	ExecutorCounts *ExecutorCounts `json:"executorCounts,omitempty"`
+}
+
+// Executor is one Spark executor pod.
+type Executor struct {
+	Pod string `json:"pod"`
+	// ID is Spark's executor ID (the spark-exec-id label).
+	ID    string `json:"id,omitempty"`
+	Node  string `json:"node,omitempty"`
+	Phase string `json:"phase"`
+	// Status is what `kubectl get pod` prints.
+	Status string `json:"status"`
+	// Deleted is when the pod's deletion was requested, if it was.
+	Deleted *time.Time `json:"deleted,omitempty"`
+	// NodeReady is the node's Ready condition (True, False, Unknown, Missing).
+	NodeReady string `json:"nodeReady,omitempty"`
+	// Stray: it runs on a Ready node while its driver is gone, deleted or on
+	// a fenced node, so it can keep writing to sinks on its own.
+	Stray bool `json:"stray,omitempty"`
+}
+
+// ExecutorCounts counts one generation's executors.
+type ExecutorCounts struct {
+	Total int `json:"total"`
+	// Running counts the executors whose containers run (phase Running, not stopped).
+	Running int `json:"running"`
+	// ByPhase counts them by pod phase; pods being deleted count as Terminating.
+	ByPhase map[string]int `json:"byPhase"`
+	// Nodes they are on, sorted.
+	Nodes []string `json:"nodes,omitempty"`
 }
 
 // Condition is a pod condition's reason and message.

@@ -11,9 +11,11 @@ import (
 // one moment. It is plain data, so tests capture it from the sandbox as JSON
 // fixtures and replay it.
 type Snapshot struct {
-	Nodes             []corev1.Node                  `json:"nodes"`
-	Leases            []coordinationv1.Lease         `json:"leases,omitempty"`
-	DriverPods        []corev1.Pod                   `json:"driverPods"`
+	Nodes      []corev1.Node          `json:"nodes"`
+	Leases     []coordinationv1.Lease `json:"leases,omitempty"`
+	DriverPods []corev1.Pod           `json:"driverPods"`
+	// ExecutorPods are the pods labelled spark-role=executor.
+	ExecutorPods      []corev1.Pod                   `json:"executorPods,omitempty"`
 	Jobs              []batchv1.Job                  `json:"jobs,omitempty"`
 	Claims            []corev1.PersistentVolumeClaim `json:"claims,omitempty"`
 	Volumes           []corev1.PersistentVolume      `json:"volumes,omitempty"`
@@ -34,6 +36,8 @@ const (
 	LabelManagedBy    = "app.kubernetes.io/managed-by"
 	ManagedBySparkha  = "kubectl-sparkha"
 	RoleDriver        = "driver"
+	RoleExecutor      = "executor"
+	LabelExecID       = "spark-exec-id"
 	eventFailedMount  = "FailedMount"
 	eventFailedAttach = "FailedAttachVolume"
 )

@@ -232,15 +232,21 @@ func TestGatherPartialAnswer(t *testing.T) {
 	if strings.Join(s.Unavailable, ";") != strings.Join(want, ";") {
 		t.Fatalf("unavailable = %v, want %v", s.Unavailable, want)
 	}
-	var lists []string
+	var lists, podSelectors []string
 	for _, a := range client.Actions() {
 		if a.GetVerb() != "list" {
 			t.Errorf("gather must only LIST, did %s %s", a.GetVerb(), a.GetResource().Resource)
 		}
 		lists = append(lists, a.GetResource().Resource)
+		if l, ok := a.(k8stesting.ListAction); ok && a.GetResource().Resource == "pods" {
+			podSelectors = append(podSelectors, l.GetListRestrictions().Labels.String()+" in "+a.GetNamespace())
+		}
 	}
-	if len(lists) != 9 {
-		t.Errorf("want 9 LIST calls, got %v", lists)
+	if len(lists) != 10 {
+		t.Errorf("want 10 LIST calls, got %v", lists)
+	}
+	if want := "spark-role=driver in spark,spark-role=executor in spark"; strings.Join(podSelectors, ",") != want {
+		t.Errorf("pod LISTs %v, want %s (driver pods, then executor pods, in the namespace)", podSelectors, want)
 	}
 	r := inspect.Analyze(s, time.Now())
 	if len(r.Unavailable) != 4 || r.Apps[0].Drivers[0].NodeReady != "" {

@@ -24,7 +24,7 @@ the next safe action, in one view.
 
 Drivers are recognised by Spark's labels (spark-role=driver) whatever created them: Jobs from
 kubectl sparkha submit, plain driver Jobs, bare spark-submit driver pods and Spark operator
-applications. Evidence comes from a fixed number of LIST calls (nodes, node leases, driver pods,
+applications. Evidence comes from a fixed number of LIST calls (nodes, node leases, driver pods, executor pods,
 Jobs, PVCs, PVs, VolumeAttachments, events), never one request per object.
 
 Verdicts:
@@ -36,6 +36,7 @@ Verdicts:
   ReplacementBlocked  a new driver waits for a volume still attached to the lost node
   SplitBrainRisk      two driver generations may run at once: act now
   SafeToComplete      the old driver is confirmed stopped (node rejoined or fenced); failover can finish
+  StrayExecutors      executors of a gone, deleted or fenced driver still run on Ready nodes
   RetriesExhausted    the Job failed, or a bare driver pod failed: nothing starts a new driver
 
 Exit status:

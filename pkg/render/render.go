@@ -36,7 +36,7 @@ func Table(w io.Writer, r *inspect.Report, o Options) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
 	if !o.NoHeaders {
-		cols := []string{"VERDICT", "APP", "DRIVER", "NODE", "STATUS", "AGE", "REASON"}
+		cols := []string{"VERDICT", "APP", "DRIVER", "NODE", "STATUS", "EXEC", "AGE", "REASON"}
 		if o.AllNamespaces {
 			cols = append([]string{cols[0], "NAMESPACE"}, cols[1:]...)
 		}
@@ -44,9 +44,9 @@ func Table(w io.Writer, r *inspect.Report, o Options) error {
 	}
 	for _, a := range r.Apps {
 		d := current(a)
-		cols := []string{string(a.Verdict), a.Name, "<none>", "<none>", "<none>", "<none>", a.Reason}
+		cols := []string{string(a.Verdict), a.Name, "<none>", "<none>", "<none>", "<none>", "<none>", a.Reason}
 		if d != nil {
-			cols[2], cols[3], cols[4], cols[5] = d.Pod, orDash(d.Node), d.Status, age(o.Now, d.Created)
+			cols[2], cols[3], cols[4], cols[5], cols[6] = d.Pod, orDash(d.Node), d.Status, execCount(d), age(o.Now, d.Created)
 		}
 		if o.AllNamespaces {
 			cols = append([]string{cols[0], a.Namespace}, cols[1:]...)
@@ -88,6 +88,14 @@ func nextActions(w io.Writer, r *inspect.Report) error {
 		}
 		if _, err := fmt.Fprintf(w, "  %s/%s: %s\n", a.Namespace, a.Name, a.NextAction); err != nil {
 			return err
+		}
+		if a.Verdict == inspect.StrayExecutors {
+			continue
+		}
+		for _, warning := range a.Warnings {
+			if _, err := fmt.Fprintf(w, "  %s/%s: also: %s\n", a.Namespace, a.Name, warning); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -139,6 +147,11 @@ func Tree(w io.Writer, r *inspect.Report, o Options) error {
 		fmt.Fprintf(w, "%s  %s/%s  (%s)\n", o.verdict(a.Verdict), a.Namespace, a.Name, ctrl)
 		fmt.Fprintf(w, "  reason: %s\n", a.Reason)
 		fmt.Fprintf(w, "  next:   %s\n", a.NextAction)
+		if a.Verdict != inspect.StrayExecutors {
+			for _, warning := range a.Warnings {
+				fmt.Fprintf(w, "  also:   %s\n", warning)
+			}
+		}
 		if js := a.JobStatus; js != nil {
 			fmt.Fprintf(w, "  job:    active=%d terminating=%d failed=%d/%d podReplacementPolicy=%s%s\n",
 				js.Active, js.Terminating, js.Failed, js.BackoffLimit, orDash(js.ReplacementPolicy), jobLag(a))
@@ -164,12 +177,54 @@ func Tree(w io.Writer, r *inspect.Report, o Options) error {
 					fmt.Fprintf(w, "  %s    %s: %s\n", indent, v.LastEvent.Reason, v.LastEvent.Message)
 				}
 			}
+			if c := d.ExecutorCounts; c != nil {
+				fmt.Fprintf(w, "  %s  executors %s running (%s) on %s\n", indent, execCount(&d), phases(c), orDash(strings.Join(c.Nodes, ", ")))
+				executorLines(w, indent+"    ", d.Executors, o.Now)
+			}
+		}
+		if len(a.OrphanExecutors) > 0 {
+			fmt.Fprintf(w, "  executors whose driver pod is gone:\n")
+			executorLines(w, "    ", a.OrphanExecutors, o.Now)
 		}
 	}
 	if len(r.Unavailable) > 0 {
 		fmt.Fprintf(w, "\nnot visible with your permissions: %s\n", strings.Join(r.Unavailable, "; "))
 	}
 	return nil
+}
+
+// execCount is "running/total" executors of a driver generation.
+func execCount(d *inspect.Driver) string {
+	if d.ExecutorCounts == nil {
+		return "0/0"
+	}
+	return fmt.Sprintf("%d/%d", d.ExecutorCounts.Running, d.ExecutorCounts.Total)
+}
+
+func phases(c *inspect.ExecutorCounts) string {
+	var parts []string
+	for _, p := range []string{"Running", "Pending", "Terminating", "Succeeded", "Failed", "Unknown"} {
+		if n := c.ByPhase[p]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", p, n))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func executorLines(w io.Writer, indent string, xs []inspect.Executor, now time.Time) {
+	for _, x := range xs {
+		line := fmt.Sprintf("%sexec %s  pod/%s  %s  node %s", indent, orDash(x.ID), x.Pod, x.Status, orDash(x.Node))
+		if x.NodeReady != "" {
+			line += " (Ready=" + x.NodeReady + ")"
+		}
+		if x.Deleted != nil {
+			line += ", deleted " + age(now, *x.Deleted) + " ago"
+		}
+		if x.Stray {
+			line += "  STRAY: its driver is gone, deleted or fenced"
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 func nodeLine(d inspect.Driver, now time.Time) string {

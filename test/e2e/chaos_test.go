@@ -33,6 +33,10 @@ type chaos struct {
 	killed      map[string]bool
 	log         []string
 	began       time.Time
+	// executors of a generation that a later one followed, and the most
+	// any of them ran past the next driver's start.
+	executors  map[string]bool
+	maxOverrun time.Duration
 }
 
 func (c *chaos) act(format string, args ...any) {
@@ -69,11 +73,73 @@ func overlapsByApp(ivs []truth.Interval, apps []string) map[string][][2]truth.In
 	return out
 }
 
+// executorBound is how long an executor of driver generation N may still
+// run after generation N+1's driver started: what the sandbox measured (see
+// test/README.md), with margin. A real executor exits when its driver's
+// connection drops; the simulated one when its machine next syncs (every
+// 250 ms) after the driver's machine recorded the driver stopped.
+const executorBound = 2 * time.Second
+
+// executorOverrun is how long an executor of one generation ran past the
+// start of the next generation's driver (negative: it stopped before).
+type executorOverrun struct {
+	exec, next truth.Interval
+	by         time.Duration
+}
+
+// executorOverruns lists, per app, each executor of a driver generation that
+// a later generation followed, with how far it ran past the next driver's
+// start. Executors still open on a stopped (partitioned) machine are left
+// out: that machine records their exit, at the time it happened, when it
+// runs again.
+func executorOverruns(ivs []truth.Interval, apps []string, frozen map[string]bool) map[string][]executorOverrun {
+	out := map[string][]executorOverrun{}
+	for _, app := range apps {
+		drivers := truth.Filter(ivs, func(i truth.Interval) bool {
+			return i.Role != "executor" && strings.HasPrefix(i.Pod, app+"-") && len(i.Pod) == len(app)+6
+		})
+		next := map[string]truth.Interval{}
+		for i, d := range drivers {
+			for _, later := range drivers[i+1:] {
+				if later.Start.After(d.Start) {
+					next[d.UID] = later
+					break
+				}
+			}
+		}
+		for _, e := range ivs {
+			n, ok := next[e.Driver]
+			if e.Role != "executor" || !ok || (e.Running() && frozen[e.Node]) {
+				continue
+			}
+			end := e.End
+			if e.Running() {
+				end = time.Now()
+			}
+			out[app] = append(out[app], executorOverrun{e, n, end.Sub(n.Start)})
+		}
+	}
+	return out
+}
+
 func (c *chaos) checkInvariant(ns string, apps []string) {
 	c.t.Helper()
-	ivs := c.truth(ns)
-	if o := overlapsByApp(ivs, apps); len(o) > 0 {
+	ivs := c.allTruth(ns)
+	drivers := truth.Filter(ivs, func(i truth.Interval) bool { return i.Role != "executor" })
+	if o := overlapsByApp(drivers, apps); len(o) > 0 {
 		c.t.Fatalf("INVARIANT BROKEN: two drivers ran at once: %v\nschedule:\n%s", o, strings.Join(c.log, "\n"))
+	}
+	for app, os := range executorOverruns(ivs, apps, c.partitioned) {
+		for _, o := range os {
+			c.executors[o.exec.UID] = true
+			if o.by > c.maxOverrun {
+				c.maxOverrun = o.by
+			}
+			if o.by > executorBound {
+				c.t.Fatalf("INVARIANT BROKEN: executor %s of %s ran %s after the next driver %s started (bound %s)\nschedule:\n%s",
+					o.exec, app, o.by, o.next, executorBound, strings.Join(c.log, "\n"))
+			}
+		}
 	}
 }
 
@@ -134,7 +200,7 @@ func TestChaos(t *testing.T) {
 func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 	e := start(t, sandbox.Options{Nodes: []string{"node-a", "node-b", "node-c"}})
 	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: []string{"node-a", "node-b", "node-c"},
-		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now()}
+		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour}
 	const ns = "chaos"
 	e.namespace(ns)
 	var apps []string
@@ -193,6 +259,24 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 		}
 	}
 	c.checkInvariant(ns, apps)
+	ivs := c.allTruth(ns)
+	execs := truth.Filter(ivs, func(i truth.Interval) bool { return i.Role == "executor" })
+	if len(execs) == 0 {
+		t.Fatalf("no executor ran: the Spark stand-in created none")
+	}
+	overrun := "none followed by a next generation"
+	if len(c.executors) > 0 {
+		overrun = fmt.Sprintf("at most %s past the next driver's start", c.maxOverrun.Round(time.Millisecond))
+	}
+	// How long after its driver's process stopped each executor stopped.
+	lag, lagged := time.Duration(0), 0
+	for _, e := range execs {
+		if d, ok := truth.Process(ivs, e.Driver); ok && !d.Running() && !e.Running() && !e.End.Before(d.End) {
+			lag, lagged = max(lag, e.End.Sub(d.End)), lagged+1
+		}
+	}
+	t.Logf("CHAOS EXECUTORS: seed %d, %d executor runs, %d of superseded generations, %s (bound %s); %d stopped after their driver, at most %s later",
+		seed, len(execs), len(c.executors), overrun, executorBound, lagged, lag.Round(time.Millisecond))
 	return len(c.log), recovered, decisions
 }
 

@@ -62,13 +62,19 @@ const requestTimeout = 2 * time.Second
 type faultRule struct {
 	methods string // space-separated, "" for any
 	path    *regexp.Regexp
-	nth     []int
-	fault   fault
-	seen    int
+	// selector, if set, is the labelSelector the request must carry (two
+	// LISTs of inspect share /api/v1/pods: driver and executor pods).
+	selector string
+	nth      []int
+	fault    fault
+	seen     int
 }
 
 func (r *faultRule) matches(req *http.Request) bool {
 	if r.methods != "" && !strings.Contains(" "+r.methods+" ", " "+req.Method+" ") {
+		return false
+	}
+	if r.selector != "" && req.URL.Query().Get("labelSelector") != r.selector {
 		return false
 	}
 	return r.path == nil || r.path.MatchString(req.URL.Path)
@@ -91,11 +97,15 @@ func (r *faultRule) hit() bool {
 // faultRequest is one request the proxy saw, and the fault it injected, if any.
 type faultRequest struct {
 	Method, Path string
+	Selector     string // labelSelector, if any
 	Fault        fault
 }
 
 func (r faultRequest) String() string {
 	s := r.Method + " " + r.Path
+	if r.Selector != "" {
+		s += "?labelSelector=" + r.Selector
+	}
 	if r.Fault != "" {
 		s += " [" + string(r.Fault) + "]"
 	}
@@ -146,7 +156,7 @@ func (p *faultProxy) decide(r *http.Request) fault {
 			f = rl.fault
 		}
 	}
-	p.log = append(p.log, faultRequest{Method: r.Method, Path: r.URL.Path, Fault: f})
+	p.log = append(p.log, faultRequest{Method: r.Method, Path: r.URL.Path, Selector: r.URL.Query().Get("labelSelector"), Fault: f})
 	return f
 }
 
@@ -237,6 +247,17 @@ func countRequests(reqs []faultRequest, method, path string) int {
 	return n
 }
 
+// countLists counts the GETs of path carrying this labelSelector ("" for any).
+func countLists(reqs []faultRequest, path, selector string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Method == "GET" && r.Path == path && (selector == "" || r.Selector == selector) {
+			n++
+		}
+	}
+	return n
+}
+
 func describeRequests(reqs []faultRequest) string {
 	var b strings.Builder
 	for _, r := range reqs {
@@ -275,16 +296,17 @@ func noPanic(t *testing.T, stderr string) {
 
 // inspectLists are the LISTs of inspect -A, in the order it makes them, with
 // the name its error message gives each.
-var inspectLists = []struct{ kind, path string }{
-	{"Spark driver pods", "/api/v1/pods"},
-	{"nodes", "/api/v1/nodes"},
-	{"leases", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"},
-	{"jobs", "/apis/batch/v1/jobs"},
-	{"persistentvolumeclaims", "/api/v1/persistentvolumeclaims"},
-	{"persistentvolumes", "/api/v1/persistentvolumes"},
-	{"volumeattachments", "/apis/storage.k8s.io/v1/volumeattachments"},
-	{"csidrivers", "/apis/storage.k8s.io/v1/csidrivers"},
-	{"events", "/api/v1/events"},
+var inspectLists = []struct{ kind, path, selector string }{
+	{"Spark driver pods", "/api/v1/pods", "spark-role=driver"},
+	{"nodes", "/api/v1/nodes", ""},
+	{"leases", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", ""},
+	{"executor pods", "/api/v1/pods", "spark-role=executor"},
+	{"jobs", "/apis/batch/v1/jobs", ""},
+	{"persistentvolumeclaims", "/api/v1/persistentvolumeclaims", ""},
+	{"persistentvolumes", "/api/v1/persistentvolumes", ""},
+	{"volumeattachments", "/apis/storage.k8s.io/v1/volumeattachments", ""},
+	{"csidrivers", "/apis/storage.k8s.io/v1/csidrivers", ""},
+	{"events", "/api/v1/events", ""},
 }
 
 // retriedGET says whether a LIST that met the fault is tried again: client-go
@@ -316,7 +338,7 @@ func TestFaultsInspect(t *testing.T) {
 	rng.Shuffle(len(schedule), func(i, j int) { schedule[i], schedule[j] = schedule[j], schedule[i] })
 	var rules []*faultRule
 	for i, l := range inspectLists {
-		rules = append(rules, &faultRule{methods: "GET", path: regexp.MustCompile("^" + regexp.QuoteMeta(l.path) + "$"), nth: []int{1}, fault: schedule[i]})
+		rules = append(rules, &faultRule{methods: "GET", path: regexp.MustCompile("^" + regexp.QuoteMeta(l.path) + "$"), selector: l.selector, nth: []int{1}, fault: schedule[i]})
 		t.Logf("schedule: LIST %s: %s on the first attempt", l.kind, schedule[i])
 	}
 	p.set(rules...)
@@ -334,7 +356,7 @@ func TestFaultsInspect(t *testing.T) {
 		// What this run must have done, LIST by LIST.
 		failedAt := -1
 		for i, l := range inspectLists {
-			got := countRequests(reqs, "GET", l.path)
+			got := countLists(reqs, l.path, l.selector)
 			want := 1
 			switch {
 			case failedAt >= 0:

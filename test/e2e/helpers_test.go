@@ -315,8 +315,20 @@ func (e *env) boundPV(ns, claim string) string {
 	return pv
 }
 
-// truth returns the ground truth intervals of the pods of one namespace.
+// truth returns the ground truth intervals of the pods of one namespace,
+// Spark executors aside (see executorTruth).
 func (e *env) truth(ns string) []truth.Interval {
+	e.t.Helper()
+	return truth.Filter(e.allTruth(ns), func(i truth.Interval) bool { return i.Role != "executor" })
+}
+
+// executorTruth returns the ground truth intervals of the Spark executors of one namespace.
+func (e *env) executorTruth(ns string) []truth.Interval {
+	e.t.Helper()
+	return truth.Filter(e.allTruth(ns), func(i truth.Interval) bool { return i.Role == "executor" })
+}
+
+func (e *env) allTruth(ns string) []truth.Interval {
 	e.t.Helper()
 	ivs, err := e.sb.Truth()
 	if err != nil {

@@ -193,7 +193,8 @@ func run(args []string) error {
 			fmt.Println(iv)
 		}
 		// Two drivers of one app at once; pods of different apps run together all the time.
-		byApp := truth.OverlapsByApp(ivs)
+		// Executors run beside their driver by design: overlaps are the drivers'.
+		byApp := truth.OverlapsByApp(truth.Filter(ivs, func(i truth.Interval) bool { return i.Role != "executor" }))
 		apps := make([]string, 0, len(byApp))
 		for app := range byApp {
 			apps = append(apps, app)
@@ -233,7 +234,7 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
 		return err
 	}
 	defer rec.Close()
-	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec,
+	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec, TruthDir: s.TruthDir(),
 		Log: log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
 	return k.Run(ctx)
 }

@@ -44,6 +44,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkstandin"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -81,7 +82,10 @@ type Kubelet struct {
 	PodSubnet string
 	NodeIP    string
 	Truth     *truth.Recorder
-	Log       *log.Logger
+	// TruthDir holds every machine's record: an executor reads there whether
+	// its driver's process still runs (see sparkProcesses).
+	TruthDir string
+	Log      *log.Logger
 
 	recorder record.EventRecorder
 	pods     corelisters.PodLister
@@ -89,6 +93,7 @@ type Kubelet struct {
 	volumes  corelisters.PersistentVolumeLister
 	nodes    corelisters.NodeLister
 	cms      corelisters.ConfigMapLister
+	execs    corelisters.PodLister // Spark executor pods of every node, as a driver's watch sees them
 
 	mu       sync.Mutex                       // guards running: the heartbeat reads it
 	running  map[types.UID]*container         // pods whose containers run on this machine
@@ -96,12 +101,21 @@ type Kubelet struct {
 	stuck    map[corev1.UniqueVolumeName]bool // volumes that never unmount (StuckUnmountAnnotation); guarded by mu
 	nextIP   int
 	lastEvts map[types.UID]time.Time
+	lastSync time.Time // when syncPods last ran: a longer gap means the machine was stopped
+	frozen   [2]time.Time
+	truthNow []truth.Interval // the ground truth as read in this sync, nil until needed
 }
 
 type container struct {
 	namespace, name string
 	started         time.Time
 	ip              string
+	// role is the pod's spark-role; appID its spark-app-selector.
+	role, appID string
+	// driver is, for an executor, its driver pod's UID.
+	driver string
+	// alloc is, for a Spark driver, the executor allocator running in its process.
+	alloc *sparkstandin.Allocator
 }
 
 // Run registers the node and runs it until ctx ends.
@@ -126,12 +140,16 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", k.Node).String()
 	}))
 	all := informers.NewSharedInformerFactory(k.Client, 0)
+	execs := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = labels.Set{sparkstandin.LabelRole: sparkstandin.RoleExecutor}.String()
+	}))
+	k.execs = execs.Core().V1().Pods().Lister()
 	k.pods = onNode.Core().V1().Pods().Lister()
 	k.nodes = self.Core().V1().Nodes().Lister()
 	k.claims = all.Core().V1().PersistentVolumeClaims().Lister()
 	k.volumes = all.Core().V1().PersistentVolumes().Lister()
 	k.cms = all.Core().V1().ConfigMaps().Lister()
-	for _, f := range []informers.SharedInformerFactory{onNode, self, all} {
+	for _, f := range []informers.SharedInformerFactory{onNode, self, all, execs} {
 		f.Start(ctx.Done())
 		f.WaitForCacheSync(ctx.Done())
 	}
@@ -351,6 +369,13 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	now := time.Now()
+	if !k.lastSync.IsZero() && now.Sub(k.lastSync) > 2*time.Second {
+		// The machine was stopped (partitioned) in between: its processes ran on.
+		k.frozen = [2]time.Time{k.lastSync, now}
+	}
+	k.lastSync = now
+	k.truthNow = nil
 	present := map[types.UID]bool{}
 	for _, pod := range pods {
 		present[pod.UID] = true
@@ -375,6 +400,7 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 			delete(k.waiting, uid)
 		}
 	}
+	k.sparkProcesses(ctx, pods)
 }
 
 // kill stops a pod's containers on this machine and records it.
@@ -384,10 +410,17 @@ func (k *Kubelet) kill(uid types.UID, reason string) {
 		return
 	}
 	delete(k.running, uid)
-	if err := k.Truth.Record(truth.Entry{Event: truth.Stop, Namespace: c.namespace, Pod: c.name, UID: string(uid), Reason: reason}); err != nil {
+	k.recordStop(uid, c, reason, time.Time{})
+	k.Log.Printf("killed %s/%s: %s", c.namespace, c.name, reason)
+}
+
+// recordStop writes a stop of c's containers to the ground truth, at the
+// given time (zero: now).
+func (k *Kubelet) recordStop(uid types.UID, c *container, reason string, at time.Time) {
+	if err := k.Truth.Record(truth.Entry{Time: at, Event: truth.Stop, Namespace: c.namespace, Pod: c.name, UID: string(uid), Reason: reason,
+		Role: c.role, AppID: c.appID, Driver: c.driver}); err != nil {
 		k.Log.Printf("truth: %v", err)
 	}
-	k.Log.Printf("killed %s/%s: %s", c.namespace, c.name, reason)
 }
 
 // terminate does what a kubelet does for a pod with a deletion timestamp:
@@ -459,6 +492,15 @@ func (k *Kubelet) tryStart(ctx context.Context, pod *corev1.Pod) {
 	}
 	unattached, missing := k.unreadyVolumes(pod)
 	if len(unattached) == 0 && len(missing) == 0 {
+		if pod.Labels[sparkstandin.LabelRole] == sparkstandin.RoleExecutor {
+			if _, runs := k.driverProcess(sparkstandin.DriverOf(pod)); !runs {
+				// The executor's JVM cannot register with a driver that is gone:
+				// it exits at once, before it runs a task.
+				delete(k.waiting, pod.UID)
+				k.exitExecutor(ctx, pod, nil, "the executor found no driver to register with")
+				return
+			}
+		}
 		k.start(ctx, pod)
 		return
 	}
@@ -525,11 +567,19 @@ func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing 
 }
 
 func (k *Kubelet) start(ctx context.Context, pod *corev1.Pod) {
-	c := &container{namespace: pod.Namespace, name: pod.Name, started: time.Now(), ip: fmt.Sprintf("%s.%d", k.PodSubnet, k.nextIP)}
+	c := &container{namespace: pod.Namespace, name: pod.Name, started: time.Now(), ip: fmt.Sprintf("%s.%d", k.PodSubnet, k.nextIP),
+		role: pod.Labels[sparkstandin.LabelRole], appID: pod.Labels[sparkstandin.LabelAppID]}
 	k.nextIP++
+	switch c.role {
+	case sparkstandin.RoleExecutor:
+		c.driver = sparkstandin.DriverOf(pod)
+	case sparkstandin.RoleDriver:
+		k.startDriver(pod, c)
+	}
 	k.running[pod.UID] = c
 	delete(k.waiting, pod.UID)
-	if err := k.Truth.Record(truth.Entry{Event: truth.Start, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID)}); err != nil {
+	if err := k.Truth.Record(truth.Entry{Event: truth.Start, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID),
+		Role: c.role, AppID: c.appID, Driver: c.driver}); err != nil {
 		k.Log.Printf("truth: %v", err)
 	}
 	k.Log.Printf("started %s/%s", pod.Namespace, pod.Name)

@@ -32,6 +32,14 @@ type Entry struct {
 	Pod       string    `json:"pod,omitempty"`
 	UID       string    `json:"uid,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
+	// Role is the pod's spark-role label (driver, executor), if any.
+	Role string `json:"role,omitempty"`
+	// AppID is the pod's spark-app-selector label: for an executor, the
+	// spark.app.id of the driver generation that created it.
+	AppID string `json:"appID,omitempty"`
+	// Driver is, for an executor, the UID of its driver pod (its controller
+	// owner): the driver generation it belongs to.
+	Driver string `json:"driver,omitempty"`
 }
 
 // Recorder appends a node's entries to DIR/NODE.jsonl, one fsynced JSON line each.
@@ -79,6 +87,8 @@ func (r *Recorder) Close() error { return r.f.Close() }
 type Interval struct {
 	Namespace, Pod, UID, Node string
 	Start, End                time.Time
+	// Role, AppID and Driver are the start entry's (see Entry).
+	Role, AppID, Driver string
 }
 
 // Running reports whether the interval is still open.
@@ -89,7 +99,11 @@ func (i Interval) String() string {
 	if !i.Running() {
 		end = i.End.Format("15:04:05.000")
 	}
-	return fmt.Sprintf("%s/%s on %s from %s to %s", i.Namespace, i.Pod, i.Node, i.Start.Format("15:04:05.000"), end)
+	s := fmt.Sprintf("%s/%s on %s from %s to %s", i.Namespace, i.Pod, i.Node, i.Start.Format("15:04:05.000"), end)
+	if i.Role == "executor" {
+		s += " (executor of driver " + i.Driver + ")"
+	}
+	return s
 }
 
 // Read loads every node's record in dir and returns the intervals, ordered by start.
@@ -148,7 +162,8 @@ func intervals(entries []Entry) []Interval {
 		switch e.Event {
 		case Start:
 			if _, ok := open[e.UID]; !ok {
-				open[e.UID] = &Interval{Namespace: e.Namespace, Pod: e.Pod, UID: e.UID, Node: e.Node, Start: e.Time}
+				open[e.UID] = &Interval{Namespace: e.Namespace, Pod: e.Pod, UID: e.UID, Node: e.Node, Start: e.Time,
+					Role: e.Role, AppID: e.AppID, Driver: e.Driver}
 			}
 		case Stop:
 			if iv, ok := open[e.UID]; ok {
@@ -223,4 +238,15 @@ func OverlapsByApp(ivs []Interval) map[string][][2]Interval {
 		}
 	}
 	return out
+}
+
+// Process looks up the run of the pod with this UID in intervals: whether it
+// ever started, and whether it still runs (when not, End is when it stopped).
+func Process(ivs []Interval, uid string) (iv Interval, found bool) {
+	for _, i := range ivs {
+		if i.UID == uid && (!found || i.Start.After(iv.Start)) {
+			iv, found = i, true
+		}
+	}
+	return iv, found
 }
