@@ -6,7 +6,7 @@
 // It behaves like a real kubelet where the partition story depends on it:
 //   - a pod starts only once its CSI volumes are attached to this node (the
 //     attach/detach controller reports them in node.status.volumesAttached)
-//     and its ConfigMaps exist; until then it stays ContainerCreating with
+//     and its ConfigMaps and Secrets exist; until then it stays ContainerCreating with
 //     kubelet-like FailedMount events;
 //   - volumes of pods on the machine are reported in node.status.volumesInUse,
 //     which keeps the attach/detach controller from detaching them;
@@ -93,6 +93,7 @@ type Kubelet struct {
 	volumes  corelisters.PersistentVolumeLister
 	nodes    corelisters.NodeLister
 	cms      corelisters.ConfigMapLister
+	secrets  corelisters.SecretLister
 	execs    corelisters.PodLister // Spark executor pods of every node, as a driver's watch sees them
 
 	mu       sync.Mutex                       // guards running: the heartbeat reads it
@@ -149,6 +150,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.claims = all.Core().V1().PersistentVolumeClaims().Lister()
 	k.volumes = all.Core().V1().PersistentVolumes().Lister()
 	k.cms = all.Core().V1().ConfigMaps().Lister()
+	k.secrets = all.Core().V1().Secrets().Lister()
 	for _, f := range []informers.SharedInformerFactory{onNode, self, all, execs} {
 		f.Start(ctx.Done())
 		f.WaitForCacheSync(ctx.Done())
@@ -555,12 +557,19 @@ func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing 
 			unattached = append(unattached, v.podVolume)
 		}
 	}
+	// The configmap and secret volume plugins fail SetUp while the object is missing
+	// (pkg/volume/configmap/configmap.go and pkg/volume/secret/secret.go SetUpAt), unless the
+	// volume is optional.
 	for _, v := range pod.Spec.Volumes {
-		if v.ConfigMap == nil || ptr.Deref(v.ConfigMap.Optional, false) {
-			continue
-		}
-		if _, err := k.cms.ConfigMaps(pod.Namespace).Get(v.ConfigMap.Name); err != nil {
-			missing = append(missing, fmt.Sprintf("MountVolume.SetUp failed for volume %q : configmap %q not found", v.Name, v.ConfigMap.Name))
+		switch {
+		case v.ConfigMap != nil && !ptr.Deref(v.ConfigMap.Optional, false):
+			if _, err := k.cms.ConfigMaps(pod.Namespace).Get(v.ConfigMap.Name); err != nil {
+				missing = append(missing, fmt.Sprintf("MountVolume.SetUp failed for volume %q : configmap %q not found", v.Name, v.ConfigMap.Name))
+			}
+		case v.Secret != nil && !ptr.Deref(v.Secret.Optional, false):
+			if _, err := k.secrets.Secrets(pod.Namespace).Get(v.Secret.SecretName); err != nil {
+				missing = append(missing, fmt.Sprintf("MountVolume.SetUp failed for volume %q : secret %q not found", v.Name, v.Secret.SecretName))
+			}
 		}
 	}
 	return unattached, missing
