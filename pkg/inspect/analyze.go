@@ -229,7 +229,7 @@ func (a *appBuild) analyze(idx *index, now time.Time) {
 		}
 	}
 	a.decide(ds, idx, now)
-	a.executors(ds, idx)
+	a.executors(ds, idx, now)
 }
 
 func (a *appBuild) target() string {
@@ -882,11 +882,19 @@ func countExecutors(xs []Executor) *ExecutorCounts {
 	return c
 }
 
+// finishing: the driver was deleted on a Ready node, not long ago: its kubelet
+// is stopping it, and its executors will disconnect and be collected, as in
+// any ordinary deletion. Not worth a warning (yet).
+func (d *driverState) finishing(now time.Time) bool {
+	return d.Deleted != nil && !d.nodeLost && !d.fenced && d.NodeReady == string(corev1.ConditionTrue) &&
+		now.Sub(d.pod.DeletionTimestamp.Time) <= stuckAfter
+}
+
 // executors lists each generation's executors, and flags those that run on
 // Ready nodes while their driver is gone, deleted, ended or fenced: they
 // can keep writing to sinks with nothing in charge of them. The verdict
 // becomes StrayExecutors only when no other needs attention.
-func (a *appBuild) executors(ds []*driverState, idx *index) {
+func (a *appBuild) executors(ds []*driverState, idx *index, now time.Time) {
 	byUID := map[types.UID]int{}
 	for i, d := range ds {
 		byUID[d.pod.UID] = i
@@ -894,7 +902,7 @@ func (a *appBuild) executors(ds []*driverState, idx *index) {
 	for _, e := range a.execs {
 		d := driverFor(e, a.pods)
 		i := byUID[d.UID]
-		down := ds[i].Deleted != nil || ds[i].terminal || ds[i].fenced
+		down := (ds[i].terminal || ds[i].fenced || ds[i].Deleted != nil) && !ds[i].finishing(now)
 		a.Drivers[i].Executors = append(a.Drivers[i].Executors, describeExecutor(e, idx, down))
 	}
 	var warnings, commands []string
@@ -939,6 +947,8 @@ func (a *appBuild) executors(ds []*driverState, idx *index) {
 		d.ExecutorCounts = countExecutors(d.Executors)
 		what := fmt.Sprintf("driver generation %d (%s, ", d.Generation, d.Pod)
 		switch {
+		case ds[i].finishing(now):
+			continue
 		case ds[i].fenced:
 			what += "on fenced node " + d.Node + ")"
 		case d.Deleted != nil:

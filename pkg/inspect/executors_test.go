@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
@@ -122,5 +124,25 @@ func TestExecutorsOfAFencedDriver(t *testing.T) {
 	}
 	if !a.Verdict.NeedsAttention() {
 		t.Errorf("verdict %s does not need attention", a.Verdict)
+	}
+}
+
+// TestExecutorsOfADriverBeingDeleted: a driver deleted on a Ready node a few
+// seconds ago is being stopped by its kubelet; its executors are not flagged
+// until the deletion has taken longer than a kubelet would.
+func TestExecutorsOfADriverBeingDeleted(t *testing.T) {
+	for _, tt := range []struct {
+		ago  time.Duration
+		want bool
+	}{{10 * time.Second, false}, {3 * time.Minute, true}} {
+		f := loadFixture(t, "x1-stray-executors")
+		f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:]
+		drv := &f.Snapshot.DriverPods[0]
+		drv.DeletionTimestamp = &metav1.Time{Time: f.Now.Add(-tt.ago)}
+		a := inspect.Analyze(&f.Snapshot, f.Now).Apps[0]
+		stray := a.Drivers[0].Executors[0].Stray
+		if stray != tt.want || (len(a.Warnings) > 0) != tt.want {
+			t.Errorf("driver deleted %s ago on a Ready node: stray %t, warnings %q; want flagged=%t", tt.ago, stray, a.Warnings, tt.want)
+		}
 	}
 }

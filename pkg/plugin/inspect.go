@@ -45,7 +45,7 @@ Exit status:
   3  at least one app needs attention (any other verdict)
 
 --watch gathers again every --watch-interval and reprints when a verdict, a driver, a node's
-Ready state or a volume attachment changes (not when only ages do). --no-headers prints only
+Ready state, a volume attachment or an executor changes (not when only ages do). --no-headers prints only
 the table's rows, for scripts.
 
 If you may not list a cluster-scoped kind (nodes, PVs, VolumeAttachments), inspect still
@@ -328,6 +328,12 @@ func signature(r *inspect.Report) string {
 					fmt.Fprintf(&b, "%s@%s=%t,", v.PV, at.Node, at.Attached)
 				}
 			}
+			for _, x := range d.Executors {
+				fmt.Fprintf(&b, "%s %s %s %t %t,", x.Pod, x.Status, x.Node, x.Deleted != nil, x.Stray)
+			}
+		}
+		for _, x := range a.OrphanExecutors {
+			fmt.Fprintf(&b, "%s %s %s %t %t,", x.Pod, x.Status, x.Node, x.Deleted != nil, x.Stray)
 		}
 		b.WriteString("\n")
 	}
