@@ -192,3 +192,24 @@ func TestConnErrorOfAServerThatAnsweredIsKept(t *testing.T) {
 		t.Errorf("a server that answered before: got %q, want the error kept", got)
 	}
 }
+
+// TestInputErrorsBeforeClusterErrors: bad input is reported as such even without a cluster:
+// the client is made only once the flags and arguments are valid.
+func TestInputErrorsBeforeClusterErrors(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"submit", "x", "--image", "i", "--class", "c", "./app.jar"}, `error: APP_RESOURCE "./app.jar" is a path on this machine`},
+		{[]string{"submit", "x", "--image", "i", "--class", "c", "local:///a.jar", "--conf", "spark.kerberos.principal=me"}, "error: spark.kerberos.principal in --conf is not supported by kubectl sparkha"},
+		{[]string{"inspect", "-o", "bogus"}, `error: invalid --output "bogus"`},
+		{[]string{"failover"}, "error: missing APP"},
+	} {
+		out, errOut, code := runCmd(t, tt.args...)
+		if !strings.HasPrefix(errOut, tt.want) || strings.Contains(errOut, "kubeconfig") || out != "" || code != ExitError {
+			t.Errorf("%v: stderr %q, stdout %q, exit %d; want stderr starting %q, exit 1", tt.args, errOut, out, code, tt.want)
+		}
+	}
+}

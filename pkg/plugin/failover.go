@@ -126,7 +126,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	return cmd
 }
 
-// Complete resolves namespace, dry-run mode, client and the confirmation prompt.
+// Complete resolves namespace, dry-run mode and the confirmation prompt.
 func (o *FailoverOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		o.App = args[0]
@@ -137,11 +137,6 @@ func (o *FailoverOptions) Complete(cmd *cobra.Command, args []string) error {
 	}
 	if o.namespace, _, err = o.configFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return err
-	}
-	if o.client == nil {
-		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
-			return err
-		}
 	}
 	if o.confirm == nil && (term.TTY{In: o.In}).IsTerminalIn() {
 		o.confirm = func(q string) bool {
@@ -190,6 +185,14 @@ func (o *FailoverOptions) suffix() string {
 
 // Run plans, confirms, acts and waits.
 func (o *FailoverOptions) Run(ctx context.Context) error {
+	// The client is made once the flags are valid, so a flag error is never hidden behind a
+	// missing kubeconfig or an unreachable cluster.
+	if o.client == nil {
+		var err error
+		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+			return err
+		}
+	}
 	r := o.runner()
 	if o.ReleaseNode != "" {
 		if o.dryRun == cmdutil.DryRunClient {

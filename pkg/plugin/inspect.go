@@ -151,7 +151,7 @@ func exitWith(errOut io.Writer, run func() error) error {
 	return &ExitCodeError{Code: ExitError, Err: err}
 }
 
-// Complete resolves the namespace and the client.
+// Complete resolves the namespace.
 func (o *InspectOptions) Complete(args []string) error {
 	if len(args) == 1 {
 		o.App = args[0]
@@ -162,11 +162,6 @@ func (o *InspectOptions) Complete(args []string) error {
 	}
 	if o.AllNamespaces {
 		o.namespace = ""
-	}
-	if o.client == nil {
-		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
-			return err
-		}
 	}
 	o.color = os.Getenv("NO_COLOR") == "" && term.TTY{Out: o.Out}.IsTerminalOut()
 	return nil
@@ -195,6 +190,13 @@ func (o *InspectOptions) Validate() error {
 func (o *InspectOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	// The client is made once the flags are valid (see FailoverOptions.Run).
+	if o.client == nil {
+		var err error
+		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+			return err
+		}
 	}
 	if !o.Watch {
 		r, err := o.once(ctx)

@@ -312,11 +312,6 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		}
 		in.PropertiesData = data
 	}
-	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
-		if o.Client, err = newClient(o.configFlags, o.ErrOut); err != nil {
-			return err
-		}
-	}
 	o.Input = in
 	return nil
 }
@@ -391,6 +386,14 @@ func (o *SubmitOptions) printWarnings() {
 func (o *SubmitOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	// The client is made once everything is validated, so an input error is never hidden
+	// behind a missing kubeconfig or an unreachable cluster.
+	if o.Client == nil && o.DryRunStrategy != cmdutil.DryRunClient {
+		var err error
+		if o.Client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+			return err
+		}
 	}
 	if in := o.Input; in.CheckpointClaim != "" {
 		// Validate checked everything; the claim's access modes decide whether the executors
