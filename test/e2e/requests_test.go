@@ -121,8 +121,8 @@ func TestInspectRequestCount(t *testing.T) {
 	for _, r := range big {
 		t.Logf("  %s", r)
 	}
-	if len(small) != len(big) || len(small) != 9 {
-		t.Fatalf("request count must be one LIST per kind (9) at any size: small %d %v, big %d %v", len(small), small, len(big), big)
+	if len(small) != len(big) || len(small) != 10 {
+		t.Fatalf("request count must be one LIST per kind (10) at any size: small %d %v, big %d %v", len(small), small, len(big), big)
 	}
 	for _, r := range big {
 		if !strings.HasPrefix(r, "GET ") || !strings.Contains(r, "limit=500") {
