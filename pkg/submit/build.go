@@ -169,6 +169,9 @@ func buildJob(app *App) *batchv1.Job {
 		medium = corev1.StorageMediumMemory
 	}
 	for i, dir := range d.LocalDirs {
+		if d.LocalDirsMounted {
+			break // the user's own spark-local-dir-* volumes, already mounted
+		}
 		name := fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)
 		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir})
 		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: medium}}})

@@ -34,9 +34,12 @@ type DriverPod struct {
 	// Volumes and Mounts are the secrets, user volumes and the Hadoop conf.
 	Volumes []corev1.Volume
 	Mounts  []corev1.VolumeMount
-	// LocalDirs are Spark's scratch directories, one emptyDir each.
+	// LocalDirs are Spark's scratch directories, one emptyDir each unless LocalDirsMounted.
 	LocalDirs      []string
 	LocalDirsTmpfs bool
+	// LocalDirsMounted says the local dirs are the user's own volumes named spark-local-dir-*
+	// (a driver volume key or the template's container), which replace the emptyDirs.
+	LocalDirsMounted bool
 	UIPort         int32
 	// Template is spark.kubernetes.driver.podTemplateFile, parsed; nil without one.
 	Template *corev1.Pod
@@ -271,7 +274,8 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 		d.Env = append(d.Env, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: HadoopConfDir})
 	}
 
-	// Local dirs (LocalDirsFeatureStep): spark.local.dir, else one generated directory.
+	// Local dirs (LocalDirsFeatureStep): the user's volumes named spark-local-dir-*, else
+	// spark.local.dir, else one generated directory.
 	if e, ok := get("spark.local.dir"); ok {
 		for _, dir := range strings.Split(e.value, ",") {
 			dir = strings.TrimSpace(dir)
@@ -304,6 +308,21 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 		if err := checkTemplate(pod, d.TemplateContainer, e); err != nil {
 			return d, svc, err
 		}
+	}
+	mounts = d.Mounts
+	if d.Template != nil {
+		if c := sparkContainer(d.Template, d.TemplateContainer); c != nil {
+			mounts = append(append([]corev1.VolumeMount(nil), c.VolumeMounts...), mounts...)
+		}
+	}
+	var own []string
+	for _, m := range mounts {
+		if strings.HasPrefix(m.Name, localDirVolumePrefix) {
+			own = append(own, m.MountPath)
+		}
+	}
+	if len(own) > 0 {
+		d.LocalDirs, d.LocalDirsMounted = own, true
 	}
 	return d, svc, nil
 }
@@ -565,7 +584,9 @@ func mergeMaps(base, over map[string]string) map[string]string {
 func checkVolumeNames(app *App) error {
 	ours := map[string]bool{SparkConfVolume: true, CheckpointVolume: true, PodTemplateVolume: true}
 	for i := range app.Driver.LocalDirs {
-		ours[fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)] = true
+		if !app.Driver.LocalDirsMounted {
+			ours[fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)] = true
+		}
 	}
 	var theirs []string
 	if t := app.Driver.Template; t != nil {

@@ -93,14 +93,14 @@ var KeyRules = []KeyRule{
 	{"spark.kubernetes.driver.secretKeyRef.*", Applied, featuresDir + "EnvSecretsFeatureStep.scala", "ENV=SECRET:KEY: env ENV from that Secret's key"},
 	{"spark.kubernetes.driver.volumes.*", Applied, featuresDir + "MountVolumesFeatureStep.scala, " + k8sDir + "KubernetesVolumeUtils.scala", "hostPath, emptyDir, nfs and persistentVolumeClaim volumes mounted in the driver; an OnDemand claim is refused (name an existing claim)"},
 	// LocalDirsFeatureStep.
-	{"spark.local.dir", Applied, featuresDir + "LocalDirsFeatureStep.scala", "one emptyDir per directory, SPARK_LOCAL_DIRS lists them"},
+	{"spark.local.dir", Applied, featuresDir + "LocalDirsFeatureStep.scala", "one emptyDir per directory, SPARK_LOCAL_DIRS lists them; the user's own volumes named spark-local-dir-* replace them"},
 	{"spark.kubernetes.local.dirs.tmpfs", Applied, featuresDir + "LocalDirsFeatureStep.scala", "the local-dir emptyDirs use medium Memory"},
 	// PodTemplateConfigMapStep, driver pod template.
 	{"spark.kubernetes.driver.podTemplateFile", Applied, k8sDir + "KubernetesUtils.scala loadPodFromTemplate, submit/KubernetesDriverBuilder.scala", "read on this machine and used as the Job's pod template, Spark's settings applied over it as the feature steps do"},
 	{"spark.kubernetes.driver.podTemplateContainerName", Applied, k8sDir + "KubernetesUtils.scala selectSparkContainer", "the template's container that runs the driver (default: the first)"},
 	{"spark.kubernetes.executor.podTemplateFile", Applied, featuresDir + "PodTemplateConfigMapStep.scala", "read on this machine, shipped in NAME-spark-conf, mounted at /opt/spark/pod-template and the key rewritten to /opt/spark/pod-template/pod-spec-template.yml"},
 	// HadoopConfDriverFeatureStep, KerberosConfDriverFeatureStep.
-	{"spark.kubernetes.hadoop.configMapName", Applied, featuresDir + "HadoopConfDriverFeatureStep.scala", "the ConfigMap mounted at /opt/hadoop/conf (volume hadoop-properties), env HADOOP_CONF_DIR"},
+	{"spark.kubernetes.hadoop.configMapName", Applied, featuresDir + "HadoopConfDriverFeatureStep.scala", "the ConfigMap mounted at /opt/hadoop/conf (volume hadoop-properties), env HADOOP_CONF_DIR; spark.kubernetes.executor.hadoopConfigMapName names it for the executors"},
 	{"spark.kubernetes.kerberos.krb5.path", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "kubectl sparkha does not ship a local krb5.conf: put it in a ConfigMap and set spark.kubernetes.kerberos.krb5.configMapName"},
 	{"spark.kubernetes.kerberos.krb5.configMapName", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "Kerberos is not built by kubectl sparkha: mount krb5.conf and tokens with a driver pod template (spark.kubernetes.driver.podTemplateFile) or spark.kubernetes.driver.secrets.*"},
 	{"spark.kubernetes.kerberos.tokenSecret.name", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "Kerberos is not built by kubectl sparkha: mount the delegation tokens with spark.kubernetes.driver.secrets.* and set HADOOP_TOKEN_FILE_LOCATION with spark.kubernetes.driverEnv.*"},

@@ -441,15 +441,30 @@ var driverKeyCases = map[string][]keyCase{
 		{conf: []string{"spark.kubernetes.driver.volumes.emptyDir.x.options.medium=Memory"}, wantErr: "spark.kubernetes.driver.volumes.emptyDir.x.mount.path is required"},
 		{conf: []string{"spark.kubernetes.driver.volumes.emptyDir.checkpoint.mount.path=/x"}, wantErr: `volume "checkpoint" of spark.kubernetes.driver.volumes.* or the driver pod template has the name of a volume kubectl sparkha adds`},
 	},
-	"spark.local.dir": {{conf: []string{"spark.local.dir=/tmp/a,/tmp/b"}, check: func(t *testing.T, o *Objects, a *App) {
-		c := driverC(o)
-		if e := envOf(c, "SPARK_LOCAL_DIRS"); e == nil || e.Value != "/tmp/a,/tmp/b" {
-			t.Errorf("SPARK_LOCAL_DIRS %+v", e)
-		}
-		if m := mountAt(c, "/tmp/b"); m == nil || m.Name != "spark-local-dir-2" || volume(podSpec(o), "spark-local-dir-2").EmptyDir == nil {
-			t.Errorf("mount %+v", m)
-		}
-	}}},
+	"spark.local.dir": {
+		{conf: []string{"spark.local.dir=/tmp/a,/tmp/b"}, check: func(t *testing.T, o *Objects, a *App) {
+			c := driverC(o)
+			if e := envOf(c, "SPARK_LOCAL_DIRS"); e == nil || e.Value != "/tmp/a,/tmp/b" {
+				t.Errorf("SPARK_LOCAL_DIRS %+v", e)
+			}
+			if m := mountAt(c, "/tmp/b"); m == nil || m.Name != "spark-local-dir-2" || volume(podSpec(o), "spark-local-dir-2").EmptyDir == nil {
+				t.Errorf("mount %+v", m)
+			}
+		}},
+		// A volume of the user's named spark-local-dir-* is the local dir, in place of the
+		// emptyDirs (LocalDirsFeatureStep runs after MountVolumesFeatureStep).
+		{conf: []string{"spark.local.dir=/tmp/a", "spark.kubernetes.driver.volumes.hostPath.spark-local-dir-1.options.path=/mnt/ssd",
+			"spark.kubernetes.driver.volumes.hostPath.spark-local-dir-1.mount.path=/scratch"}, check: func(t *testing.T, o *Objects, a *App) {
+			c := driverC(o)
+			if e := envOf(c, "SPARK_LOCAL_DIRS"); e == nil || e.Value != "/scratch" {
+				t.Errorf("SPARK_LOCAL_DIRS %+v", e)
+			}
+			v := volume(podSpec(o), "spark-local-dir-1")
+			if v == nil || v.HostPath == nil || v.HostPath.Path != "/mnt/ssd" || mountAt(c, "/tmp/a") != nil {
+				t.Errorf("local dir volume %+v, mounts %v", v, c.VolumeMounts)
+			}
+		}},
+	},
 	"spark.kubernetes.local.dirs.tmpfs": {{conf: []string{"spark.kubernetes.local.dirs.tmpfs=true"}, check: func(t *testing.T, o *Objects, a *App) {
 		if v := volume(podSpec(o), "spark-local-dir-1"); v == nil || v.EmptyDir.Medium != corev1.StorageMediumMemory {
 			t.Errorf("local dir %+v", v)
@@ -494,6 +509,9 @@ var driverKeyCases = map[string][]keyCase{
 		}
 		if e := envOf(c, "HADOOP_CONF_DIR"); e == nil || e.Value != "/opt/hadoop/conf" {
 			t.Errorf("HADOOP_CONF_DIR %+v", e)
+		}
+		if got := a.Properties["spark.kubernetes.executor.hadoopConfigMapName"]; got != "hadoop-conf" {
+			t.Errorf("spark.kubernetes.executor.hadoopConfigMapName=%q: the executors mount the same ConfigMap", got)
 		}
 	}}},
 	"spark.kubernetes.authenticate.driver.serviceAccountName": {{conf: []string{"spark.kubernetes.authenticate.driver.serviceAccountName=spark"}, check: func(t *testing.T, o *Objects, a *App) {

@@ -312,6 +312,10 @@ func Resolve(in Input) (*App, error) {
 		props[ExecutorTemplateKey] = ExecutorTemplateDir + "/" + ExecutorTemplateFile
 	}
 	maps.Copy(props, executorCheckpoint)
+	if e, ok := conf["spark.kubernetes.hadoop.configMapName"]; ok {
+		// HadoopConfDriverFeatureStep: the executors mount the same ConfigMap.
+		props["spark.kubernetes.executor.hadoopConfigMapName"] = e.value
+	}
 	app.Properties = props
 	return app, nil
 }
