@@ -40,7 +40,7 @@ type DriverPod struct {
 	// LocalDirsMounted says the local dirs are the user's own volumes named spark-local-dir-*
 	// (a driver volume key or the template's container), which replace the emptyDirs.
 	LocalDirsMounted bool
-	UIPort         int32
+	UIPort           int32
 	// Template is spark.kubernetes.driver.podTemplateFile, parsed; nil without one.
 	Template *corev1.Pod
 	// TemplateContainer names the template's container that runs the driver ("" = the first).
@@ -172,7 +172,8 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 	if svc.Labels, err = confLabels(conf, "spark.kubernetes.driver.service.label."); err != nil {
 		return d, svc, err
 	}
-	if svc.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.service.annotation.", app.AppID); err != nil {
+	// DriverServiceFeatureStep copies the Service's annotations as they are.
+	if svc.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.service.annotation.", ""); err != nil {
 		return d, svc, err
 	}
 	if e, ok := get("spark.kubernetes.driver.service.ipFamilyPolicy"); ok {
@@ -184,13 +185,14 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 		}
 	}
 	if e, ok := get("spark.kubernetes.driver.service.ipFamilies"); ok {
-		for _, f := range strings.Split(e.value, ",") {
-			switch fam := corev1.IPFamily(strings.TrimSpace(f)); fam {
-			case corev1.IPv4Protocol, corev1.IPv6Protocol:
-				svc.IPFamilies = append(svc.IPFamilies, fam)
-			default:
-				return d, svc, invalid("spark.kubernetes.driver.service.ipFamilies", e, "use IPv4, IPv6 or both, comma-separated")
+		// Config.scala's checkValues: IPv4, IPv6, IPv4,IPv6 or IPv6,IPv4.
+		switch e.value {
+		case "IPv4", "IPv6", "IPv4,IPv6", "IPv6,IPv4":
+			for _, f := range strings.Split(e.value, ",") {
+				svc.IPFamilies = append(svc.IPFamilies, corev1.IPFamily(f))
 			}
+		default:
+			return d, svc, invalid("spark.kubernetes.driver.service.ipFamilies", e, "use IPv4, IPv6, IPv4,IPv6 or IPv6,IPv4")
 		}
 	}
 
@@ -347,8 +349,8 @@ func confLabels(conf map[string]confEntry, prefix string) (map[string]string, er
 	return out, nil
 }
 
-// confAnnotations reads the annotations under prefix; {{APP_ID}} in a value becomes the
-// app's ID, as Utils.substituteAppNExecIds substitutes the application's.
+// confAnnotations reads the annotations under prefix; with an appID, {{APP_ID}} in a value
+// becomes it, as Utils.substituteAppNExecIds substitutes the application's ID.
 func confAnnotations(conf map[string]confEntry, prefix, appID string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, k := range keysWithPrefix(conf, prefix) {
@@ -356,7 +358,10 @@ func confAnnotations(conf map[string]confEntry, prefix, appID string) (map[strin
 		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
 			return nil, fmt.Errorf("invalid %s in %s: %q is not an annotation key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
 		}
-		out[name] = strings.ReplaceAll(conf[k].value, "{{APP_ID}}", appID)
+		out[name] = conf[k].value
+		if appID != "" {
+			out[name] = strings.ReplaceAll(out[name], "{{APP_ID}}", appID)
+		}
 	}
 	return out, nil
 }

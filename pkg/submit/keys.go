@@ -75,7 +75,7 @@ var KeyRules = []KeyRule{
 	{"spark.driver.port", Reserved, featuresDir + "DriverServiceFeatureStep.scala", "the driver Service exposes port 7078"},
 	{"spark.driver.blockManager.port", Reserved, featuresDir + "DriverServiceFeatureStep.scala", "the driver Service exposes port 7079"},
 	{"spark.driver.bindAddress", Reserved, "the image's entrypoint.sh (SPARK_DRIVER_BIND_ADDRESS)", "the driver binds to its pod IP (the image's entrypoint passes SPARK_DRIVER_BIND_ADDRESS)"},
-	{"spark.kubernetes.driver.service.annotation.*", Applied, featuresDir + "DriverServiceFeatureStep.scala", "an annotation of the Service NAME-driver-svc"},
+	{"spark.kubernetes.driver.service.annotation.*", Applied, featuresDir + "DriverServiceFeatureStep.scala", "an annotation of the Service NAME-driver-svc, as written"},
 	{"spark.kubernetes.driver.service.label.*", Applied, featuresDir + "DriverServiceFeatureStep.scala", "a label of the Service NAME-driver-svc; the app's own labels are refused"},
 	{"spark.kubernetes.driver.service.ipFamilyPolicy", Applied, featuresDir + "DriverServiceFeatureStep.scala", "the Service's ipFamilyPolicy"},
 	{"spark.kubernetes.driver.service.ipFamilies", Applied, featuresDir + "DriverServiceFeatureStep.scala", "the Service's ipFamilies (IPv4, IPv6, comma-separated)"},
