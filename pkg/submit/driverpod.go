@@ -137,8 +137,9 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 	}
 	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.secretKeyRef.") {
 		name := strings.TrimPrefix(k, "spark.kubernetes.driver.secretKeyRef.")
-		secret, key, ok := strings.Cut(conf[k].value, ":")
-		if !ok || secret == "" || key == "" {
+		// EnvSecretsFeatureStep: split(":") must give exactly NAME and KEY.
+		secret, key, _ := strings.Cut(conf[k].value, ":")
+		if strings.Count(conf[k].value, ":") != 1 || secret == "" || key == "" {
 			return d, svc, invalid(k, conf[k], "use SECRET:KEY, e.g. --conf %s=db-credentials:password", k)
 		}
 		if errs := validation.IsEnvVarName(name); len(errs) > 0 || envSetBySparkha[name] {
@@ -488,7 +489,7 @@ func driverVolumes(conf map[string]confEntry) ([]corev1.Volume, []corev1.VolumeM
 			if opt("server") == "" || opt("path") == "" {
 				return nil, nil, fmt.Errorf("%s and %s are required for an nfs volume", key("options.server"), key("options.path"))
 			}
-			v.NFS = &corev1.NFSVolumeSource{Server: opt("server"), Path: opt("path"), ReadOnly: m.ReadOnly}
+			v.NFS = &corev1.NFSVolumeSource{Server: opt("server"), Path: opt("path")}
 		case "persistentVolumeClaim":
 			claim := opt("claimName")
 			if claim == "" {
@@ -603,6 +604,18 @@ func checkVolumeNames(app *App) error {
 		if v.Name != HadoopConfVolume {
 			theirs = append(theirs, v.Name)
 		}
+	}
+	// MountVolumesFeatureStep: require(duplicateMountPaths.isEmpty); the API server would
+	// refuse the Job too, after the claim and the ConfigMap exist.
+	paths := map[string]string{SparkConfDir: SparkConfVolume}
+	if app.Checkpoint != nil {
+		paths[app.Checkpoint.MountPath] = CheckpointVolume
+	}
+	for _, m := range app.Driver.Mounts {
+		if other, dup := paths[m.MountPath]; dup {
+			return fmt.Errorf("volumes %q and %q are both mounted at %s in the driver: give one another mount path", other, m.Name, m.MountPath)
+		}
+		paths[m.MountPath] = m.Name
 	}
 	seen := map[string]bool{}
 	for _, name := range theirs {

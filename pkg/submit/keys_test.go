@@ -400,6 +400,7 @@ var driverKeyCases = map[string][]keyCase{
 			}
 		}},
 		{conf: []string{"spark.kubernetes.driver.secretKeyRef.DB_PASS=db"}, wantErr: "invalid spark.kubernetes.driver.secretKeyRef.DB_PASS \"db\" in --conf: use SECRET:KEY"},
+		{conf: []string{"spark.kubernetes.driver.secretKeyRef.DB_PASS=db:a:b"}, wantErr: "invalid spark.kubernetes.driver.secretKeyRef.DB_PASS \"db:a:b\" in --conf: use SECRET:KEY"},
 	},
 	"spark.kubernetes.driver.volumes.*": {
 		{conf: []string{
@@ -439,6 +440,7 @@ var driverKeyCases = map[string][]keyCase{
 		{conf: []string{"spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName=OnDemand", "spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path=/data"}, wantErr: "spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName=OnDemand in --conf is refused"},
 		{conf: []string{"spark.kubernetes.driver.volumes.configMap.x.mount.path=/x"}, wantErr: `invalid key spark.kubernetes.driver.volumes.configMap.x.mount.path in --conf: Spark mounts volumes of type hostPath, emptyDir, nfs or persistentVolumeClaim, not "configMap"`},
 		{conf: []string{"spark.kubernetes.driver.volumes.emptyDir.x.options.medium=Memory"}, wantErr: "spark.kubernetes.driver.volumes.emptyDir.x.mount.path is required"},
+		{conf: []string{"spark.kubernetes.driver.volumes.emptyDir.x.mount.path=/opt/spark/conf"}, wantErr: `volumes "spark-conf-volume-driver" and "x" are both mounted at /opt/spark/conf in the driver`},
 		{conf: []string{"spark.kubernetes.driver.volumes.emptyDir.checkpoint.mount.path=/x"}, wantErr: `volume "checkpoint" of spark.kubernetes.driver.volumes.* or the driver pod template has the name of a volume kubectl sparkha adds`},
 	},
 	"spark.local.dir": {
