@@ -430,6 +430,9 @@ func driverVolumes(conf map[string]confEntry) ([]corev1.Volume, []corev1.VolumeM
 		switch field {
 		case "mount.path", "mount.readOnly", "mount.subPath", "mount.subPathExpr":
 		default:
+			if typ == "persistentVolumeClaim" && (strings.HasPrefix(field, "label.") || strings.HasPrefix(field, "annotation.")) {
+				return nil, nil, fmt.Errorf("%s in %s is refused: Spark puts it on a claim it creates on demand (claimName=OnDemand), which kubectl sparkha refuses for the driver; label your claim yourself", k, conf[k].source)
+			}
 			if !contains(allowed, field) {
 				return nil, nil, fmt.Errorf("invalid key %s in %s: a %s volume takes mount.path, mount.readOnly, mount.subPath, mount.subPathExpr, %s", k, conf[k].source, typ, strings.Join(allowed, ", "))
 			}
@@ -455,6 +458,9 @@ func driverVolumes(conf map[string]confEntry) ([]corev1.Volume, []corev1.VolumeM
 		mp, ok := s.fields["mount.path"]
 		if !ok || !path.IsAbs(mp.value) {
 			return nil, nil, fmt.Errorf("%s is required: the absolute directory where the driver sees volume %q", key("mount.path"), name)
+		}
+		if _, both := s.fields["mount.subPathExpr"]; both && s.fields["mount.subPath"].value != "" {
+			return nil, nil, fmt.Errorf("%s and %s cannot both be set (KubernetesVolumeUtils: mutually exclusive): keep one", key("mount.subPath"), key("mount.subPathExpr"))
 		}
 		m := corev1.VolumeMount{Name: name, MountPath: mp.value, SubPath: s.fields["mount.subPath"].value, SubPathExpr: s.fields["mount.subPathExpr"].value}
 		if e, ok := s.fields["mount.readOnly"]; ok {
