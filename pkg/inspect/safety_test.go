@@ -1,0 +1,141 @@
+package inspect_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// setReady sets a node's Ready condition (status and heartbeat) and its Lease renewal.
+func setReady(s *inspect.Snapshot, node string, status corev1.ConditionStatus, heartbeat time.Time) {
+	n := nodeNamed(s, node)
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			n.Status.Conditions[i].Status = status
+			n.Status.Conditions[i].LastHeartbeatTime = metav1.NewTime(heartbeat)
+		}
+	}
+	for i := range s.Leases {
+		if s.Leases[i].Name == node {
+			s.Leases[i].Spec.RenewTime = &metav1.MicroTime{Time: heartbeat}
+		}
+	}
+}
+
+func runningContainers(p *corev1.Pod) {
+	for i := range p.Status.ContainerStatuses {
+		p.Status.ContainerStatuses[i].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	}
+}
+
+// TestSafetyRules pins each rule that decides whether a node is lost, whether a driver may still
+// run and whether finishing the old driver is safe, with a case that gives another verdict
+// without the rule (make mutation; docs/benchmarks.md, "Mutation testing").
+func TestSafetyRules(t *testing.T) {
+	tests := []struct {
+		name, fixture string
+		mutate        func(*inspect.Snapshot)
+		want          inspect.Verdict
+		reason, next  string
+		lostNode      string
+	}{
+		{
+			name: "safe to complete needs the rejoin: no heartbeat since the deletion", fixture: "f1-rejoined-lingering",
+			mutate: func(s *inspect.Snapshot) {
+				p := &s.DriverPods[0]
+				setReady(s, p.Spec.NodeName, corev1.ConditionTrue, p.DeletionTimestamp.Add(-time.Hour))
+			},
+			want: inspect.Starting, reason: "driver stream-j4nqb is Terminating on node-a",
+			next: "kubectl sparkha inspect stream -n f1 --watch",
+		},
+		{
+			name: "safe to complete needs the containers stopped", fixture: "f1-rejoined-lingering",
+			mutate: func(s *inspect.Snapshot) { runningContainers(&s.DriverPods[0]) },
+			want:   inspect.Starting, reason: "driver stream-j4nqb is Terminating on node-a",
+			next: "kubectl sparkha inspect stream -n f1 --watch",
+		},
+		{
+			name: "a node not Ready is lost before its taint is set", fixture: "s1-step3-node-lost",
+			mutate: func(s *inspect.Snapshot) { nodeNamed(s, "node-a").Spec.Taints = nil },
+			want:   inspect.DriverAtRisk, reason: "node node-a of driver spark-pi-95sbm is Ready=Unknown, last heartbeat 8s ago; the driver will be evicted when its toleration of the node.kubernetes.io/unreachable taint expires",
+			next: "kubectl describe node node-a", lostNode: "node-a",
+		},
+		{
+			name: "a Ready node keeping its unreachable NoExecute taint is still lost", fixture: "s1-step3-node-lost",
+			mutate: func(s *inspect.Snapshot) {
+				setReady(s, "node-a", corev1.ConditionTrue, time.Date(2026, 11, 25, 14, 29, 22, 0, time.UTC))
+			},
+			want: inspect.DriverAtRisk, reason: "node node-a of driver spark-pi-95sbm is Ready=True, last heartbeat 1s ago, tainted node.kubernetes.io/unreachable:NoExecute; the driver will be evicted when its toleration of the node.kubernetes.io/unreachable taint expires",
+			next: "kubectl describe node node-a", lostNode: "node-a",
+		},
+		{
+			name: "a Ready node with only a NoSchedule unreachable taint is not lost", fixture: "s1-step3-node-lost",
+			mutate: func(s *inspect.Snapshot) {
+				setReady(s, "node-a", corev1.ConditionTrue, time.Date(2026, 11, 25, 14, 29, 22, 0, time.UTC))
+				n := nodeNamed(s, "node-a")
+				n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule}}
+			},
+			want: inspect.Healthy, reason: "driver spark-pi-95sbm runs on node-a",
+			next: "none",
+		},
+		{
+			name: "a Ready node with the not-ready NoExecute taint is still lost", fixture: "s1-step3-node-lost",
+			mutate: func(s *inspect.Snapshot) {
+				setReady(s, "node-a", corev1.ConditionTrue, time.Date(2026, 11, 25, 14, 29, 22, 0, time.UTC))
+				n := nodeNamed(s, "node-a")
+				n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoExecute}}
+			},
+			want: inspect.DriverAtRisk, reason: "node node-a of driver spark-pi-95sbm is Ready=True, last heartbeat 1s ago, tainted node.kubernetes.io/not-ready:NoExecute; the driver will be evicted when its toleration of the node.kubernetes.io/unreachable taint expires",
+			next: "kubectl describe node node-a", lostNode: "node-a",
+		},
+		{
+			name: "drivers on two lost nodes may both run", fixture: "s2-split-brain",
+			mutate: func(s *inspect.Snapshot) {
+				setReady(s, "node-b", corev1.ConditionUnknown, time.Date(2026, 11, 25, 14, 29, 50, 0, time.UTC))
+			},
+			want: inspect.SplitBrainRisk, reason: "driver spark-pi-tw4dd may still run on node-a (Ready=Unknown, last heartbeat 20s ago, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-qmf69 runs on node-b: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "a replacement being deleted still runs beside the lost node's driver", fixture: "s2-split-brain",
+			mutate: func(s *inspect.Snapshot) {
+				s.DriverPods[0].DeletionTimestamp = s.DriverPods[1].DeletionTimestamp
+			},
+			want: inspect.SplitBrainRisk, reason: "driver spark-pi-tw4dd may still run on node-a (Ready=Unknown, last heartbeat 20s ago, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-qmf69 runs on node-b: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "healthy needs a single live driver: a second one pending is a start", fixture: "s1-step7-recovered",
+			mutate: func(s *inspect.Snapshot) {
+				p := *s.DriverPods[0].DeepCopy()
+				p.Name, p.UID = "spark-pi-next1", "next-uid"
+				p.CreationTimestamp = metav1.NewTime(p.CreationTimestamp.Add(time.Second))
+				p.Spec.NodeName = ""
+				p.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				s.DriverPods = append(s.DriverPods, p)
+			},
+			want: inspect.Starting, reason: "driver spark-pi-next1 is Pending on no node yet",
+			next: "kubectl sparkha inspect spark-pi -n s1 --watch",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fixture.Load(t, filepath.Join("testdata"), tt.fixture)
+			tt.mutate(&f.Snapshot)
+			r := inspect.Analyze(&f.Snapshot, f.Now)
+			if len(r.Apps) != 1 {
+				t.Fatalf("want one app, got %d", len(r.Apps))
+			}
+			a := r.Apps[0]
+			if a.Verdict != tt.want || a.Reason != tt.reason || a.NextAction != tt.next || a.LostNode != tt.lostNode {
+				t.Errorf("got %s (%q), next %q, lost node %q;\nwant %s (%q), next %q, lost node %q", a.Verdict, a.Reason, a.NextAction, a.LostNode, tt.want, tt.reason, tt.next, tt.lostNode)
+			}
+		})
+	}
+}
