@@ -340,3 +340,91 @@ func TestRelease(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitFollowsThePhases: after a fence the waits are reached in order on the recovered
+// cluster; on a cluster still blocked the wait times out naming the phase it was stuck in.
+func TestWaitFollowsThePhases(t *testing.T) {
+	ctx := context.Background()
+	_, before, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	p, old, err := before.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, lines := cluster(t, "s1-step7-recovered", true, nil)
+	if err := r.Wait(ctx, p, *old, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(*lines, "|"), strings.Join(p.Waits, "|"); got != want || len(p.Waits) != 4 {
+		t.Errorf("phases %q, want %q", got, want)
+	}
+
+	_, r, lines = cluster(t, "s1-step5-replacement-blocked", true, nil)
+	// The deadline may cut a gather short: the error then adds it as the last one.
+	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || timeout.Evidence == nil || timeout.Evidence.Verdict != inspect.ReplacementBlocked ||
+		!strings.HasPrefix(err.Error(), "timed out after 300ms waiting for old driver gone") {
+		t.Fatalf("Wait on a blocked cluster: %v", err)
+	}
+	if len(*lines) != 0 {
+		t.Errorf("phases reached on a blocked cluster: %q", *lines)
+	}
+	if err := r.Wait(ctx, Plan{}, *old, time.Minute); err != nil {
+		t.Errorf("Wait with no phases: %v", err)
+	}
+
+	// Fenced before eviction: the old driver on the lost node was never deleted, and it is
+	// still the old one while its pod stays.
+	_, r, lines = cluster(t, "s1-step3-node-lost", true, nil)
+	p, old, err = r.Plan(ctx)
+	if err != nil || p.Outcome != Act {
+		t.Fatalf("plan %+v, %v", p, err)
+	}
+	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
+	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || len(*lines) != 0 {
+		t.Fatalf("Wait while the old driver's pod stays: %v, phases %q", err, *lines)
+	}
+}
+
+// TestReached: each phase on hand-made evidence, one case on each side of its rule.
+func TestReached(t *testing.T) {
+	old := map[string]bool{"old": true}
+	oldOn := func(phase string) inspect.Driver { return inspect.Driver{UID: "old", Node: "node-a", Phase: phase} }
+	vol := func(nodes ...string) []inspect.Volume {
+		v := inspect.Volume{Name: "checkpoint"}
+		for _, n := range nodes {
+			v.Attachments = append(v.Attachments, inspect.Attachment{Node: n, Attached: true})
+		}
+		return []inspect.Volume{v}
+	}
+	newOn := func(node, phase string, vols []inspect.Volume) inspect.Driver {
+		return inspect.Driver{UID: "new", Node: node, Phase: phase, Volumes: vols}
+	}
+	for _, tc := range []struct {
+		name, phase, lost string
+		app               inspect.App
+		want              bool
+	}{
+		{"old driver still Running", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"old driver Failed", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Failed"), newOn("", "Pending", nil)}}, true},
+		{"old driver gone", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", nil)}}, true},
+		{"volume still on the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"volume left the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-b"))}}, true},
+		{"no lost node named", WaitDetached, "", inspect.App{Drivers: []inspect.Driver{{UID: "new", Volumes: []inspect.Volume{{Attachments: []inspect.Attachment{{Node: ""}}}}}}}, true},
+		{"new driver not scheduled", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", vol())}}, false},
+		{"no new driver", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"attached elsewhere only", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"attached to the new node", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a", "node-b"))}}, true},
+		{"new driver Running, Healthy", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, true},
+		{"new driver Running, not Healthy yet", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.SplitBrainRisk, Drivers: []inspect.Driver{oldOn("Running"), newOn("node-b", "Running", nil)}}, false},
+		{"new driver Pending", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Pending", nil)}}, false},
+		{"only the old driver Running", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"newest driver ended: the one before counts", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy,
+			Drivers: []inspect.Driver{newOn("node-b", "Running", nil), {UID: "newer", Node: "node-b", Phase: "Failed"}}}, true},
+		{"unknown phase", "something else", "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, false},
+	} {
+		if got := reached(tc.phase, &tc.app, old, tc.lost); got != tc.want {
+			t.Errorf("%s: %s reached %v, want %v", tc.name, tc.phase, got, tc.want)
+		}
+	}
+}
