@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
@@ -111,6 +112,36 @@ func TestSafetyRules(t *testing.T) {
 			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
 		},
 		{
+			name: "a replacement starting beside the lost node's driver: two may run", fixture: "s2-split-brain",
+			mutate: func(s *inspect.Snapshot) {
+				repl := &s.DriverPods[0]
+				repl.Status.Phase = corev1.PodPending
+				for i := range repl.Status.ContainerStatuses {
+					repl.Status.ContainerStatuses[i].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+				}
+				var vas []storagev1.VolumeAttachment
+				for _, va := range s.VolumeAttachments {
+					if va.Spec.NodeName == repl.Spec.NodeName {
+						vas = append(vas, va)
+					}
+				}
+				s.VolumeAttachments = vas
+			},
+			want: inspect.SplitBrainRisk, reason: "driver spark-pi-tw4dd may still run on node-a (Ready=Unknown, last heartbeat 20s ago, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-qmf69 is starting on node-b: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "a second app's Job that runs no Spark driver is no app", fixture: "s1-step7-recovered",
+			mutate: func(s *inspect.Snapshot) {
+				j := *s.Jobs[0].DeepCopy()
+				j.Name = "nightly-backup"
+				j.Labels = map[string]string{"app": "backup"}
+				j.Spec.Template.Labels = map[string]string{"app": "backup"}
+				s.Jobs = append(s.Jobs, j)
+			},
+			want: inspect.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none",
+		},
+		{
 			name: "healthy needs a single live driver: a second one pending is a start", fixture: "s1-step7-recovered",
 			mutate: func(s *inspect.Snapshot) {
 				p := *s.DriverPods[0].DeepCopy()
@@ -137,5 +168,27 @@ func TestSafetyRules(t *testing.T) {
 				t.Errorf("got %s (%q), next %q, lost node %q;\nwant %s (%q), next %q, lost node %q", a.Verdict, a.Reason, a.NextAction, a.LostNode, tt.want, tt.reason, tt.next, tt.lostNode)
 			}
 		})
+	}
+}
+
+// TestStuckOnReadyNodeAfterTwoMinutes: a deleted driver whose containers run on a Ready node is
+// stuck only once its deletion deadline (request + grace period) is more than 2 minutes past.
+func TestStuckOnReadyNodeAfterTwoMinutes(t *testing.T) {
+	f := fixture.Load(t, "testdata", "f1-rejoined-lingering")
+	p := &f.Snapshot.DriverPods[0]
+	runningContainers(p)
+	deadline := p.DeletionTimestamp.Time
+	for _, tc := range []struct {
+		after  time.Duration
+		want   inspect.Verdict
+		reason string
+	}{
+		{2 * time.Minute, inspect.Starting, "driver stream-j4nqb is Terminating on node-a"},
+		{2*time.Minute + time.Second, inspect.StuckTerminating, "driver stream-j4nqb has been terminating for 2m31s on Ready node node-a: its kubelet has not stopped it"},
+	} {
+		a := inspect.Analyze(&f.Snapshot, deadline.Add(tc.after)).Apps[0]
+		if a.Verdict != tc.want || a.Reason != tc.reason {
+			t.Errorf("%s past the deadline: %s (%q), want %s (%q)", tc.after, a.Verdict, a.Reason, tc.want, tc.reason)
+		}
 	}
 }
