@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -100,6 +103,11 @@ func TestPlanThenExecuteFences(t *testing.T) {
 	}
 	if app.Verdict != inspect.ReplacementBlocked || p.Outcome != Act || len(p.Steps) != 1 || p.Steps[0].Action != FenceNode || p.Steps[0].Node != "node-a" {
 		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
+	}
+	// The blast radius is what runs on node-a (the fake clientset ignores the field selector,
+	// so it lists node-b's pods too).
+	if !slices.Contains(p.BlastRadius, "s1/spark-pi-95sbm") {
+		t.Errorf("blast radius %q misses the old driver", p.BlastRadius)
 	}
 	if err := r.Execute(ctx, p); err != nil {
 		t.Fatal(err)
@@ -426,5 +434,33 @@ func TestReached(t *testing.T) {
 		if got := reached(tc.phase, &tc.app, old, tc.lost); got != tc.want {
 			t.Errorf("%s: %s reached %v, want %v", tc.name, tc.phase, got, tc.want)
 		}
+	}
+}
+
+// TestConflictsAreRetriedFiveTimes: a node that changes under every write (heartbeats, another
+// run) is read again and retried, five times, then the fence or release gives up unchanged.
+func TestConflictsAreRetriedFiveTimes(t *testing.T) {
+	ctx := context.Background()
+	conflicts := func(c *fake.Clientset) *int {
+		n := 0
+		c.PrependReactor("update", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			n++
+			return true, nil, apierrors.NewConflict(schema.GroupResource{Resource: "nodes"}, "node-a", errors.New("injected"))
+		})
+		return &n
+	}
+	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	updates := conflicts(client)
+	acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"})
+	if acted || err == nil || err.Error() != "node node-a keeps changing while fencing it; nothing was done: rerun" || *updates != 6 {
+		t.Fatalf("fence: %v, %v after %d updates", acted, err, *updates)
+	}
+	client, r, _ = cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
+		s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
+	})
+	updates = conflicts(client)
+	released, err := r.Release(ctx, "node-a")
+	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != 6 {
+		t.Fatalf("release: %v, %v after %d updates", released, err, *updates)
 	}
 }
