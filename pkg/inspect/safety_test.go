@@ -45,6 +45,8 @@ func TestSafetyRules(t *testing.T) {
 		want          inspect.Verdict
 		reason, next  string
 		lostNode      string
+		app           string // and its number of drivers, when set
+		drivers       int
 	}{
 		{
 			name: "safe to complete needs the rejoin: no heartbeat since the deletion", fixture: "f1-rejoined-lingering",
@@ -131,6 +133,48 @@ func TestSafetyRules(t *testing.T) {
 			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
 		},
 		{
+			name: "split brain names the driver that runs, not a newer one starting", fixture: "s2-split-brain",
+			mutate: func(s *inspect.Snapshot) {
+				// The driver on Ready node-b is the older one; the one on lost node-a the newer;
+				// a third waits to start on node-b.
+				s.DriverPods[0].CreationTimestamp, s.DriverPods[1].CreationTimestamp = s.DriverPods[1].CreationTimestamp, s.DriverPods[0].CreationTimestamp
+				p := *s.DriverPods[0].DeepCopy()
+				p.Name, p.UID = "spark-pi-third", "third-uid"
+				p.CreationTimestamp = metav1.NewTime(s.DriverPods[1].CreationTimestamp.Add(time.Second))
+				p.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				s.DriverPods = append(s.DriverPods, p)
+			},
+			want: inspect.SplitBrainRisk, reason: "driver spark-pi-tw4dd may still run on node-a (Ready=Unknown, last heartbeat 20s ago, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-qmf69 runs on node-b: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "bare driver pods are one app by their spark-app-selector", fixture: "s1-step7-recovered",
+			mutate: func(s *inspect.Snapshot) {
+				s.Jobs = nil
+				p := &s.DriverPods[0]
+				p.OwnerReferences = nil
+				delete(p.Labels, inspect.LabelAppName)
+				p.Labels[inspect.LabelAppSelector] = "spark-0123"
+				old := *p.DeepCopy()
+				old.Name, old.UID = "spark-pi-older", "older-uid"
+				old.CreationTimestamp = metav1.NewTime(p.CreationTimestamp.Add(-time.Minute))
+				old.Status.Phase = corev1.PodFailed
+				s.DriverPods = append(s.DriverPods, old)
+			},
+			want: inspect.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none", app: "spark-0123", drivers: 2,
+		},
+		{
+			name: "a bare driver pod without Spark's labels is an app by its name", fixture: "s1-step7-recovered",
+			mutate: func(s *inspect.Snapshot) {
+				s.Jobs = nil
+				p := &s.DriverPods[0]
+				p.OwnerReferences = nil
+				delete(p.Labels, inspect.LabelAppName)
+				delete(p.Labels, inspect.LabelAppSelector)
+			},
+			want: inspect.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none", app: "spark-pi-s5d8t", drivers: 1,
+		},
+		{
 			name: "a second app's Job that runs no Spark driver is no app", fixture: "s1-step7-recovered",
 			mutate: func(s *inspect.Snapshot) {
 				j := *s.Jobs[0].DeepCopy()
@@ -164,6 +208,9 @@ func TestSafetyRules(t *testing.T) {
 				t.Fatalf("want one app, got %d", len(r.Apps))
 			}
 			a := r.Apps[0]
+			if tt.app != "" && (a.Name != tt.app || len(a.Drivers) != tt.drivers) {
+				t.Errorf("app %s with %d drivers, want %s with %d", a.Name, len(a.Drivers), tt.app, tt.drivers)
+			}
 			if a.Verdict != tt.want || a.Reason != tt.reason || a.NextAction != tt.next || a.LostNode != tt.lostNode {
 				t.Errorf("got %s (%q), next %q, lost node %q;\nwant %s (%q), next %q, lost node %q", a.Verdict, a.Reason, a.NextAction, a.LostNode, tt.want, tt.reason, tt.next, tt.lostNode)
 			}
