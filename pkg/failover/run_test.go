@@ -136,9 +136,12 @@ func TestExecuteDecidesAgain(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		cond    batchv1.JobConditionType
+		fenced  bool // someone else fenced node-a meanwhile
 		wantErr string
 		lines   string
 	}{
+		{name: "fenced by someone else meanwhile: Kubernetes finishes the rest", fenced: true,
+			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now SafeToComplete)"},
 		{name: "the Job completed meanwhile: nothing left to do", cond: batchv1.JobComplete,
 			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now Finished)"},
 		{name: "the Job failed meanwhile: stop", cond: batchv1.JobFailed,
@@ -154,9 +157,18 @@ func TestExecuteDecidesAgain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			job.Status.Conditions = append(job.Status.Conditions, batchv1.JobCondition{Type: tc.cond, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "injected"})
-			if _, err := client.BatchV1().Jobs(r.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
-				t.Fatal(err)
+			if tc.cond != "" {
+				job.Status.Conditions = append(job.Status.Conditions, batchv1.JobCondition{Type: tc.cond, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "injected"})
+				if _, err := client.BatchV1().Jobs(r.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.fenced {
+				n := getNode(t, client, "node-a")
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+				if _, err := client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err = r.Execute(ctx, p)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
@@ -165,7 +177,7 @@ func TestExecuteDecidesAgain(t *testing.T) {
 			if got := strings.Join(*lines, "\n"); got != tc.lines {
 				t.Errorf("progress %q, want %q", got, tc.lines)
 			}
-			if n := getNode(t, client, "node-a"); outOfService(n) != nil || n.Annotations[AuditAnnotation] != "" {
+			if n := getNode(t, client, "node-a"); outOfService(n) != nil && !tc.fenced || n.Annotations[AuditAnnotation] != "" {
 				t.Fatalf("node-a fenced after the state changed: %+v", n.Spec.Taints)
 			}
 		})
