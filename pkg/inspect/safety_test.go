@@ -175,6 +175,39 @@ func TestSafetyRules(t *testing.T) {
 			want: inspect.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none", app: "spark-pi-s5d8t", drivers: 1,
 		},
 		{
+			name: "an unplaceable replacement whose only warning is FailedScheduling is blocked", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) {
+				repl := &s.DriverPods[1]
+				repl.Spec.NodeName = ""
+				repl.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				s.Events = []corev1.Event{{
+					ObjectMeta:     metav1.ObjectMeta{Name: "sched", Namespace: repl.Namespace},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: repl.Namespace, Name: repl.Name, UID: repl.UID},
+					Type:           corev1.EventTypeWarning, Reason: "FailedScheduling", LastTimestamp: repl.CreationTimestamp,
+					Message: "0/2 nodes are available: 2 node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod.",
+				}}
+			},
+			want: inspect.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on no node yet waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, last heartbeat 24s ago, tainted node.kubernetes.io/unreachable:NoExecute",
+			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "an unplaceable replacement without volumes waits for no volume", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) {
+				repl := &s.DriverPods[1]
+				repl.Spec.NodeName = ""
+				repl.Spec.Volumes = nil
+				repl.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				s.Events = []corev1.Event{{
+					ObjectMeta:     metav1.ObjectMeta{Name: "sched", Namespace: repl.Namespace},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: repl.Namespace, Name: repl.Name, UID: repl.UID},
+					Type:           corev1.EventTypeWarning, Reason: "FailedScheduling", LastTimestamp: repl.CreationTimestamp,
+					Message: "0/2 nodes are available: 1 Insufficient cpu.",
+				}}
+			},
+			want: inspect.SplitBrainRisk, reason: "driver spark-pi-95sbm may still run on node-a (Ready=Unknown, last heartbeat 24s ago, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-s5d8t is starting on no node yet: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+		},
+		{
 			name: "a second app's Job that runs no Spark driver is no app", fixture: "s1-step7-recovered",
 			mutate: func(s *inspect.Snapshot) {
 				j := *s.Jobs[0].DeepCopy()
