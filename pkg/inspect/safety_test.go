@@ -2,6 +2,7 @@ package inspect_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,6 +209,23 @@ func TestSafetyRules(t *testing.T) {
 			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
 		},
 		{
+			name: "a replacement whose volume is attached to another node is blocked without any event", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) { s.Events = nil },
+			want:   inspect.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on node-b waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, last heartbeat 24s ago, tainted node.kubernetes.io/unreachable:NoExecute",
+			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+		},
+		{
+			name: "a pending driver whose volume is attached to its own node waits for nothing", fixture: "s1-step7-recovered",
+			mutate: func(s *inspect.Snapshot) {
+				s.Events = nil
+				s.DriverPods[0].Status.Phase = corev1.PodPending
+				for i := range s.DriverPods[0].Status.ContainerStatuses {
+					s.DriverPods[0].Status.ContainerStatuses[i].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+				}
+			},
+			want: inspect.Starting, reason: "driver spark-pi-s5d8t is ContainerCreating on node-b", next: "kubectl sparkha inspect spark-pi -n s1 --watch",
+		},
+		{
 			name: "a second app's Job that runs no Spark driver is no app", fixture: "s1-step7-recovered",
 			mutate: func(s *inspect.Snapshot) {
 				j := *s.Jobs[0].DeepCopy()
@@ -241,6 +259,11 @@ func TestSafetyRules(t *testing.T) {
 				t.Fatalf("want one app, got %d", len(r.Apps))
 			}
 			a := r.Apps[0]
+			if strings.HasPrefix(tt.name, "an unplaceable replacement whose only warning") {
+				if ev := a.Drivers[1].Volumes[0].LastEvent; ev == nil || ev.Reason != "FailedScheduling" {
+					t.Errorf("the blocked volume's last event: %+v, want the FailedScheduling one", ev)
+				}
+			}
 			if tt.app != "" && (a.Name != tt.app || len(a.Drivers) != tt.drivers) {
 				t.Errorf("app %s with %d drivers, want %s with %d", a.Name, len(a.Drivers), tt.app, tt.drivers)
 			}
