@@ -192,6 +192,23 @@ func TestSafetyRules(t *testing.T) {
 			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
 		},
 		{
+			name: "an unplaceable replacement is blocked by an older FailedScheduling too", fixture: "s1-step5-replacement-blocked",
+			mutate: func(s *inspect.Snapshot) {
+				repl := &s.DriverPods[1]
+				repl.Spec.NodeName = ""
+				repl.Status = corev1.PodStatus{Phase: corev1.PodPending}
+				ref := corev1.ObjectReference{Kind: "Pod", Namespace: repl.Namespace, Name: repl.Name, UID: repl.UID}
+				s.Events = []corev1.Event{
+					{ObjectMeta: metav1.ObjectMeta{Name: "sched", Namespace: repl.Namespace}, InvolvedObject: ref, Type: corev1.EventTypeWarning,
+						Reason: "FailedScheduling", LastTimestamp: repl.CreationTimestamp, Message: "0/2 nodes are available: PersistentVolumeClaim in use."},
+					{ObjectMeta: metav1.ObjectMeta{Name: "later", Namespace: repl.Namespace}, InvolvedObject: ref, Type: corev1.EventTypeWarning,
+						Reason: "Unhealthy", LastTimestamp: metav1.NewTime(repl.CreationTimestamp.Add(time.Second)), Message: "injected"},
+				}
+			},
+			want: inspect.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on no node yet waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, last heartbeat 24s ago, tainted node.kubernetes.io/unreachable:NoExecute",
+			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+		},
+		{
 			name: "an unplaceable replacement without volumes waits for no volume", fixture: "s1-step5-replacement-blocked",
 			mutate: func(s *inspect.Snapshot) {
 				repl := &s.DriverPods[1]
@@ -288,6 +305,7 @@ func TestStuckOnReadyNodeAfterTwoMinutes(t *testing.T) {
 	}{
 		{2 * time.Minute, inspect.Starting, "driver stream-j4nqb is Terminating on node-a"},
 		{2*time.Minute + time.Second, inspect.StuckTerminating, "driver stream-j4nqb has been terminating for 2m31s on Ready node node-a: its kubelet has not stopped it"},
+		{2*time.Hour + 4*time.Minute + 30*time.Second, inspect.StuckTerminating, "driver stream-j4nqb has been terminating for 2h5m on Ready node node-a: its kubelet has not stopped it"},
 	} {
 		a := inspect.Analyze(&f.Snapshot, deadline.Add(tc.after)).Apps[0]
 		if a.Verdict != tc.want || a.Reason != tc.reason {
