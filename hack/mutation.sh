@@ -3,7 +3,8 @@
 # ${SPARKHA_CACHE:-~/.cache/kubectl-sparkha}/tools/gremlins-VERSION/ (outside the clone), runs it
 # over each package of MUTATION_PKGS with hack/gremlins.yaml, and prints per file the mutants
 # killed (or timed out) out of those tested, then every mutant that LIVED (the tests pass with it).
-# Needs only the Go toolchain, the module proxy and jq.
+# Needs only the Go toolchain, the module proxy and jq. MUTATION_OUT=DIR keeps the JSON results
+# and logs there (a temporary directory otherwise).
 set -euo pipefail
 
 version=${GREMLINS_VERSION:-v0.6.0}
@@ -23,6 +24,8 @@ fi
 out=${MUTATION_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/sparkha-mutation.XXXXXX")}
 mkdir -p "$out"
 cd "$root"
+# MUTATION_REPORT_ONLY=1 prints the report of the results already in MUTATION_OUT.
+[[ -n ${MUTATION_REPORT_ONLY:-} ]] ||
 for p in $pkgs; do
 	name=$(basename "$p")
 	echo "gremlins $version over $p (results in $out/$name.json)" >&2
@@ -39,7 +42,7 @@ for p in $pkgs; do
 		[$f.mutations[] | select(.status == "LIVED")] as $l |
 		[$f.mutations[] | select(.status == "NOT COVERED")] as $n |
 		[$f.mutations[] | select(.status == "NOT VIABLE")] as $v |
-		($f.mutations | length) - ($v | length) as $t |
+		(($f.mutations | length) - ($v | length)) as $t |
 		"\($pkg)/\($f.file_name)\t\($k | length)/\($t) killed (\(if $t > 0 then ($k | length) * 1000 / $t | floor / 10 else 100 end)%)\tlived \($l | length)\tnot covered \($n | length)"' \
 		"$out/$name.json"
 done | sort | column -t -s $'\t'
