@@ -250,6 +250,11 @@ func TestExecuteFinishesTheOldDriver(t *testing.T) {
 	if !disrupted {
 		t.Errorf("no DisruptionTarget condition: %+v", status.Status.Conditions)
 	}
+	for _, c := range status.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Reason != "DeletionByTaintManager" {
+			t.Errorf("the taint manager's DisruptionTarget condition was replaced: %+v", c)
+		}
+	}
 	if !deleted {
 		t.Fatalf("pod %s not deleted with grace period 0 and its UID: %v", pod, client.Actions())
 	}
@@ -474,5 +479,56 @@ func TestConflictsAreRetriedFiveTimes(t *testing.T) {
 	released, err := r.Release(ctx, "node-a")
 	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != 6 {
 		t.Fatalf("release: %v, %v after %d updates", released, err, *updates)
+	}
+}
+
+// TestFinishAddsDisruptionTarget: a pod without the condition gets ours, beside its others.
+func TestFinishAddsDisruptionTarget(t *testing.T) {
+	ctx := context.Background()
+	var before []corev1.PodCondition
+	client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
+		p := &s.DriverPods[0]
+		var kept []corev1.PodCondition
+		for _, c := range p.Status.Conditions {
+			if c.Type != corev1.DisruptionTarget {
+				kept = append(kept, c)
+			}
+		}
+		p.Status.Conditions = kept
+		before = kept
+	})
+	if len(before) == 0 {
+		t.Fatal("fixture: the pod has no other condition")
+	}
+	pod, err := client.CoreV1().Pods(r.Namespace).Get(ctx, "stream-j4nqb", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.ClearActions()
+	if acted, err := r.finish(ctx, Step{Action: FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: string(pod.UID)}); !acted || err != nil {
+		t.Fatalf("finish: %v, %v", acted, err)
+	}
+	for _, a := range client.Actions() {
+		if a.GetVerb() != "update" || a.GetSubresource() != "status" {
+			continue
+		}
+		conds := a.(k8stesting.UpdateAction).GetObject().(*corev1.Pod).Status.Conditions
+		last := conds[len(conds)-1]
+		if len(conds) != len(before)+1 || last.Type != corev1.DisruptionTarget || last.Reason != "DeletionBySparkhaFailover" {
+			t.Fatalf("conditions %+v, want the %d before and DisruptionTarget", conds, len(before))
+		}
+		return
+	}
+	t.Fatal("no status update")
+}
+
+func TestTimeoutErrorMessage(t *testing.T) {
+	e := &TimeoutError{Phase: WaitNewRunning, Timeout: time.Minute}
+	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running" {
+		t.Errorf("%q", got)
+	}
+	e.LastErr = errors.New("connection refused")
+	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running (last error reading the state: connection refused)" {
+		t.Errorf("%q", got)
 	}
 }
