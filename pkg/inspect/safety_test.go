@@ -313,3 +313,20 @@ func TestStuckOnReadyNodeAfterTwoMinutes(t *testing.T) {
 		}
 	}
 }
+
+// TestPodlessJobKind: a driver Job between generations (no pod) is an app of its kind.
+func TestPodlessJobKind(t *testing.T) {
+	for _, managed := range []bool{false, true} {
+		f := fixture.Load(t, "testdata", "s1-step7-recovered")
+		f.Snapshot.DriverPods = nil
+		want := "Job"
+		if managed {
+			f.Snapshot.Jobs[0].Labels[inspect.LabelManagedBy] = inspect.ManagedBySparkha
+			want = "SparkhaJob"
+		}
+		a := inspect.Analyze(&f.Snapshot, f.Now).Apps[0]
+		if a.Kind != want || a.Verdict != inspect.Starting || a.Reason != "the Job has no driver pod yet" {
+			t.Errorf("managed %v: %s %s (%q), want %s Starting", managed, a.Kind, a.Verdict, a.Reason, want)
+		}
+	}
+}
