@@ -243,6 +243,15 @@ func TestSafetyRules(t *testing.T) {
 			want: inspect.Starting, reason: "driver spark-pi-s5d8t is ContainerCreating on node-b", next: "kubectl sparkha inspect spark-pi -n s1 --watch",
 		},
 		{
+			name: "a fenced node's driver not deleted yet will be force-deleted", fixture: "s1-step3-node-lost",
+			mutate: func(s *inspect.Snapshot) {
+				n := nodeNamed(s, "node-a")
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+			},
+			want: inspect.SafeToComplete, reason: "node node-a is fenced (node.kubernetes.io/out-of-service); driver spark-pi-95sbm will be force-deleted",
+			next: "kubectl sparkha failover spark-pi -n s1", lostNode: "node-a",
+		},
+		{
 			name: "a second app's Job that runs no Spark driver is no app", fixture: "s1-step7-recovered",
 			mutate: func(s *inspect.Snapshot) {
 				j := *s.Jobs[0].DeepCopy()
