@@ -83,7 +83,7 @@ fuzz:
 		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1; \
 	done
 
-# Mutation testing of the safety rules (not part of `make test`: about 20 minutes on 2 cores):
+# Mutation testing of the safety rules (not part of `make test`: about 30 minutes on 2 cores):
 # gremlins GREMLINS_VERSION, built once into $(SPARKHA_CACHE)/tools/gremlins-VERSION, mutates the
 # files of pkg/inspect and pkg/failover that decide (hack/gremlins.yaml), runs each package's
 # unit tests and fuzz seeds against every mutant, and prints the score per file and the mutants
