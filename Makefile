@@ -85,6 +85,17 @@ fuzz:
 		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -parallel 1; \
 	done
 
+# Mutation testing of the safety rules (not part of `make test`: about 30 minutes on 2 cores):
+# gremlins GREMLINS_VERSION, built once into $(SPARKHA_CACHE)/tools/gremlins-VERSION, mutates the
+# files of pkg/inspect and pkg/failover that decide (hack/gremlins.yaml), runs each package's
+# unit tests and fuzz seeds against every mutant, and prints the score per file and the mutants
+# that LIVED. docs/benchmarks.md has the last run and why each survivor is left.
+GREMLINS_VERSION ?= v0.6.0
+MUTATION_PKGS ?= ./pkg/inspect ./pkg/failover
+.PHONY: mutation
+mutation:
+	SPARKHA_CACHE=$(SPARKHA_CACHE) GREMLINS_VERSION=$(GREMLINS_VERSION) MUTATION_PKGS='$(MUTATION_PKGS)' hack/mutation.sh
+
 demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh
 

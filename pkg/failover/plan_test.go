@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
@@ -71,6 +73,38 @@ func TestDecide(t *testing.T) {
 			}},
 		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: failover.Refuse, message: "is a bare spark-submit driver pod",
 			mutate: func(s *inspect.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
+		// FinishOldDriver only for a deleted pod on a Ready node: on a fenced node Kubernetes
+		// force-deletes the pod itself, and a pod nobody deleted is its kubelet's to finish.
+		{name: "fenced-stopped-driver-is-left-to-kubernetes", fixture: "s3-step4-stuck-terminating", outcome: failover.Act,
+			mutate: func(s *inspect.Snapshot) {
+				for i := range s.Nodes {
+					if s.Nodes[i].Name == s.DriverPods[0].Spec.NodeName {
+						s.Nodes[i].Spec.Taints = append(s.Nodes[i].Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: failover.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+					}
+				}
+				terminated(&s.DriverPods[0])
+			}},
+		{name: "rejoined-lingering-finishes-only-the-deleted-stopped-driver", fixture: "f1-rejoined-lingering", outcome: failover.Act, steps: []failover.Action{failover.FinishOldDriver},
+			mutate: func(s *inspect.Snapshot) {
+				// Beside the lingering driver, on the same Ready node: one whose containers ended
+				// that nobody deleted, one deleted whose containers still run, one already Failed.
+				for i, name := range []string{"stream-notdeleted", "stream-stillrunning", "stream-failed"} {
+					p := *s.DriverPods[0].DeepCopy()
+					p.Name, p.UID = name, types.UID(name+"-uid")
+					p.CreationTimestamp = metav1.NewTime(p.CreationTimestamp.Add(time.Duration(i+1) * time.Second))
+					switch name {
+					case "stream-notdeleted":
+						p.DeletionTimestamp, p.DeletionGracePeriodSeconds = nil, nil
+					case "stream-stillrunning":
+						for j := range p.Status.ContainerStatuses {
+							p.Status.ContainerStatuses[j].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+						}
+					case "stream-failed":
+						p.Status.Phase = corev1.PodFailed
+					}
+					s.DriverPods = append(s.DriverPods, p)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +142,12 @@ func TestDecide(t *testing.T) {
 				t.Errorf("plan differs from %s:\n%s", path, buf.String())
 			}
 		})
+	}
+}
+
+func terminated(p *corev1.Pod) {
+	for i := range p.Status.ContainerStatuses {
+		p.Status.ContainerStatuses[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}
 	}
 }
 

@@ -418,7 +418,7 @@ func (a *appBuild) splitBrain(lost, starting *driverState, mayRun []*driverState
 	a.LostNode = lost.Node
 	a.set(SplitBrainRisk,
 		fmt.Sprintf("driver %s may still run on %s (%s) while driver %s %s on %s: two drivers can write the checkpoint at once",
-			lost.Pod, lost.Node, lost.nodeSummary(now), other.Pod, state, other.Node),
+			lost.Pod, lost.Node, lost.nodeSummary(now), other.Pod, state, orNone(other.Node)),
 		fmt.Sprintf("power off or isolate %s now, then: %s --node-down", lost.Node, failover))
 }
 

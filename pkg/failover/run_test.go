@@ -1,0 +1,534 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+)
+
+// cluster serves a captured snapshot (pkg/inspect/testdata/snapshots) from a fake clientset,
+// changed by mutate first, and a Runner on it at the moment of the capture.
+func cluster(t *testing.T, name string, nodeDown bool, mutate func(*inspect.Snapshot)) (*fake.Clientset, *Runner, *[]string) {
+	t.Helper()
+	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
+	if mutate != nil {
+		mutate(&f.Snapshot)
+	}
+	s := &f.Snapshot
+	var objs []runtime.Object
+	for i := range s.Nodes {
+		objs = append(objs, &s.Nodes[i])
+	}
+	for i := range s.Leases {
+		objs = append(objs, &s.Leases[i])
+	}
+	for i := range s.DriverPods {
+		objs = append(objs, &s.DriverPods[i])
+	}
+	for i := range s.Jobs {
+		objs = append(objs, &s.Jobs[i])
+	}
+	for i := range s.Claims {
+		objs = append(objs, &s.Claims[i])
+	}
+	for i := range s.Volumes {
+		objs = append(objs, &s.Volumes[i])
+	}
+	for i := range s.VolumeAttachments {
+		objs = append(objs, &s.VolumeAttachments[i])
+	}
+	for i := range s.CSIDrivers {
+		objs = append(objs, &s.CSIDrivers[i])
+	}
+	for i := range s.Events {
+		objs = append(objs, &s.Events[i])
+	}
+	client := fake.NewClientset(objs...)
+	var lines []string
+	ns, app := s.DriverPods[0].Namespace, s.DriverPods[0].OwnerReferences[0].Name
+	r := &Runner{Client: client, Namespace: ns, App: app, NodeDown: nodeDown, actor: "oncall",
+		Now: func() time.Time { return f.Now }, Progress: func(l string) { lines = append(lines, l) }, Poll: time.Millisecond}
+	return client, r, &lines
+}
+
+func getNode(t *testing.T, c *fake.Clientset, name string) *corev1.Node {
+	t.Helper()
+	n, err := c.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func outOfService(n *corev1.Node) *corev1.Taint {
+	for i := range n.Spec.Taints {
+		if n.Spec.Taints[i].Key == corev1.TaintNodeOutOfService {
+			return &n.Spec.Taints[i]
+		}
+	}
+	return nil
+}
+
+func setNodeReady(n *corev1.Node, status corev1.ConditionStatus) {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			n.Status.Conditions[i].Status = status
+		}
+	}
+}
+
+func TestPlanThenExecuteFences(t *testing.T) {
+	ctx := context.Background()
+	client, r, lines := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	p, app, err := r.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Verdict != inspect.ReplacementBlocked || p.Outcome != Act || len(p.Steps) != 1 || p.Steps[0].Action != FenceNode || p.Steps[0].Node != "node-a" {
+		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
+	}
+	// The blast radius is what runs on node-a (the fake clientset ignores the field selector,
+	// so it lists node-b's pods too).
+	if !slices.Contains(p.BlastRadius, "s1/spark-pi-95sbm") {
+		t.Errorf("blast radius %q misses the old driver", p.BlastRadius)
+	}
+	if err := r.Execute(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	taint := outOfService(getNode(t, client, "node-a"))
+	if taint == nil || taint.Value != OutOfServiceValue || taint.Effect != corev1.TaintEffectNoExecute {
+		t.Fatalf("node-a taint %+v", taint)
+	}
+	if outOfService(getNode(t, client, "node-b")) != nil {
+		t.Fatal("node-b fenced too")
+	}
+	want := "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done"
+	if strings.Join(*lines, "\n") != want {
+		t.Errorf("progress %q, want %q", *lines, want)
+	}
+	var a Audit
+	if err := json.Unmarshal([]byte(getNode(t, client, "node-a").Annotations[AuditAnnotation]), &a); err != nil || a.Action != FenceNode || a.By != "oncall" {
+		t.Errorf("node audit %+v (%v)", a, err)
+	}
+}
+
+// TestExecuteDecidesAgain: between the plan and the write the state changes; Execute re-decides
+// from fresh evidence before the fence and does not fence.
+func TestExecuteDecidesAgain(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		cond    batchv1.JobConditionType
+		fenced  bool // someone else fenced node-a meanwhile
+		wantErr string
+		lines   string
+	}{
+		{name: "fenced by someone else meanwhile: Kubernetes finishes the rest", fenced: true,
+			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now SafeToComplete)"},
+		{name: "the Job completed meanwhile: nothing left to do", cond: batchv1.JobComplete,
+			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now Finished)"},
+		{name: "the Job failed meanwhile: stop", cond: batchv1.JobFailed,
+			wantErr: "the state changed before fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute) (now RetriesExhausted: the Job failed (BackoffLimitExceeded: injected); no new driver will start); nothing was done: rerun to decide again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, r, lines := cluster(t, "s1-step5-replacement-blocked", true, nil)
+			p, _, err := r.Plan(ctx)
+			if err != nil || p.Outcome != Act {
+				t.Fatalf("plan %+v, %v", p, err)
+			}
+			job, err := client.BatchV1().Jobs(r.Namespace).Get(ctx, r.App, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.cond != "" {
+				job.Status.Conditions = append(job.Status.Conditions, batchv1.JobCondition{Type: tc.cond, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "injected"})
+				if _, err := client.BatchV1().Jobs(r.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.fenced {
+				n := getNode(t, client, "node-a")
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+				if _, err := client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = r.Execute(ctx, p)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Fatalf("Execute: %v, want %q", err, tc.wantErr)
+			}
+			if got := strings.Join(*lines, "\n"); got != tc.lines {
+				t.Errorf("progress %q, want %q", got, tc.lines)
+			}
+			if n := getNode(t, client, "node-a"); outOfService(n) != nil && !tc.fenced || n.Annotations[AuditAnnotation] != "" {
+				t.Fatalf("node-a fenced after the state changed: %+v", n.Spec.Taints)
+			}
+		})
+	}
+}
+
+// TestFenceRechecksReady: the node's kubelet came back between the decision and the write.
+func TestFenceRechecksReady(t *testing.T) {
+	ctx := context.Background()
+	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, func(s *inspect.Snapshot) {
+		for i := range s.Nodes {
+			setNodeReady(&s.Nodes[i], corev1.ConditionTrue)
+		}
+	})
+	acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"})
+	var refused *ErrRefused
+	if acted || !errors.As(err, &refused) || err.Error() != "refusing to fence node node-a: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover spark-pi -n s1" {
+		t.Fatalf("fence of a Ready node: %v, %v", acted, err)
+	}
+	if outOfService(getNode(t, client, "node-a")) != nil {
+		t.Fatal("a Ready node was fenced")
+	}
+	// Already fenced (by another run): nothing to do, no second taint.
+	n := getNode(t, client, "node-a")
+	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+	if _, err := client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"}); acted || err != nil {
+		t.Fatalf("fence of a fenced node: %v, %v", acted, err)
+	}
+}
+
+func TestExecuteFinishesTheOldDriver(t *testing.T) {
+	ctx := context.Background()
+	client, r, lines := cluster(t, "f1-rejoined-lingering", false, nil)
+	p, app, err := r.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Verdict != inspect.SafeToComplete || len(p.Steps) != 1 || p.Steps[0].Action != FinishOldDriver {
+		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
+	}
+	pod := p.Steps[0].Pod
+	if err := r.Execute(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var status *corev1.Pod
+	var deleted bool
+	for _, a := range client.Actions() {
+		switch {
+		case a.GetVerb() == "update" && a.GetSubresource() == "status" && a.GetResource().Resource == "pods":
+			status = a.(k8stesting.UpdateAction).GetObject().(*corev1.Pod)
+		case a.GetVerb() == "delete" && a.GetResource().Resource == "pods":
+			d := a.(k8stesting.DeleteAction)
+			o := d.GetDeleteOptions()
+			deleted = d.GetName() == pod && o.GracePeriodSeconds != nil && *o.GracePeriodSeconds == 0 &&
+				o.Preconditions != nil && o.Preconditions.UID != nil && string(*o.Preconditions.UID) == p.Steps[0].PodUID
+		}
+	}
+	if status == nil || status.Status.Phase != corev1.PodFailed {
+		t.Fatalf("pod %s not marked Failed: %+v", pod, status)
+	}
+	// The taint manager's DisruptionTarget condition is kept: the Job controller does not count
+	// the pod against the backoff limit either way.
+	disrupted := false
+	for _, c := range status.Status.Conditions {
+		disrupted = disrupted || c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue
+	}
+	if !disrupted {
+		t.Errorf("no DisruptionTarget condition: %+v", status.Status.Conditions)
+	}
+	for _, c := range status.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Reason != "DeletionByTaintManager" {
+			t.Errorf("the taint manager's DisruptionTarget condition was replaced: %+v", c)
+		}
+	}
+	if !deleted {
+		t.Fatalf("pod %s not deleted with grace period 0 and its UID: %v", pod, client.Actions())
+	}
+	if want := "finish old driver " + pod + " (mark Failed, delete with grace period 0): done"; strings.Join(*lines, "\n") != want {
+		t.Errorf("progress %q, want %q", *lines, want)
+	}
+}
+
+// TestFinishRechecksThePremise: finish writes only a deleted pod whose containers all stopped on
+// a Ready node, the one the plan named; otherwise it does nothing.
+func TestFinishRechecksThePremise(t *testing.T) {
+	ctx := context.Background()
+	refusal := "pod stream-j4nqb no longer shows its containers stopped on a Ready node; nothing was done: rerun to decide again"
+	for _, tc := range []struct {
+		name    string
+		mutate  func(*inspect.Snapshot)
+		uid     string
+		wantErr string
+	}{
+		{name: "node no longer Ready", wantErr: refusal, mutate: func(s *inspect.Snapshot) { setNodeReady(&s.Nodes[0], corev1.ConditionUnknown) }},
+		{name: "deletion withdrawn", wantErr: refusal, mutate: func(s *inspect.Snapshot) { s.DriverPods[0].DeletionTimestamp = nil }},
+		{name: "a container runs again", wantErr: refusal, mutate: func(s *inspect.Snapshot) {
+			s.DriverPods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+		}},
+		{name: "no container status", wantErr: refusal, mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.ContainerStatuses = nil }},
+		{name: "already Failed", mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodFailed }},
+		{name: "already Succeeded", mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodSucceeded }},
+		{name: "another pod by that name", uid: "other-uid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, r, _ := cluster(t, "f1-rejoined-lingering", false, tc.mutate)
+			pod, err := client.CoreV1().Pods(r.Namespace).Get(ctx, "stream-j4nqb", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pod.Spec.NodeName != "node-a" || r.Client.(*fake.Clientset) != client {
+				t.Fatalf("fixture: pod on %q", pod.Spec.NodeName)
+			}
+			uid := string(pod.UID)
+			if tc.uid != "" {
+				uid = tc.uid
+			}
+			client.ClearActions()
+			acted, err := r.finish(ctx, Step{Action: FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: uid})
+			if acted || tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Fatalf("finish: %v, %v; want false, %q", acted, err, tc.wantErr)
+			}
+			for _, a := range client.Actions() {
+				if a.GetVerb() != "get" {
+					t.Errorf("wrote %s %s/%s", a.GetVerb(), a.GetResource().Resource, a.GetSubresource())
+				}
+			}
+		})
+	}
+}
+
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	fence := func(ready corev1.ConditionStatus) func(*inspect.Snapshot) {
+		return func(s *inspect.Snapshot) {
+			setNodeReady(&s.Nodes[0], ready)
+			s.Nodes[0].Spec.Taints = []corev1.Taint{
+				{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute},
+				{Key: "example.com/maintenance", Effect: corev1.TaintEffectNoSchedule},
+			}
+		}
+	}
+	t.Run("repaired and Ready: the fence is lifted, other taints stay", func(t *testing.T) {
+		client, r, _ := cluster(t, "f1-rejoined-lingering", false, fence(corev1.ConditionTrue))
+		released, err := r.Release(ctx, "node-a")
+		if !released || err != nil {
+			t.Fatalf("release: %v, %v", released, err)
+		}
+		n := getNode(t, client, "node-a")
+		if len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != "example.com/maintenance" {
+			t.Fatalf("taints %+v", n.Spec.Taints)
+		}
+		var a Audit
+		if err := json.Unmarshal([]byte(n.Annotations[AuditAnnotation]), &a); err != nil || a.Action != "release-node" || a.By != "oncall" {
+			t.Errorf("audit %+v (%v)", a, err)
+		}
+		evs, _ := client.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{})
+		if len(evs.Items) != 1 || evs.Items[0].Reason != "FailoverReleasedNode" || evs.Items[0].InvolvedObject.Name != "node-a" {
+			t.Errorf("events %+v", evs.Items)
+		}
+	})
+	t.Run("not Ready: refused, the fence stays", func(t *testing.T) {
+		client, r, _ := cluster(t, "f1-rejoined-lingering", false, fence(corev1.ConditionUnknown))
+		released, err := r.Release(ctx, "node-a")
+		var refused *ErrRefused
+		if released || !errors.As(err, &refused) || !strings.HasPrefix(err.Error(), "refusing to release node node-a: it is not Ready.") {
+			t.Fatalf("release: %v, %v", released, err)
+		}
+		if outOfService(getNode(t, client, "node-a")) == nil {
+			t.Fatal("fence lifted from a node that is not Ready")
+		}
+	})
+	t.Run("no fence: nothing to do", func(t *testing.T) {
+		client, r, _ := cluster(t, "f1-rejoined-lingering", false, nil)
+		client.ClearActions()
+		if released, err := r.Release(ctx, "node-b"); released || err != nil {
+			t.Fatalf("release: %v, %v", released, err)
+		}
+		for _, a := range client.Actions() {
+			if a.GetVerb() != "get" && a.GetResource().Resource != "selfsubjectreviews" {
+				t.Errorf("wrote %s %s", a.GetVerb(), a.GetResource().Resource)
+			}
+		}
+	})
+}
+
+// TestWaitFollowsThePhases: after a fence the waits are reached in order on the recovered
+// cluster; on a cluster still blocked the wait times out naming the phase it was stuck in.
+func TestWaitFollowsThePhases(t *testing.T) {
+	ctx := context.Background()
+	_, before, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	p, old, err := before.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, lines := cluster(t, "s1-step7-recovered", true, nil)
+	if err := r.Wait(ctx, p, *old, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(*lines, "|"), strings.Join(p.Waits, "|"); got != want || len(p.Waits) != 4 {
+		t.Errorf("phases %q, want %q", got, want)
+	}
+
+	_, r, lines = cluster(t, "s1-step5-replacement-blocked", true, nil)
+	// The deadline may cut a gather short: the error then adds it as the last one.
+	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || timeout.Evidence == nil || timeout.Evidence.Verdict != inspect.ReplacementBlocked ||
+		!strings.HasPrefix(err.Error(), "timed out after 300ms waiting for old driver gone") {
+		t.Fatalf("Wait on a blocked cluster: %v", err)
+	}
+	if len(*lines) != 0 {
+		t.Errorf("phases reached on a blocked cluster: %q", *lines)
+	}
+	if err := r.Wait(ctx, Plan{}, *old, time.Minute); err != nil {
+		t.Errorf("Wait with no phases: %v", err)
+	}
+
+	// Fenced before eviction: the old driver on the lost node was never deleted, and it is
+	// still the old one while its pod stays.
+	_, r, lines = cluster(t, "s1-step3-node-lost", true, nil)
+	p, old, err = r.Plan(ctx)
+	if err != nil || p.Outcome != Act {
+		t.Fatalf("plan %+v, %v", p, err)
+	}
+	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
+	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || len(*lines) != 0 {
+		t.Fatalf("Wait while the old driver's pod stays: %v, phases %q", err, *lines)
+	}
+}
+
+// TestReached: each phase on hand-made evidence, one case on each side of its rule.
+func TestReached(t *testing.T) {
+	old := map[string]bool{"old": true}
+	oldOn := func(phase string) inspect.Driver { return inspect.Driver{UID: "old", Node: "node-a", Phase: phase} }
+	vol := func(nodes ...string) []inspect.Volume {
+		v := inspect.Volume{Name: "checkpoint"}
+		for _, n := range nodes {
+			v.Attachments = append(v.Attachments, inspect.Attachment{Node: n, Attached: true})
+		}
+		return []inspect.Volume{v}
+	}
+	newOn := func(node, phase string, vols []inspect.Volume) inspect.Driver {
+		return inspect.Driver{UID: "new", Node: node, Phase: phase, Volumes: vols}
+	}
+	for _, tc := range []struct {
+		name, phase, lost string
+		app               inspect.App
+		want              bool
+	}{
+		{"old driver still Running", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"old driver Failed", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Failed"), newOn("", "Pending", nil)}}, true},
+		{"old driver gone", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", nil)}}, true},
+		{"volume still on the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"volume left the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-b"))}}, true},
+		{"no lost node named", WaitDetached, "", inspect.App{Drivers: []inspect.Driver{{UID: "new", Volumes: []inspect.Volume{{Attachments: []inspect.Attachment{{Node: ""}}}}}}}, true},
+		{"new driver not scheduled", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", vol())}}, false},
+		{"no new driver", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"attached elsewhere only", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"attached to the new node", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a", "node-b"))}}, true},
+		{"new driver Running, Healthy", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, true},
+		{"new driver Running, not Healthy yet", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.SplitBrainRisk, Drivers: []inspect.Driver{oldOn("Running"), newOn("node-b", "Running", nil)}}, false},
+		{"new driver Pending", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Pending", nil)}}, false},
+		{"only the old driver Running", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{oldOn("Running")}}, false},
+		{"newest driver ended: the one before counts", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy,
+			Drivers: []inspect.Driver{newOn("node-b", "Running", nil), {UID: "newer", Node: "node-b", Phase: "Failed"}}}, true},
+		{"unknown phase", "something else", "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, false},
+	} {
+		if got := reached(tc.phase, &tc.app, old, tc.lost); got != tc.want {
+			t.Errorf("%s: %s reached %v, want %v", tc.name, tc.phase, got, tc.want)
+		}
+	}
+}
+
+// TestConflictsAreRetriedFiveTimes: a node that changes under every write (heartbeats, another
+// run) is read again and retried, five times, then the fence or release gives up unchanged.
+func TestConflictsAreRetriedFiveTimes(t *testing.T) {
+	ctx := context.Background()
+	conflicts := func(c *fake.Clientset) *int {
+		n := 0
+		c.PrependReactor("update", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			n++
+			return true, nil, apierrors.NewConflict(schema.GroupResource{Resource: "nodes"}, "node-a", errors.New("injected"))
+		})
+		return &n
+	}
+	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	updates := conflicts(client)
+	acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"})
+	if acted || err == nil || err.Error() != "node node-a keeps changing while fencing it; nothing was done: rerun" || *updates != 6 {
+		t.Fatalf("fence: %v, %v after %d updates", acted, err, *updates)
+	}
+	client, r, _ = cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
+		s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
+	})
+	updates = conflicts(client)
+	released, err := r.Release(ctx, "node-a")
+	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != 6 {
+		t.Fatalf("release: %v, %v after %d updates", released, err, *updates)
+	}
+}
+
+// TestFinishAddsDisruptionTarget: a pod without the condition gets ours, beside its others.
+func TestFinishAddsDisruptionTarget(t *testing.T) {
+	ctx := context.Background()
+	var before []corev1.PodCondition
+	client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
+		p := &s.DriverPods[0]
+		var kept []corev1.PodCondition
+		for _, c := range p.Status.Conditions {
+			if c.Type != corev1.DisruptionTarget {
+				kept = append(kept, c)
+			}
+		}
+		p.Status.Conditions = kept
+		before = kept
+	})
+	if len(before) == 0 {
+		t.Fatal("fixture: the pod has no other condition")
+	}
+	pod, err := client.CoreV1().Pods(r.Namespace).Get(ctx, "stream-j4nqb", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.ClearActions()
+	if acted, err := r.finish(ctx, Step{Action: FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: string(pod.UID)}); !acted || err != nil {
+		t.Fatalf("finish: %v, %v", acted, err)
+	}
+	for _, a := range client.Actions() {
+		if a.GetVerb() != "update" || a.GetSubresource() != "status" {
+			continue
+		}
+		conds := a.(k8stesting.UpdateAction).GetObject().(*corev1.Pod).Status.Conditions
+		last := conds[len(conds)-1]
+		if len(conds) != len(before)+1 || last.Type != corev1.DisruptionTarget || last.Reason != "DeletionBySparkhaFailover" {
+			t.Fatalf("conditions %+v, want the %d before and DisruptionTarget", conds, len(before))
+		}
+		return
+	}
+	t.Fatal("no status update")
+}
+
+func TestTimeoutErrorMessage(t *testing.T) {
+	e := &TimeoutError{Phase: WaitNewRunning, Timeout: time.Minute}
+	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running" {
+		t.Errorf("%q", got)
+	}
+	e.LastErr = errors.New("connection refused")
+	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running (last error reading the state: connection refused)" {
+		t.Errorf("%q", got)
+	}
+}
