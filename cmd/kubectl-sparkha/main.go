@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,6 +25,8 @@ func main() {
 	case errors.As(err, &exit):
 		os.Exit(exit.Code)
 	case err != nil:
+		// An error no command printed, such as an unknown command.
+		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(plugin.ExitError)
 	}
 }

@@ -213,3 +213,24 @@ func TestInputErrorsBeforeClusterErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorsAreReported: cobra's flag errors reach stderr in kubectl's form with exit 1, for
+// every command (they never reach a command's RunE, so each used to end silently).
+func TestFlagErrorsAreReported(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"submit", "x", "--bogus-flag"}, "error: unknown flag: --bogus-flag\nSee 'kubectl sparkha submit --help' for usage.\n"},
+		{[]string{"submit", "x", "--image", "i", "--class", "c", "--node-lost-timeout", "soon", "local:///x.jar"},
+			"error: invalid argument \"soon\" for \"--node-lost-timeout\" flag: time: invalid duration \"soon\"\nSee 'kubectl sparkha submit --help' for usage.\n"},
+		{[]string{"inspect", "--node-bogus"}, "error: unknown flag: --node-bogus\nSee 'kubectl sparkha inspect --help' for usage.\n"},
+		{[]string{"failover", "x", "--bogus-flag"}, "error: unknown flag: --bogus-flag\nSee 'kubectl sparkha failover --help' for usage.\n"},
+		{[]string{"--bogus"}, "error: unknown flag: --bogus\nSee 'kubectl sparkha --help' for usage.\n"},
+	} {
+		out, errOut, code := runCmd(t, tt.args...)
+		if errOut != tt.want || out != "" || code != ExitError {
+			t.Errorf("%v: stderr %q, stdout %q, exit %d; want stderr %q, exit 1", tt.args, errOut, out, code, tt.want)
+		}
+	}
+}

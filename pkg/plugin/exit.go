@@ -1,6 +1,10 @@
 package plugin
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
 
 // Exit codes a script or an alert can rely on.
 const (
@@ -29,3 +33,10 @@ func (e *ExitCodeError) Error() string {
 }
 
 func (e *ExitCodeError) Unwrap() error { return e.Err }
+
+// flagError prints a flag error as kubectl does ("error: unknown flag: --x", then where the
+// usage is) and exits 1; without it cobra's flag errors would end the command silently.
+func flagError(c *cobra.Command, err error) error {
+	fmt.Fprintf(c.ErrOrStderr(), "error: %v\nSee '%s --help' for usage.\n", err, c.CommandPath())
+	return &ExitCodeError{Code: ExitError, Err: err}
+}

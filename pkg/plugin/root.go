@@ -39,12 +39,14 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
-		Use:           "kubectl-sparkha",
-		Short:         "Run Spark drivers as partition-safe Kubernetes Jobs",
-		Long:          rootLong,
-		Example:       rootExample,
-		SilenceUsage:  true,
-		SilenceErrors: false,
+		Use:          "kubectl-sparkha",
+		Short:        "Run Spark drivers as partition-safe Kubernetes Jobs",
+		Long:         rootLong,
+		Example:      rootExample,
+		SilenceUsage: true,
+		// Errors are printed once, in kubectl's form: by each command (exitWith), by
+		// flagError for flag errors, and by main for the rest (an unknown command).
+		SilenceErrors: true,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl sparkha",
 		},
@@ -54,6 +56,8 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	configFlags.AddFlags(cmd.PersistentFlags())
+	// Subcommands inherit it: cobra's flag errors never reach a command's RunE.
+	cmd.SetFlagErrorFunc(flagError)
 
 	cmd.AddCommand(NewCmdVersion(streams))
 	submitOptions := NewSubmitOptions(configFlags, streams)
