@@ -113,7 +113,8 @@ func Decide(app inspect.App, nodeDown bool) Plan {
 		}
 		p.Message = fmt.Sprintf("refusing to fail over %s/%s: %s. "+
 			"Starting another driver now could run two at once. It becomes safe when %s rejoins (then rerun %s), "+
-			"or once you have confirmed %s is powered off or isolated: %s --node-down",
+			"or once you have confirmed %s is powered off (or cut from its storage and network by your infrastructure; "+
+			"a plain network partition is not enough: its containers keep running and writing): %s --node-down",
 			app.Namespace, app.Name, held, app.LostNode, self, app.LostNode, self)
 		return p
 	}

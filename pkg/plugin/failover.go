@@ -30,7 +30,9 @@ failover asks the same analysis as inspect, and acts only when one of these hold
 
   * the old driver's node rejoined and its kubelet reported the driver's containers stopped:
     failover finishes the lingering pod (marks it Failed and deletes it, as PodGC would);
-  * you confirm, with --node-down, that the node is powered off or isolated for good:
+  * you confirm, with --node-down, that the machine is powered off, or cut from its storage
+    and network by your infrastructure (a plain network partition is not enough: the old
+    driver keeps running and writing there, and fencing would run two drivers):
     failover taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
     Kubernetes force-deletes its pods and detaches its volumes. The taint is node-wide: the
     plan lists every pod it affects before you confirm. Lift it with --release-node once the
@@ -112,7 +114,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.NodeDown, "node-down", o.NodeDown, "Confirm that the old driver's node is powered off or isolated for good: fence it with the out-of-service taint.")
+	f.BoolVar(&o.NodeDown, "node-down", o.NodeDown, "Confirm that the old driver's machine is powered off, or cut from its storage and network by your infrastructure (not merely partitioned): fence it with the out-of-service taint.")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
@@ -238,7 +240,7 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 		if o.confirm == nil {
 			return fmt.Errorf("--node-down fences node %s and force-deletes every pod on it: confirm with --yes (there is no terminal to ask on)", fence.Node)
 		}
-		if !o.confirm(fmt.Sprintf("Fence node %s? Every pod on it is force-deleted and its volumes detached. Only do this if the machine is powered off or isolated. Type yes to continue: ", fence.Node)) {
+		if !o.confirm(fmt.Sprintf("Fence node %s? Every pod on it is force-deleted and its volumes detached. Only do this if the machine is powered off or cut from its storage and network (a network partition is not enough: its containers keep writing). Type yes to continue: ", fence.Node)) {
 			return fmt.Errorf("not confirmed: nothing was done")
 		}
 	}
