@@ -32,35 +32,7 @@ func cluster(t *testing.T, name string, nodeDown bool, mutate func(*inspect.Snap
 		mutate(&f.Snapshot)
 	}
 	s := &f.Snapshot
-	var objs []runtime.Object
-	for i := range s.Nodes {
-		objs = append(objs, &s.Nodes[i])
-	}
-	for i := range s.Leases {
-		objs = append(objs, &s.Leases[i])
-	}
-	for i := range s.DriverPods {
-		objs = append(objs, &s.DriverPods[i])
-	}
-	for i := range s.Jobs {
-		objs = append(objs, &s.Jobs[i])
-	}
-	for i := range s.Claims {
-		objs = append(objs, &s.Claims[i])
-	}
-	for i := range s.Volumes {
-		objs = append(objs, &s.Volumes[i])
-	}
-	for i := range s.VolumeAttachments {
-		objs = append(objs, &s.VolumeAttachments[i])
-	}
-	for i := range s.CSIDrivers {
-		objs = append(objs, &s.CSIDrivers[i])
-	}
-	for i := range s.Events {
-		objs = append(objs, &s.Events[i])
-	}
-	client := fake.NewClientset(objs...)
+	client := fake.NewClientset(f.Objects()...)
 	var lines []string
 	ns, app := s.DriverPods[0].Namespace, s.DriverPods[0].OwnerReferences[0].Name
 	r := &Runner{Client: client, Namespace: ns, App: app, NodeDown: nodeDown, actor: "oncall",

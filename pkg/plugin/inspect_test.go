@@ -13,7 +13,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
@@ -26,33 +25,7 @@ import (
 func fixtureClient(t *testing.T, name string) (*fake.Clientset, time.Time) {
 	t.Helper()
 	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
-	s := f.Snapshot
-	var objs []runtime.Object
-	for i := range s.Nodes {
-		objs = append(objs, &s.Nodes[i])
-	}
-	for i := range s.Leases {
-		objs = append(objs, &s.Leases[i])
-	}
-	for i := range s.DriverPods {
-		objs = append(objs, &s.DriverPods[i])
-	}
-	for i := range s.Jobs {
-		objs = append(objs, &s.Jobs[i])
-	}
-	for i := range s.Claims {
-		objs = append(objs, &s.Claims[i])
-	}
-	for i := range s.Volumes {
-		objs = append(objs, &s.Volumes[i])
-	}
-	for i := range s.VolumeAttachments {
-		objs = append(objs, &s.VolumeAttachments[i])
-	}
-	for i := range s.Events {
-		objs = append(objs, &s.Events[i])
-	}
-	return fake.NewClientset(objs...), f.Now
+	return fake.NewClientset(f.Objects()...), f.Now
 }
 
 func newTestInspect(t *testing.T, fixture, namespace string) (*InspectOptions, *bytes.Buffer, *bytes.Buffer) {
