@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,16 +15,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := plugin.NewCmdRoot(streams).ExecuteContext(ctx)
+	code := plugin.Run(ctx, plugin.NewCmdRoot(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
 	stop()
-	var exit *plugin.ExitCodeError
-	switch {
-	case errors.As(err, &exit):
-		os.Exit(exit.Code)
-	case err != nil:
-		// An error no command printed, such as an unknown command.
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
-		os.Exit(plugin.ExitError)
-	}
+	os.Exit(code)
 }

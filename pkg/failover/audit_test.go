@@ -17,7 +17,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/apiretry"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
 // TestAuditRetries pins how the audit trail of a step already carried out
@@ -63,7 +64,7 @@ func TestAuditRetries(t *testing.T) {
 			name:      "500 every time: fails after three tries",
 			onCreate:  func(int, k8stesting.ObjectTracker, *corev1.Event) (bool, error) { return true, internal },
 			wantErr:   "Internal error occurred: injected",
-			wantTries: inspect.TransientRetry.Steps, wantEvents: 0,
+			wantTries: apiretry.Backoff.Steps, wantEvents: 0,
 		},
 		{
 			name: "forbidden is not retried",
@@ -87,8 +88,8 @@ func TestAuditRetries(t *testing.T) {
 			})
 			now := time.Date(2026, 11, 25, 14, 48, 11, 0, time.UTC)
 			r := &Runner{Client: client, Namespace: "demo", App: "clicks", Now: func() time.Time { return now }, actor: "oncall"}
-			app := &inspect.App{Name: "clicks", Namespace: "demo", Job: "clicks"}
-			step := Step{Action: FenceNode, Node: "node-1", Why: "node-1 confirmed down"}
+			app := &analysis.App{Name: "clicks", Namespace: "demo", Job: "clicks"}
+			step := analysis.Step{Action: analysis.FenceNode, Node: "node-1", Why: "node-1 confirmed down"}
 
 			err := r.audit(context.Background(), app, step)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
@@ -118,7 +119,7 @@ func TestAuditRetries(t *testing.T) {
 			if err := json.Unmarshal([]byte(record), &a); err != nil {
 				t.Fatal(err)
 			}
-			want := Audit{By: "oncall", At: now, Action: FenceNode, Node: "node-1", App: "demo/clicks", Why: "node-1 confirmed down"}
+			want := Audit{By: "oncall", At: now, Action: analysis.FenceNode, Node: "node-1", App: "demo/clicks", Why: "node-1 confirmed down"}
 			if a != want {
 				t.Errorf("annotation %+v, want %+v", a, want)
 			}

@@ -3,12 +3,14 @@ package failover
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/apiretry"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
 // ErrRefused marks a refusal: acting now would not be safe.
@@ -22,38 +24,30 @@ func (e *ErrRefused) Error() string { return e.Msg }
 func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
 	r.Actor(ctx)
 	var node *corev1.Node
-	for attempt := 0; ; attempt++ {
-		var err error
+	released := false
+	// Heartbeats update the node all the time: on a conflict, read it again.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() (err error) {
 		if node, err = r.Client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{}); err != nil {
-			return false, fmt.Errorf("reading node %s: %w", nodeName, err)
+			return fmt.Errorf("reading node %s: %w", nodeName, err)
 		}
-		var kept []corev1.Taint
-		fenced := false
-		for _, t := range node.Spec.Taints {
-			if t.Key == corev1.TaintNodeOutOfService {
-				fenced = true
-				continue
-			}
-			kept = append(kept, t)
+		if !analysis.Fenced(node) {
+			return nil
 		}
-		if !fenced {
-			return false, nil
+		if analysis.NodeReady(node) != string(corev1.ConditionTrue) {
+			return &ErrRefused{Msg: fmt.Sprintf("refusing to release node %s: it is not Ready. Lift the fence only once the machine is repaired and its kubelet reports Ready; until then its pods must stay off it", nodeName)}
 		}
-		if !nodeReady(node) {
-			return false, &ErrRefused{Msg: fmt.Sprintf("refusing to release node %s: it is not Ready. Lift the fence only once the machine is repaired and its kubelet reports Ready; until then its pods must stay off it", nodeName)}
-		}
-		node.Spec.Taints = kept
+		node.Spec.Taints = slices.DeleteFunc(node.Spec.Taints, func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeOutOfService })
 		if err := r.annotate(&node.ObjectMeta, Audit{Action: "release-node", Node: nodeName, Why: "the node is repaired and Ready again"}); err != nil {
-			return false, err
+			return err
 		}
-		_, err = r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts())
-		if err == nil {
-			break
+		if _, err := r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts()); err != nil {
+			return fmt.Errorf("removing the taint from node %s: %w", nodeName, err)
 		}
-		if apierrors.IsConflict(err) && attempt < 5 {
-			continue // heartbeats update the node all the time: read it again
-		}
-		return false, fmt.Errorf("removing the taint from node %s: %w", nodeName, err)
+		released = true
+		return nil
+	})
+	if err != nil || !released {
+		return false, err
 	}
 	now := metav1.NewTime(r.now())
 	ev := &corev1.Event{
@@ -64,7 +58,7 @@ func (r *Runner) Release(ctx context.Context, nodeName string) (bool, error) {
 		Source:  corev1.EventSource{Component: EventSource}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
 	}
 	if err := r.recordEvent(ctx, ev); err != nil {
-		return true, fmt.Errorf("the fence was lifted, but recording it failed (%d tries): %w", inspect.TransientRetry.Steps, err)
+		return true, fmt.Errorf("the fence was lifted, but recording it failed (%d tries): %w", apiretry.Backoff.Steps, err)
 	}
 	return true, nil
 }

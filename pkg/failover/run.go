@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/apiretry"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
 
@@ -30,13 +32,13 @@ const EventSource = "kubectl-sparkha"
 
 // Audit is the content of AuditAnnotation.
 type Audit struct {
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-	Action Action    `json:"action"`
-	Node   string    `json:"node,omitempty"`
-	Pod    string    `json:"pod,omitempty"`
-	App    string    `json:"app,omitempty"`
-	Why    string    `json:"why"`
+	By     string          `json:"by"`
+	At     time.Time       `json:"at"`
+	Action analysis.Action `json:"action"`
+	Node   string          `json:"node,omitempty"`
+	Pod    string          `json:"pod,omitempty"`
+	App    string          `json:"app,omitempty"`
+	Why    string          `json:"why"`
 }
 
 // Runner carries out failovers. It never deletes a PVC, a PV or anything
@@ -71,40 +73,35 @@ func (r *Runner) progress(format string, args ...any) {
 	}
 }
 
-// Inspect gathers and analyses the app, as `inspect APP` would.
-func (r *Runner) Inspect(ctx context.Context) (*inspect.App, *inspect.Snapshot, error) {
-	snap, err := inspect.Gather(ctx, r.Client, inspect.Scope{Namespace: r.Namespace, App: r.App})
+// Inspect gathers and analyses the app, as `inspect APP` does. Failover decides nothing on a
+// partial view.
+func (r *Runner) Inspect(ctx context.Context) (*analysis.App, error) {
+	rep, _, err := inspect.Inspect(ctx, r.Client, inspect.Query{Namespace: r.Namespace, App: r.App, Now: r.now})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if len(snap.Unavailable) > 0 {
-		return nil, nil, fmt.Errorf("cannot decide safely without seeing %s: failover needs to list nodes, PVs and VolumeAttachments (see docs/rbac.yaml)", strings.Join(snap.Unavailable, ", "))
+	if len(rep.Unavailable) > 0 {
+		return nil, fmt.Errorf("cannot decide safely without seeing %s: failover needs to list nodes, PVs and VolumeAttachments (see docs/rbac.yaml)", strings.Join(rep.Unavailable, ", "))
 	}
-	rep := inspect.Analyze(snap, r.now())
-	for i := range rep.Apps {
-		if rep.Apps[i].Name == r.App {
-			return &rep.Apps[i], snap, nil
-		}
-	}
-	return nil, nil, fmt.Errorf("no Spark driver or driver Job named %q in namespace %q (see kubectl sparkha inspect -A)", r.App, r.Namespace)
+	return &rep.Apps[0], nil
 }
 
 // Plan decides what to do now and lists the blast radius of a fence.
-func (r *Runner) Plan(ctx context.Context) (Plan, *inspect.App, error) {
-	app, _, err := r.Inspect(ctx)
+func (r *Runner) Plan(ctx context.Context) (analysis.Plan, *analysis.App, error) {
+	app, err := r.Inspect(ctx)
 	if err != nil {
-		return Plan{}, nil, err
+		return analysis.Plan{}, nil, err
 	}
-	p := Decide(*app, r.NodeDown)
+	p := analysis.Decide(*app, r.NodeDown)
 	for _, s := range p.Steps {
-		if s.Action != FenceNode {
+		if s.Action != analysis.FenceNode {
 			continue
 		}
 		pods, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{
 			FieldSelector: fields.OneTermEqualSelector("spec.nodeName", s.Node).String(),
 		})
 		if err != nil {
-			return Plan{}, nil, fmt.Errorf("listing the pods on %s to show what the fence affects: %w", s.Node, err)
+			return analysis.Plan{}, nil, fmt.Errorf("listing the pods on %s to show what the fence affects: %w", s.Node, err)
 		}
 		for _, pod := range pods.Items {
 			p.BlastRadius = append(p.BlastRadius, pod.Namespace+"/"+pod.Name)
@@ -117,61 +114,50 @@ func (r *Runner) Plan(ctx context.Context) (Plan, *inspect.App, error) {
 // evidence and stops if the step is no longer part of the plan; each write
 // carries a resourceVersion or UID precondition, so of two concurrent runs
 // only one acts.
-func (r *Runner) Execute(ctx context.Context, plan Plan) error {
+func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 	r.Actor(ctx)
 	for _, step := range plan.Steps {
-		app, _, err := r.Inspect(ctx)
+		app, err := r.Inspect(ctx)
 		if err != nil {
 			return err
 		}
-		again := Decide(*app, r.NodeDown)
+		again := analysis.Decide(*app, r.NodeDown)
 		if !containsStep(again, step) {
-			if again.Outcome == Act && len(again.Steps) == 0 || again.Outcome == NothingToDo {
-				r.progress("%s: already done (now %s)", Describe(step), app.Verdict)
+			if again.Outcome == analysis.Act && len(again.Steps) == 0 || again.Outcome == analysis.NothingToDo {
+				r.progress("%s: already done (now %s)", analysis.Describe(step), app.Verdict)
 				continue
 			}
-			return fmt.Errorf("the state changed before %s (now %s: %s); nothing was done: rerun to decide again", Describe(step), app.Verdict, app.Reason)
+			return fmt.Errorf("the state changed before %s (now %s: %s); nothing was done: rerun to decide again", analysis.Describe(step), app.Verdict, app.Reason)
 		}
 		var acted bool
 		switch step.Action {
-		case FenceNode:
+		case analysis.FenceNode:
 			acted, err = r.fence(ctx, step)
-		case FinishOldDriver:
+		case analysis.FinishOldDriver:
 			acted, err = r.finish(ctx, step)
 		}
 		if err != nil {
 			return err
 		}
 		if !acted {
-			r.progress("%s: already done by someone else", Describe(step))
+			r.progress("%s: already done by someone else", analysis.Describe(step))
 			continue
 		}
-		r.progress("%s: done", Describe(step))
+		r.progress("%s: done", analysis.Describe(step))
 		if err := r.audit(ctx, app, step); err != nil {
-			return fmt.Errorf("%s was done, but recording it failed (%d tries): %w", Describe(step), inspect.TransientRetry.Steps, err)
+			return fmt.Errorf("%s was done, but recording it failed (%d tries): %w", analysis.Describe(step), apiretry.Backoff.Steps, err)
 		}
 	}
 	return nil
 }
 
-func containsStep(p Plan, s Step) bool {
+func containsStep(p analysis.Plan, s analysis.Step) bool {
 	for _, x := range p.Steps {
 		if x.Action == s.Action && x.Node == s.Node && x.PodUID == s.PodUID {
 			return true
 		}
 	}
 	return false
-}
-
-// Describe says in words what a step does.
-func Describe(s Step) string {
-	switch s.Action {
-	case FenceNode:
-		return fmt.Sprintf("fence node %s (taint %s=%s:NoExecute)", s.Node, corev1.TaintNodeOutOfService, OutOfServiceValue)
-	case FinishOldDriver:
-		return fmt.Sprintf("finish old driver %s (mark Failed, delete with grace period 0)", s.Pod)
-	}
-	return string(s.Action)
 }
 
 // dryRun is the dryRun option of every write: All for a server-side dry run.
@@ -187,44 +173,43 @@ func (r *Runner) writeOpts() metav1.UpdateOptions { return metav1.UpdateOptions{
 // fence taints the node; it reports false if the taint is already there.
 // The update carries the resourceVersion just read, so of two concurrent
 // runs one wins; the other re-reads, finds the taint and does nothing.
-func (r *Runner) fence(ctx context.Context, step Step) (bool, error) {
-	for attempt := 0; ; attempt++ {
+func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
+	acted := false
+	// Heartbeats and other failovers change the node: on a conflict, read it again.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		node, err := r.Client.CoreV1().Nodes().Get(ctx, step.Node, metav1.GetOptions{})
 		if err != nil {
-			return false, fmt.Errorf("reading node %s: %w", step.Node, err)
+			return fmt.Errorf("reading node %s: %w", step.Node, err)
 		}
-		for _, t := range node.Spec.Taints {
-			if t.Key == corev1.TaintNodeOutOfService {
-				return false, nil
-			}
+		if analysis.Fenced(node) {
+			return nil
 		}
-		if nodeReady(node) {
-			return false, &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover %s -n %s", step.Node, r.App, r.Namespace)}
+		if analysis.NodeReady(node) == string(corev1.ConditionTrue) {
+			return &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover %s -n %s", step.Node, r.App, r.Namespace)}
 		}
 		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{
-			Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute,
+			Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute,
 			TimeAdded: ptr.To(metav1.NewTime(r.now())),
 		})
-		if err := r.annotate(&node.ObjectMeta, Audit{Action: FenceNode, Node: step.Node, App: r.Namespace + "/" + r.App, Why: step.Why}); err != nil {
-			return false, err
+		if err := r.annotate(&node.ObjectMeta, Audit{Action: analysis.FenceNode, Node: step.Node, App: r.Namespace + "/" + r.App, Why: step.Why}); err != nil {
+			return err
 		}
-		_, err = r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts())
-		switch {
-		case err == nil:
-			return true, nil
-		case apierrors.IsConflict(err) && attempt < 5:
-			continue // the node changed (heartbeat, another failover): read it again
-		case apierrors.IsConflict(err):
-			return false, fmt.Errorf("node %s keeps changing while fencing it; nothing was done: rerun", step.Node)
+		if _, err := r.Client.CoreV1().Nodes().Update(ctx, node, r.writeOpts()); err != nil {
+			return fmt.Errorf("tainting node %s: %w", step.Node, err)
 		}
-		return false, fmt.Errorf("tainting node %s: %w", step.Node, err)
+		acted = true
+		return nil
+	})
+	if apierrors.IsConflict(err) {
+		return false, fmt.Errorf("node %s keeps changing while fencing it; nothing was done: rerun", step.Node)
 	}
+	return acted, err
 }
 
 // finish marks the old driver Failed, as PodGC does for orphaned pods, so the
 // Job controller counts it (the DisruptionTarget rule keeps it off the retry
 // budget), then deletes it with grace period 0.
-func (r *Runner) finish(ctx context.Context, step Step) (bool, error) {
+func (r *Runner) finish(ctx context.Context, step analysis.Step) (bool, error) {
 	pods := r.Client.CoreV1().Pods(r.Namespace)
 	pod, err := pods.Get(ctx, step.Pod, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) || (err == nil && pod.UID != types.UID(step.PodUID)) {
@@ -243,7 +228,7 @@ func (r *Runner) finish(ctx context.Context, step Step) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
 	}
-	if pod.DeletionTimestamp == nil || !allContainersTerminated(pod) || !nodeReady(node) {
+	if pod.DeletionTimestamp == nil || !analysis.ContainersStopped(pod) || analysis.NodeReady(node) != string(corev1.ConditionTrue) {
 		return false, fmt.Errorf("pod %s no longer shows its containers stopped on a Ready node; nothing was done: rerun to decide again", step.Pod)
 	}
 	pod.Status.Phase = corev1.PodFailed
@@ -263,24 +248,6 @@ func (r *Runner) finish(ctx context.Context, step Step) (bool, error) {
 		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
 	}
 	return true, nil
-}
-
-func nodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-func allContainersTerminated(pod *corev1.Pod) bool {
-	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.State.Terminated == nil {
-			return false
-		}
-	}
-	return len(pod.Status.ContainerStatuses) > 0
 }
 
 func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
@@ -322,19 +289,11 @@ func (r *Runner) annotate(meta *metav1.ObjectMeta, a Audit) error {
 	return nil
 }
 
-// retryTransient retries an idempotent write on transient failures, paced as
-// inspect retries its LISTs. client-go retries only answers carrying
-// Retry-After; a step already carried out must not go unrecorded because of
-// one 500 or one lost answer.
-func retryTransient(write func() error) error {
-	return retry.OnError(inspect.TransientRetry, inspect.Transient, write)
-}
-
 // recordEvent creates an audit Event, retried on transient failures. Its name
 // is fixed before the first try, so an AlreadyExists is an earlier try that
 // landed and whose answer was lost.
 func (r *Runner) recordEvent(ctx context.Context, ev *corev1.Event) error {
-	return retryTransient(func() error {
+	return apiretry.OnTransient(func() error {
 		_, err := r.Client.CoreV1().Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{DryRun: r.dryRun()})
 		if apierrors.IsAlreadyExists(err) {
 			return nil
@@ -347,12 +306,12 @@ func (r *Runner) recordEvent(ctx context.Context, ev *corev1.Event) error {
 // driver pod) for a step that was carried out. Each write is idempotent, so
 // it is retried: the Event through recordEvent, the annotations as merge
 // patches.
-func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
+func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Step) error {
 	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: app.Namespace, Name: app.Job}
 	var job *batchv1.Job
 	if app.Job != "" {
 		var err error
-		if err = retryTransient(func() (err error) {
+		if err = apiretry.OnTransient(func() (err error) {
 			job, err = r.Client.BatchV1().Jobs(app.Namespace).Get(ctx, app.Job, metav1.GetOptions{})
 			return err
 		}); err != nil {
@@ -362,12 +321,12 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	} else {
 		ref = corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: app.Namespace, Name: step.Pod, UID: types.UID(step.PodUID)}
 	}
-	reason := map[Action]string{FenceNode: "FailoverFencedNode", FinishOldDriver: "FailoverFinishedOldDriver"}[step.Action]
+	reason := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.FinishOldDriver: "FailoverFinishedOldDriver"}[step.Action]
 	now := metav1.NewTime(r.now())
 	ev := &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: app.Namespace},
 		InvolvedObject: ref, Reason: reason, Type: corev1.EventTypeNormal,
-		Message:        fmt.Sprintf("%s by %s: %s", Describe(step), r.actor, step.Why),
+		Message:        fmt.Sprintf("%s by %s: %s", analysis.Describe(step), r.actor, step.Why),
 		Source:         corev1.EventSource{Component: EventSource},
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: EventSource, ReportingInstance: r.actor,
@@ -386,7 +345,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 		if err != nil {
 			return err
 		}
-		return retryTransient(func() error {
+		return apiretry.OnTransient(func() error {
 			_, err := r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -401,7 +360,7 @@ func (r *Runner) audit(ctx context.Context, app *inspect.App, step Step) error {
 	if err != nil {
 		return err
 	}
-	return retryTransient(func() error {
+	return apiretry.OnTransient(func() error {
 		_, err := r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,16 +17,17 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
 // cluster serves a captured snapshot (pkg/inspect/testdata/snapshots) from a fake clientset,
 // changed by mutate first, and a Runner on it at the moment of the capture.
-func cluster(t *testing.T, name string, nodeDown bool, mutate func(*inspect.Snapshot)) (*fake.Clientset, *Runner, *[]string) {
+func cluster(t *testing.T, name string, nodeDown bool, mutate func(*analysis.Snapshot)) (*fake.Clientset, *Runner, *[]string) {
 	t.Helper()
-	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
+	f := fixture.Load(t, name)
 	if mutate != nil {
 		mutate(&f.Snapshot)
 	}
@@ -73,7 +73,7 @@ func TestPlanThenExecuteFences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Verdict != inspect.ReplacementBlocked || p.Outcome != Act || len(p.Steps) != 1 || p.Steps[0].Action != FenceNode || p.Steps[0].Node != "node-a" {
+	if app.Verdict != analysis.ReplacementBlocked || p.Outcome != analysis.Act || len(p.Steps) != 1 || p.Steps[0].Action != analysis.FenceNode || p.Steps[0].Node != "node-a" {
 		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
 	}
 	// The blast radius is what runs on node-a (the fake clientset ignores the field selector,
@@ -85,7 +85,7 @@ func TestPlanThenExecuteFences(t *testing.T) {
 		t.Fatal(err)
 	}
 	taint := outOfService(getNode(t, client, "node-a"))
-	if taint == nil || taint.Value != OutOfServiceValue || taint.Effect != corev1.TaintEffectNoExecute {
+	if taint == nil || taint.Value != analysis.OutOfServiceValue || taint.Effect != corev1.TaintEffectNoExecute {
 		t.Fatalf("node-a taint %+v", taint)
 	}
 	if outOfService(getNode(t, client, "node-b")) != nil {
@@ -96,7 +96,7 @@ func TestPlanThenExecuteFences(t *testing.T) {
 		t.Errorf("progress %q, want %q", *lines, want)
 	}
 	var a Audit
-	if err := json.Unmarshal([]byte(getNode(t, client, "node-a").Annotations[AuditAnnotation]), &a); err != nil || a.Action != FenceNode || a.By != "oncall" {
+	if err := json.Unmarshal([]byte(getNode(t, client, "node-a").Annotations[AuditAnnotation]), &a); err != nil || a.Action != analysis.FenceNode || a.By != "oncall" {
 		t.Errorf("node audit %+v (%v)", a, err)
 	}
 }
@@ -122,7 +122,7 @@ func TestExecuteDecidesAgain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			client, r, lines := cluster(t, "s1-step5-replacement-blocked", true, nil)
 			p, _, err := r.Plan(ctx)
-			if err != nil || p.Outcome != Act {
+			if err != nil || p.Outcome != analysis.Act {
 				t.Fatalf("plan %+v, %v", p, err)
 			}
 			job, err := client.BatchV1().Jobs(r.Namespace).Get(ctx, r.App, metav1.GetOptions{})
@@ -137,7 +137,7 @@ func TestExecuteDecidesAgain(t *testing.T) {
 			}
 			if tc.fenced {
 				n := getNode(t, client, "node-a")
-				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+				n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
 				if _, err := client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 					t.Fatal(err)
 				}
@@ -159,12 +159,12 @@ func TestExecuteDecidesAgain(t *testing.T) {
 // TestFenceRechecksReady: the node's kubelet came back between the decision and the write.
 func TestFenceRechecksReady(t *testing.T) {
 	ctx := context.Background()
-	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, func(s *inspect.Snapshot) {
+	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, func(s *analysis.Snapshot) {
 		for i := range s.Nodes {
 			setNodeReady(&s.Nodes[i], corev1.ConditionTrue)
 		}
 	})
-	acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"})
+	acted, err := r.fence(ctx, analysis.Step{Action: analysis.FenceNode, Node: "node-a"})
 	var refused *ErrRefused
 	if acted || !errors.As(err, &refused) || err.Error() != "refusing to fence node node-a: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover spark-pi -n s1" {
 		t.Fatalf("fence of a Ready node: %v, %v", acted, err)
@@ -174,11 +174,11 @@ func TestFenceRechecksReady(t *testing.T) {
 	}
 	// Already fenced (by another run): nothing to do, no second taint.
 	n := getNode(t, client, "node-a")
-	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
 	if _, err := client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"}); acted || err != nil {
+	if acted, err := r.fence(ctx, analysis.Step{Action: analysis.FenceNode, Node: "node-a"}); acted || err != nil {
 		t.Fatalf("fence of a fenced node: %v, %v", acted, err)
 	}
 }
@@ -190,7 +190,7 @@ func TestExecuteFinishesTheOldDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Verdict != inspect.SafeToComplete || len(p.Steps) != 1 || p.Steps[0].Action != FinishOldDriver {
+	if app.Verdict != analysis.SafeToComplete || len(p.Steps) != 1 || p.Steps[0].Action != analysis.FinishOldDriver {
 		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
 	}
 	pod := p.Steps[0].Pod
@@ -242,18 +242,18 @@ func TestFinishRechecksThePremise(t *testing.T) {
 	refusal := "pod stream-j4nqb no longer shows its containers stopped on a Ready node; nothing was done: rerun to decide again"
 	for _, tc := range []struct {
 		name    string
-		mutate  func(*inspect.Snapshot)
+		mutate  func(*analysis.Snapshot)
 		uid     string
 		wantErr string
 	}{
-		{name: "node no longer Ready", wantErr: refusal, mutate: func(s *inspect.Snapshot) { setNodeReady(&s.Nodes[0], corev1.ConditionUnknown) }},
-		{name: "deletion withdrawn", wantErr: refusal, mutate: func(s *inspect.Snapshot) { s.DriverPods[0].DeletionTimestamp = nil }},
-		{name: "a container runs again", wantErr: refusal, mutate: func(s *inspect.Snapshot) {
+		{name: "node no longer Ready", wantErr: refusal, mutate: func(s *analysis.Snapshot) { setNodeReady(&s.Nodes[0], corev1.ConditionUnknown) }},
+		{name: "deletion withdrawn", wantErr: refusal, mutate: func(s *analysis.Snapshot) { s.DriverPods[0].DeletionTimestamp = nil }},
+		{name: "a container runs again", wantErr: refusal, mutate: func(s *analysis.Snapshot) {
 			s.DriverPods[0].Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 		}},
-		{name: "no container status", wantErr: refusal, mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.ContainerStatuses = nil }},
-		{name: "already Failed", mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodFailed }},
-		{name: "already Succeeded", mutate: func(s *inspect.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodSucceeded }},
+		{name: "no container status", wantErr: refusal, mutate: func(s *analysis.Snapshot) { s.DriverPods[0].Status.ContainerStatuses = nil }},
+		{name: "already Failed", mutate: func(s *analysis.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodFailed }},
+		{name: "already Succeeded", mutate: func(s *analysis.Snapshot) { s.DriverPods[0].Status.Phase = corev1.PodSucceeded }},
 		{name: "another pod by that name", uid: "other-uid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,7 +270,7 @@ func TestFinishRechecksThePremise(t *testing.T) {
 				uid = tc.uid
 			}
 			client.ClearActions()
-			acted, err := r.finish(ctx, Step{Action: FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: uid})
+			acted, err := r.finish(ctx, analysis.Step{Action: analysis.FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: uid})
 			if acted || tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
 				t.Fatalf("finish: %v, %v; want false, %q", acted, err, tc.wantErr)
 			}
@@ -285,11 +285,11 @@ func TestFinishRechecksThePremise(t *testing.T) {
 
 func TestRelease(t *testing.T) {
 	ctx := context.Background()
-	fence := func(ready corev1.ConditionStatus) func(*inspect.Snapshot) {
-		return func(s *inspect.Snapshot) {
+	fence := func(ready corev1.ConditionStatus) func(*analysis.Snapshot) {
+		return func(s *analysis.Snapshot) {
 			setNodeReady(&s.Nodes[0], ready)
 			s.Nodes[0].Spec.Taints = []corev1.Taint{
-				{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute},
+				{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute},
 				{Key: "example.com/maintenance", Effect: corev1.TaintEffectNoSchedule},
 			}
 		}
@@ -359,14 +359,14 @@ func TestWaitFollowsThePhases(t *testing.T) {
 	// The deadline may cut a gather short: the error then adds it as the last one.
 	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
 	var timeout *TimeoutError
-	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || timeout.Evidence == nil || timeout.Evidence.Verdict != inspect.ReplacementBlocked ||
+	if !errors.As(err, &timeout) || timeout.Phase != analysis.WaitOldGone || timeout.Evidence == nil || timeout.Evidence.Verdict != analysis.ReplacementBlocked ||
 		!strings.HasPrefix(err.Error(), "timed out after 300ms waiting for old driver gone") {
 		t.Fatalf("Wait on a blocked cluster: %v", err)
 	}
 	if len(*lines) != 0 {
 		t.Errorf("phases reached on a blocked cluster: %q", *lines)
 	}
-	if err := r.Wait(ctx, Plan{}, *old, time.Minute); err != nil {
+	if err := r.Wait(ctx, analysis.Plan{}, *old, time.Minute); err != nil {
 		t.Errorf("Wait with no phases: %v", err)
 	}
 
@@ -374,11 +374,11 @@ func TestWaitFollowsThePhases(t *testing.T) {
 	// still the old one while its pod stays.
 	_, r, lines = cluster(t, "s1-step3-node-lost", true, nil)
 	p, old, err = r.Plan(ctx)
-	if err != nil || p.Outcome != Act {
+	if err != nil || p.Outcome != analysis.Act {
 		t.Fatalf("plan %+v, %v", p, err)
 	}
 	err = r.Wait(ctx, p, *old, 300*time.Millisecond)
-	if !errors.As(err, &timeout) || timeout.Phase != WaitOldGone || len(*lines) != 0 {
+	if !errors.As(err, &timeout) || timeout.Phase != analysis.WaitOldGone || len(*lines) != 0 {
 		t.Fatalf("Wait while the old driver's pod stays: %v, phases %q", err, *lines)
 	}
 }
@@ -386,39 +386,41 @@ func TestWaitFollowsThePhases(t *testing.T) {
 // TestReached: each phase on hand-made evidence, one case on each side of its rule.
 func TestReached(t *testing.T) {
 	old := map[string]bool{"old": true}
-	oldOn := func(phase string) inspect.Driver { return inspect.Driver{UID: "old", Node: "node-a", Phase: phase} }
-	vol := func(nodes ...string) []inspect.Volume {
-		v := inspect.Volume{Name: "checkpoint"}
-		for _, n := range nodes {
-			v.Attachments = append(v.Attachments, inspect.Attachment{Node: n, Attached: true})
-		}
-		return []inspect.Volume{v}
+	oldOn := func(phase string) analysis.Driver {
+		return analysis.Driver{UID: "old", Node: "node-a", Phase: phase, Ended: phase == "Failed"}
 	}
-	newOn := func(node, phase string, vols []inspect.Volume) inspect.Driver {
-		return inspect.Driver{UID: "new", Node: node, Phase: phase, Volumes: vols}
+	vol := func(nodes ...string) []analysis.Volume {
+		v := analysis.Volume{Name: "checkpoint"}
+		for _, n := range nodes {
+			v.Attachments = append(v.Attachments, analysis.Attachment{Node: n, Attached: true})
+		}
+		return []analysis.Volume{v}
+	}
+	newOn := func(node, phase string, vols []analysis.Volume) analysis.Driver {
+		return analysis.Driver{UID: "new", Node: node, Phase: phase, Volumes: vols}
 	}
 	for _, tc := range []struct {
 		name, phase, lost string
-		app               inspect.App
+		app               analysis.App
 		want              bool
 	}{
-		{"old driver still Running", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
-		{"old driver Failed", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Failed"), newOn("", "Pending", nil)}}, true},
-		{"old driver gone", WaitOldGone, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", nil)}}, true},
-		{"volume still on the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
-		{"volume left the lost node", WaitDetached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-b"))}}, true},
-		{"no lost node named", WaitDetached, "", inspect.App{Drivers: []inspect.Driver{{UID: "new", Volumes: []inspect.Volume{{Attachments: []inspect.Attachment{{Node: ""}}}}}}}, true},
-		{"new driver not scheduled", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("", "Pending", vol())}}, false},
-		{"no new driver", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{oldOn("Running")}}, false},
-		{"attached elsewhere only", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
-		{"attached to the new node", WaitNewAttached, "node-a", inspect.App{Drivers: []inspect.Driver{newOn("node-b", "Pending", vol("node-a", "node-b"))}}, true},
-		{"new driver Running, Healthy", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, true},
-		{"new driver Running, not Healthy yet", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.SplitBrainRisk, Drivers: []inspect.Driver{oldOn("Running"), newOn("node-b", "Running", nil)}}, false},
-		{"new driver Pending", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Pending", nil)}}, false},
-		{"only the old driver Running", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{oldOn("Running")}}, false},
-		{"newest driver ended: the one before counts", WaitNewRunning, "node-a", inspect.App{Verdict: inspect.Healthy,
-			Drivers: []inspect.Driver{newOn("node-b", "Running", nil), {UID: "newer", Node: "node-b", Phase: "Failed"}}}, true},
-		{"unknown phase", "something else", "node-a", inspect.App{Verdict: inspect.Healthy, Drivers: []inspect.Driver{newOn("node-b", "Running", nil)}}, false},
+		{"old driver still Running", analysis.WaitOldGone, "node-a", analysis.App{Drivers: []analysis.Driver{oldOn("Running")}}, false},
+		{"old driver Failed", analysis.WaitOldGone, "node-a", analysis.App{Drivers: []analysis.Driver{oldOn("Failed"), newOn("", "Pending", nil)}}, true},
+		{"old driver gone", analysis.WaitOldGone, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("", "Pending", nil)}}, true},
+		{"volume still on the lost node", analysis.WaitDetached, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"volume left the lost node", analysis.WaitDetached, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("node-b", "Pending", vol("node-b"))}}, true},
+		{"no lost node named", analysis.WaitDetached, "", analysis.App{Drivers: []analysis.Driver{{UID: "new", Volumes: []analysis.Volume{{Attachments: []analysis.Attachment{{Node: ""}}}}}}}, true},
+		{"new driver not scheduled", analysis.WaitNewAttached, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("", "Pending", vol())}}, false},
+		{"no new driver", analysis.WaitNewAttached, "node-a", analysis.App{Drivers: []analysis.Driver{oldOn("Running")}}, false},
+		{"attached elsewhere only", analysis.WaitNewAttached, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("node-b", "Pending", vol("node-a"))}}, false},
+		{"attached to the new node", analysis.WaitNewAttached, "node-a", analysis.App{Drivers: []analysis.Driver{newOn("node-b", "Pending", vol("node-a", "node-b"))}}, true},
+		{"new driver Running, Healthy", analysis.WaitNewRunning, "node-a", analysis.App{Verdict: analysis.Healthy, Drivers: []analysis.Driver{newOn("node-b", "Running", nil)}}, true},
+		{"new driver Running, not Healthy yet", analysis.WaitNewRunning, "node-a", analysis.App{Verdict: analysis.SplitBrainRisk, Drivers: []analysis.Driver{oldOn("Running"), newOn("node-b", "Running", nil)}}, false},
+		{"new driver Pending", analysis.WaitNewRunning, "node-a", analysis.App{Verdict: analysis.Healthy, Drivers: []analysis.Driver{newOn("node-b", "Pending", nil)}}, false},
+		{"only the old driver Running", analysis.WaitNewRunning, "node-a", analysis.App{Verdict: analysis.Healthy, Drivers: []analysis.Driver{oldOn("Running")}}, false},
+		{"newest driver ended: the one before counts", analysis.WaitNewRunning, "node-a", analysis.App{Verdict: analysis.Healthy,
+			Drivers: []analysis.Driver{newOn("node-b", "Running", nil), {UID: "newer", Node: "node-b", Phase: "Failed", Ended: true}}}, true},
+		{"unknown phase", "something else", "node-a", analysis.App{Verdict: analysis.Healthy, Drivers: []analysis.Driver{newOn("node-b", "Running", nil)}}, false},
 	} {
 		if got := reached(tc.phase, &tc.app, old, tc.lost); got != tc.want {
 			t.Errorf("%s: %s reached %v, want %v", tc.name, tc.phase, got, tc.want)
@@ -426,9 +428,10 @@ func TestReached(t *testing.T) {
 	}
 }
 
-// TestConflictsAreRetriedFiveTimes: a node that changes under every write (heartbeats, another
-// run) is read again and retried, five times, then the fence or release gives up unchanged.
-func TestConflictsAreRetriedFiveTimes(t *testing.T) {
+// TestConflictsAreTriedFiveTimes: a node that changes under every write (heartbeats, another
+// run) is read again and written again, five tries in all (client-go's retry.DefaultRetry),
+// then the fence or release gives up unchanged.
+func TestConflictsAreTriedFiveTimes(t *testing.T) {
 	ctx := context.Background()
 	conflicts := func(c *fake.Clientset) *int {
 		n := 0
@@ -440,16 +443,16 @@ func TestConflictsAreRetriedFiveTimes(t *testing.T) {
 	}
 	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
 	updates := conflicts(client)
-	acted, err := r.fence(ctx, Step{Action: FenceNode, Node: "node-a"})
-	if acted || err == nil || err.Error() != "node node-a keeps changing while fencing it; nothing was done: rerun" || *updates != 6 {
+	acted, err := r.fence(ctx, analysis.Step{Action: analysis.FenceNode, Node: "node-a"})
+	if acted || err == nil || err.Error() != "node node-a keeps changing while fencing it; nothing was done: rerun" || *updates != retry.DefaultRetry.Steps {
 		t.Fatalf("fence: %v, %v after %d updates", acted, err, *updates)
 	}
-	client, r, _ = cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
-		s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
+	client, r, _ = cluster(t, "f1-rejoined-lingering", false, func(s *analysis.Snapshot) {
+		s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
 	})
 	updates = conflicts(client)
 	released, err := r.Release(ctx, "node-a")
-	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != 6 {
+	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != retry.DefaultRetry.Steps {
 		t.Fatalf("release: %v, %v after %d updates", released, err, *updates)
 	}
 }
@@ -458,7 +461,7 @@ func TestConflictsAreRetriedFiveTimes(t *testing.T) {
 func TestFinishAddsDisruptionTarget(t *testing.T) {
 	ctx := context.Background()
 	var before []corev1.PodCondition
-	client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *inspect.Snapshot) {
+	client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *analysis.Snapshot) {
 		p := &s.DriverPods[0]
 		var kept []corev1.PodCondition
 		for _, c := range p.Status.Conditions {
@@ -477,7 +480,7 @@ func TestFinishAddsDisruptionTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	client.ClearActions()
-	if acted, err := r.finish(ctx, Step{Action: FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: string(pod.UID)}); !acted || err != nil {
+	if acted, err := r.finish(ctx, analysis.Step{Action: analysis.FinishOldDriver, Node: "node-a", Pod: pod.Name, PodUID: string(pod.UID)}); !acted || err != nil {
 		t.Fatalf("finish: %v, %v", acted, err)
 	}
 	for _, a := range client.Actions() {
@@ -495,7 +498,7 @@ func TestFinishAddsDisruptionTarget(t *testing.T) {
 }
 
 func TestTimeoutErrorMessage(t *testing.T) {
-	e := &TimeoutError{Phase: WaitNewRunning, Timeout: time.Minute}
+	e := &TimeoutError{Phase: analysis.WaitNewRunning, Timeout: time.Minute}
 	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running" {
 		t.Errorf("%q", got)
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
 // TimeoutError says which phase a wait was stuck in, with the evidence.
 type TimeoutError struct {
 	Phase    string
 	Timeout  time.Duration
-	Evidence *inspect.App
+	Evidence *analysis.App
 	// LastErr is the last error gathering the evidence, if any.
 	LastErr error
 }
@@ -28,7 +28,7 @@ func (e *TimeoutError) Error() string {
 
 // Wait follows the plan's phases until the new driver runs, reporting each
 // phase as it is reached. It re-gathers the evidence every Poll.
-func (r *Runner) Wait(ctx context.Context, plan Plan, old inspect.App, timeout time.Duration) error {
+func (r *Runner) Wait(ctx context.Context, plan analysis.Plan, old analysis.App, timeout time.Duration) error {
 	if len(plan.Waits) == 0 {
 		return nil
 	}
@@ -46,10 +46,10 @@ func (r *Runner) Wait(ctx context.Context, plan Plan, old inspect.App, timeout t
 		}
 	}
 	phase := 0
-	var last *inspect.App
+	var last *analysis.App
 	var lastErr error
 	for {
-		app, _, err := r.Inspect(ctx)
+		app, err := r.Inspect(ctx)
 		lastErr = err
 		if err == nil {
 			last = app
@@ -73,17 +73,17 @@ func (r *Runner) Wait(ctx context.Context, plan Plan, old inspect.App, timeout t
 }
 
 // reached reports whether a wait phase is done in the current evidence.
-func reached(phase string, app *inspect.App, oldUIDs map[string]bool, lostNode string) bool {
+func reached(phase string, app *analysis.App, oldUIDs map[string]bool, lostNode string) bool {
 	newest := newDriver(app, oldUIDs)
 	switch phase {
-	case WaitOldGone:
+	case analysis.WaitOldGone:
 		for _, d := range app.Drivers {
-			if oldUIDs[d.UID] && !terminal(d) {
+			if oldUIDs[d.UID] && !d.Ended {
 				return false
 			}
 		}
 		return true
-	case WaitDetached:
+	case analysis.WaitDetached:
 		for _, d := range app.Drivers {
 			for _, v := range d.Volumes {
 				for _, a := range v.Attachments {
@@ -94,12 +94,12 @@ func reached(phase string, app *inspect.App, oldUIDs map[string]bool, lostNode s
 			}
 		}
 		return true
-	case WaitNewAttached:
+	case analysis.WaitNewAttached:
 		if newest == nil || newest.Node == "" {
 			return false
 		}
 		for _, v := range newest.Volumes {
-			if !attaching(v) {
+			if v.NoAttach {
 				continue
 			}
 			ok := false
@@ -111,15 +111,15 @@ func reached(phase string, app *inspect.App, oldUIDs map[string]bool, lostNode s
 			}
 		}
 		return true
-	case WaitNewRunning:
-		return newest != nil && newest.Phase == "Running" && app.Verdict == inspect.Healthy
+	case analysis.WaitNewRunning:
+		return newest != nil && newest.Phase == "Running" && app.Verdict == analysis.Healthy
 	}
 	return false
 }
 
-func newDriver(app *inspect.App, oldUIDs map[string]bool) *inspect.Driver {
+func newDriver(app *analysis.App, oldUIDs map[string]bool) *analysis.Driver {
 	for i := len(app.Drivers) - 1; i >= 0; i-- {
-		if !oldUIDs[app.Drivers[i].UID] && !terminal(app.Drivers[i]) {
+		if !oldUIDs[app.Drivers[i].UID] && !app.Drivers[i].Ended {
 			return &app.Drivers[i]
 		}
 	}

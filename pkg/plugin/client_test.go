@@ -21,15 +21,7 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	cmd := NewCmdRoot(streams)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(context.Background())
-	code := 0
-	var exit *ExitCodeError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.Code
-	case err != nil:
-		code = ExitError
-	}
+	code := Run(context.Background(), cmd)
 	return out.String(), errOut.String(), code
 }
 

@@ -15,7 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
 
 const completionLong = `Print a shell completion script for kubectl sparkha.
@@ -79,10 +79,8 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 		Example:               completionExample,
 		DisableFlagsInUseLine: true,
 		ValidArgs:             completionShells,
-		SilenceUsage:          true,
-		SilenceErrors:         true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitWith(streams.ErrOut, func() error {
+			{
 				valid := strings.Join(completionShells, ", ")
 				if len(args) != 1 {
 					return fmt.Errorf("completion needs one shell, one of %s: e.g. kubectl sparkha completion bash", valid)
@@ -99,7 +97,7 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 					return root.GenPowerShellCompletionWithDesc(out)
 				}
 				return fmt.Errorf("unsupported shell %q: use one of %s", args[0], valid)
-			})
+			}
 		},
 	}
 }
@@ -186,34 +184,16 @@ func completeFirstArg(complete cobra.CompletionFunc) cobra.CompletionFunc {
 	}
 }
 
-// listAppNames returns the app names of a namespace: the spark-app-name label of the Jobs
-// kubectl sparkha created, and of the driver pods, which also covers apps submitted by other
-// tools (spark-submit's bare driver pods, hand-written driver Jobs).
+// listAppNames returns the app names of a namespace, as inspect and failover name them
+// (sparkapp.AppOfPod, AppOfJob): from sparkha's and other driver Jobs, spark-submit's bare
+// driver pods and the Spark operator's.
 func listAppNames(ctx context.Context, c kubernetes.Interface, namespace string) ([]string, error) {
-	jobs, err := c.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: submit.LabelManagedBy + "=" + submit.ManagedBy,
-	})
-	if err != nil {
-		return nil, err
-	}
+	apps, err := inspect.Apps(ctx, c, namespace)
 	var names []string
-	for _, j := range jobs.Items {
-		if name := j.Labels[submit.LabelSparkAppName]; name != "" {
-			names = append(names, name)
-		} else {
-			names = append(names, j.Name)
-		}
+	for _, a := range apps {
+		names = append(names, a.Name)
 	}
-	pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: submit.LabelSparkRole + "=" + submit.SparkRoleDriver,
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range pods.Items {
-		names = append(names, p.Labels[submit.LabelSparkAppName])
-	}
-	return names, nil
+	return names, err
 }
 
 // objectNames returns the names of the objects a LIST returned.
@@ -264,7 +244,7 @@ func RegisterNodeCompletion(cmd *cobra.Command, f genericclioptions.RESTClientGe
 // submit flags that name cluster objects.
 func registerCompletions(root *cobra.Command, f *genericclioptions.ConfigFlags) {
 	client := clientFromFlags(f)
-	_ = root.RegisterFlagCompletionFunc("namespace", completeNames(client, listNamespaces))
+	mustRegister(root.RegisterFlagCompletionFunc("namespace", completeNames(client, listNamespaces)))
 	kubeconfig := func(names func(f *genericclioptions.ConfigFlags) ([]string, error)) cobra.CompletionFunc {
 		return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			list, err := names(f)
@@ -275,18 +255,18 @@ func registerCompletions(root *cobra.Command, f *genericclioptions.ConfigFlags) 
 			return filterPrefix(list, toComplete), cobra.ShellCompDirectiveNoFileComp
 		}
 	}
-	_ = root.RegisterFlagCompletionFunc("context", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+	mustRegister(root.RegisterFlagCompletionFunc("context", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
 		config, err := f.ToRawKubeConfigLoader().RawConfig()
 		return keys(config.Contexts), err
-	}))
-	_ = root.RegisterFlagCompletionFunc("cluster", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+	})))
+	mustRegister(root.RegisterFlagCompletionFunc("cluster", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
 		config, err := f.ToRawKubeConfigLoader().RawConfig()
 		return keys(config.Clusters), err
-	}))
-	_ = root.RegisterFlagCompletionFunc("user", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
+	})))
+	mustRegister(root.RegisterFlagCompletionFunc("user", kubeconfig(func(f *genericclioptions.ConfigFlags) ([]string, error) {
 		config, err := f.ToRawKubeConfigLoader().RawConfig()
 		return keys(config.AuthInfos), err
-	}))
+	})))
 
 	if sub, _, err := root.Find([]string{"submit"}); err == nil && sub != root {
 		for flag, list := range map[string]lister{
@@ -294,9 +274,7 @@ func registerCompletions(root *cobra.Command, f *genericclioptions.ConfigFlags) 
 			"checkpoint-claim":         listClaims,
 			"checkpoint-storage-class": listStorageClasses,
 		} {
-			if sub.Flags().Lookup(flag) != nil {
-				_ = sub.RegisterFlagCompletionFunc(flag, completeNames(client, list))
-			}
+			mustRegister(sub.RegisterFlagCompletionFunc(flag, completeNames(client, list)))
 		}
 	}
 }
@@ -307,4 +285,19 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// fixedCompletion completes a flag's value from a fixed list.
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// mustRegister panics when a completion is registered on a flag the command does not have:
+// a programming error, caught by any test that builds the commands (TestCompletionsRegistered).
+func mustRegister(err error) {
+	if err != nil {
+		panic(err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 )
 
 // completionCluster holds apps in two namespaces, in the shapes the completion must tell apart.
@@ -43,12 +45,12 @@ func completionCluster() *fake.Clientset {
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}},
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-b"}},
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "gpu-1"}},
-		// Jobs kubectl sparkha created: the app name is the spark-app-name label.
+		// Jobs kubectl sparkha created: the app is the Job (its spark-app-name label agrees).
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "clicks", Namespace: "streaming",
 			Labels: label(managed, "spark-app-name", "clicks")}},
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "clickstream-sessions", Namespace: "streaming",
 			Labels: label(managed, "spark-app-name", "clickstream-sessions")}},
-		// Without the label (edited by hand) the Job name stands in.
+		// Without the label (edited by hand) the app is still the Job.
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "streaming", Labels: label(managed)}},
 		// A Job of some other tool: not an app.
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "backup", Namespace: "streaming"}},
@@ -60,11 +62,20 @@ func completionCluster() *fake.Clientset {
 			Labels: map[string]string{"spark-role": "driver", "spark-app-name": "legacy"}}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: "streaming",
 			Labels: map[string]string{"spark-role": "driver", "spark-app-name": "spark-pi"}}},
-		// Executors and unlabelled drivers name no app.
+		// Executors name no app; a driver pod without Spark's name labels is its own app, as
+		// inspect names it.
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "clicks-exec-1", Namespace: "streaming",
 			Labels: map[string]string{"spark-role": "executor", "spark-app-name": "executor-only"}}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "anonymous-driver", Namespace: "streaming",
 			Labels: map[string]string{"spark-role": "driver"}}},
+		// A hand-written driver Job whose pods' spark-app-name label says otherwise: the app is
+		// the Job, which recreates the driver and which failover acts on.
+		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "sessionize", Namespace: "streaming"},
+			Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{
+				Labels: map[string]string{"spark-role": "driver", "spark-app-name": "sessions"}}}}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "sessionize-q2w3e", Namespace: "streaming",
+			Labels:          map[string]string{"spark-role": "driver", "spark-app-name": "sessions"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "sessionize", Controller: ptr.To(true)}}}},
 		// Another namespace.
 		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: "default",
 			Labels: label(managed, "spark-app-name", "nightly")}},
@@ -90,8 +101,8 @@ func TestCompletionFunctions(t *testing.T) {
 		toComplete string
 		want       []string
 	}{
-		{"apps: sparkha Jobs and driver pods, deduplicated, sorted", completeNames(fixedClient(c, "streaming"), listAppNames),
-			nil, "", []string{"clicks", "clickstream-sessions", "legacy", "orders", "spark-pi"}},
+		{"apps: as inspect names them, deduplicated, sorted", completeNames(fixedClient(c, "streaming"), listAppNames),
+			nil, "", []string{"anonymous-driver", "clicks", "clickstream-sessions", "legacy", "orders", "sessionize", "spark-pi"}},
 		{"apps: prefix", completeNames(fixedClient(c, "streaming"), listAppNames),
 			nil, "click", []string{"clicks", "clickstream-sessions"}},
 		{"apps: other namespace", completeNames(fixedClient(c, "default"), listAppNames),
@@ -198,6 +209,7 @@ func TestCompleteCommand(t *testing.T) {
 			"failover\tFinish a driver failover safely, or refuse while the old driver may run\n" +
 			"help\tHelp about any command\n" +
 			"inspect\tShow Spark drivers in trouble, the evidence and the next safe action\n" +
+			"release\tLift the fence of failover --node-down from a repaired node that is Ready again\n" +
 			"submit\t"}, // prefix: the rest of the line is submit's Short
 		{"shells", []string{"completion", ""}, "bash\nzsh\nfish\npowershell\n:4\n"},
 		{"namespace flag", []string{"-n", ""}, "default\nkube-system\nstreaming\n:4\n"},
@@ -210,6 +222,13 @@ func TestCompleteCommand(t *testing.T) {
 		{"submit service account in -n", []string{"submit", "-n", "default", "clicks", "--service-account", ""}, ":4\n"},
 		{"submit checkpoint claim", []string{"submit", "clicks", "--checkpoint-claim", ""}, "clicks-checkpoint\n:4\n"},
 		{"submit storage class", []string{"submit", "clicks", "--checkpoint-storage-class", ""}, "fast-ssd\nstandard\n:4\n"},
+		{"inspect app", []string{"inspect", "sess"}, "sessionize\n:4\n"},
+		{"inspect node", []string{"inspect", "--node", "gpu"}, "gpu-1\n:4\n"},
+		{"failover app", []string{"failover", "cl"}, "clicks\nclickstream-sessions\n:4\n"},
+		{"release node", []string{"release", "node-"}, "node-a\nnode-b\n:4\n"},
+		{"release one node only", []string{"release", "node-a", ""}, ":4\n"},
+		{"deprecated failover --release-node", []string{"failover", "--release-node", "node-"}, "node-a\nnode-b\n:4\n"},
+		{"inspect output (the shell filters)", []string{"inspect", "-o", "w"}, "wide\njson\nyaml\nkyaml\ngo-template\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,4 +314,48 @@ func TestCompletionCommand(t *testing.T) {
 			t.Errorf("completion --help lacks %q", want)
 		}
 	}
+}
+
+// TestCompletionsRegistered: every flag that names something in the cluster or a fixed set
+// completes, and every registration is on a flag the command has (mustRegister panics on any
+// other while NewCmdRoot builds the commands).
+func TestCompletionsRegistered(t *testing.T) {
+	root := NewCmdRoot(genericiooptions.NewTestIOStreamsDiscard())
+	var got []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if _, ok := c.GetFlagCompletionFunc(f.Name); ok {
+				got = append(got, c.CommandPath()+" --"+f.Name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	slices.Sort(got)
+	want := []string{
+		"kubectl sparkha --cluster", "kubectl sparkha --context", "kubectl sparkha --namespace", "kubectl sparkha --user",
+		"kubectl sparkha failover --output", "kubectl sparkha failover --release-node",
+		"kubectl sparkha inspect --node", "kubectl sparkha inspect --output",
+		"kubectl sparkha submit --checkpoint-access-mode", "kubectl sparkha submit --checkpoint-claim",
+		"kubectl sparkha submit --checkpoint-storage-class", "kubectl sparkha submit --output", "kubectl sparkha submit --service-account",
+		"kubectl sparkha version --output",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("flags with a completion:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, name := range []string{"inspect", "failover", "release"} {
+		c, _, err := root.Find([]string{name})
+		if err != nil || c.ValidArgsFunction == nil {
+			t.Errorf("%s completes no argument", name)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering a completion on a missing flag did not panic")
+		}
+	}()
+	mustRegister((&cobra.Command{}).RegisterFlagCompletionFunc("node", fixedCompletion("x")))
 }

@@ -1,9 +1,13 @@
 package plugin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 )
 
 // Exit codes a script or an alert can rely on.
@@ -14,29 +18,53 @@ const (
 	ExitError = 1
 	// ExitNeedsAttention: inspect found an app that needs a responder.
 	ExitNeedsAttention = 3
-	// ExitRefused: failover refused because acting now could run two drivers.
+	// ExitRefused: failover or release refused because acting now would not be safe.
 	ExitRefused = 4
 )
 
-// ExitCodeError ends the process with Code. Its message, if any, has already
-// been printed by the command.
-type ExitCodeError struct {
-	Code int
-	Err  error
+// errNeedsAttention ends inspect with ExitNeedsAttention; the report said why.
+var errNeedsAttention = errors.New("an app needs attention")
+
+// usageError is an error of the command line (a flag, an argument), printed with where the
+// usage is, as kubectl does.
+type usageError struct {
+	err     error
+	command string
 }
 
-func (e *ExitCodeError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit code %d", e.Code)
-	}
-	return e.Err.Error()
-}
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-func (e *ExitCodeError) Unwrap() error { return e.Err }
-
-// flagError prints a flag error as kubectl does ("error: unknown flag: --x", then where the
-// usage is) and exits 1; without it cobra's flag errors would end the command silently.
+// flagError keeps cobra's flag errors (unknown flag, bad value) for Run to print.
 func flagError(c *cobra.Command, err error) error {
-	fmt.Fprintf(c.ErrOrStderr(), "error: %v\nSee '%s --help' for usage.\n", err, c.CommandPath())
-	return &ExitCodeError{Code: ExitError, Err: err}
+	return &usageError{err: err, command: c.CommandPath()}
+}
+
+// Run executes root with ctx and returns the process's exit code. It is the one place that
+// prints a command's error, once, in kubectl's form ("error: ..." on stderr), and maps it to
+// its exit code: commands only return errors.
+func Run(ctx context.Context, root *cobra.Command) int {
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	errOut := root.ErrOrStderr()
+	var usage *usageError
+	var refused *failover.ErrRefused
+	switch {
+	case errors.Is(err, errNeedsAttention):
+		return ExitNeedsAttention
+	case errors.As(err, &usage):
+		fmt.Fprintf(errOut, "error: %v\nSee '%s --help' for usage.\n", err, usage.command)
+		return ExitError
+	case errors.As(err, &refused):
+		fmt.Fprintf(errOut, "error: %v\n", err)
+		return ExitRefused
+	}
+	if msg := describeConnError(err); msg != "" {
+		fmt.Fprintf(errOut, "error: %s\n", msg)
+	} else {
+		fmt.Fprintf(errOut, "error: %v\n", err)
+	}
+	return ExitError
 }

@@ -2,15 +2,14 @@ package plugin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -18,8 +17,8 @@ import (
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/term"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
 )
 
@@ -35,13 +34,15 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     driver keeps running and writing there, and fencing would run two drivers):
     failover taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
     Kubernetes force-deletes its pods and detaches its volumes. The taint is node-wide: the
-    plan lists every pod it affects before you confirm. Lift it with --release-node once the
-    machine is repaired.
+    plan lists every pod it affects before you confirm. Lift it with kubectl sparkha release
+    NODE once the machine is repaired.
 
 Every step re-reads the state just before acting, with resourceVersion/UID preconditions, so
 two concurrent runs never both act, and a rerun after success does nothing. Each action leaves
 an Event on the Job (on the pod for a bare driver) and the annotation sparkha.io/last-failover
 with who (SelfSubjectReview), when, what and why. No PVC, PV or data is ever deleted.
+
+-o json, yaml, jsonpath or go-template prints the plan as a document instead of text.
 
 Exit status:
   0  done, or nothing to do
@@ -61,20 +62,21 @@ const failoverExample = `  # Finish a failover after the old driver's node came 
   kubectl sparkha failover clicks -n streaming --node-down --yes --timeout 10m
 
   # Lift the fence once the machine is repaired and Ready again
-  kubectl sparkha failover --release-node worker-7`
+  kubectl sparkha release worker-7`
 
 // FailoverOptions holds the flags and clients of `kubectl sparkha failover`.
 type FailoverOptions struct {
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 
-	App         string
-	NodeDown    bool
-	Yes         bool
-	Wait        bool
-	Timeout     time.Duration
-	Output      string
+	App      string
+	NodeDown bool
+	Yes      bool
+	Wait     bool
+	Timeout  time.Duration
+	// ReleaseNode is the deprecated --release-node: `kubectl sparkha release NODE` now.
 	ReleaseNode string
+	output      *outputFlags
 
 	namespace string
 	dryRun    cmdutil.DryRunStrategy
@@ -86,31 +88,27 @@ type FailoverOptions struct {
 
 // NewFailoverOptions returns FailoverOptions with defaults.
 func NewFailoverOptions(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *FailoverOptions {
-	return &FailoverOptions{configFlags: configFlags, IOStreams: streams, Wait: true, Timeout: 5 * time.Minute}
+	return &FailoverOptions{configFlags: configFlags, IOStreams: streams, Wait: true, Timeout: 5 * time.Minute, output: newOutputFlags()}
 }
 
 // NewCmdFailover returns the `failover` command.
 func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewFailoverOptions(configFlags, streams)
 	cmd := &cobra.Command{
-		Use:               "failover APP | --release-node NODE",
+		Use:               "failover APP",
 		Short:             "Finish a driver failover safely, or refuse while the old driver may run",
 		Long:              failoverLong,
 		Example:           failoverExample,
 		Args:              cobra.MaximumNArgs(1),
-		SilenceUsage:      true,
-		SilenceErrors:     true,
 		ValidArgsFunction: CompleteAppNames(configFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitWith(o.ErrOut, func() error {
-				if err := o.Complete(cmd, args); err != nil {
-					return err
-				}
-				if err := o.Validate(); err != nil {
-					return err
-				}
-				return forbiddenHint(o.Run(cmd.Context()))
-			})
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return forbiddenHint(o.Run(cmd.Context()))
 		},
 	}
 	f := cmd.Flags()
@@ -118,13 +116,13 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "Print the plan as json or yaml instead of text.")
-	f.StringVar(&o.ReleaseNode, "release-node", o.ReleaseNode, "Lift the fence (out-of-service taint) from a repaired node that is Ready again.")
+	o.output.addFlags(cmd, "the plan as text")
+	f.StringVar(&o.ReleaseNode, "release-node", o.ReleaseNode, "Lift the fence from a repaired node that is Ready again.")
+	// Deprecated for `release NODE`: hidden from the help, still working, with a note on
+	// stderr (pflag's own deprecation note would go to stdout, among the results).
+	mustRegister(f.MarkHidden("release-node"))
+	mustRegister(cmd.RegisterFlagCompletionFunc("release-node", completeNames(clientFromFlags(configFlags), listNodes)))
 	cmdutil.AddDryRunFlag(cmd)
-	_ = RegisterNodeCompletion(cmd, configFlags)
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"json", "yaml"}, cobra.ShellCompDirectiveNoFileComp
-	})
 	return cmd
 }
 
@@ -156,15 +154,13 @@ func (o *FailoverOptions) Validate() error {
 	case o.ReleaseNode != "" && o.App != "":
 		return fmt.Errorf("give either APP or --release-node NODE, not both")
 	case o.ReleaseNode == "" && o.App == "":
-		return fmt.Errorf("missing APP: kubectl sparkha failover APP [-n NAMESPACE], or --release-node NODE")
+		return fmt.Errorf("missing APP: kubectl sparkha failover APP [-n NAMESPACE]")
 	case o.ReleaseNode != "" && o.NodeDown:
 		return fmt.Errorf("--node-down fences a node; --release-node lifts a fence: use one")
-	case o.Output != "" && o.Output != "json" && o.Output != "yaml":
-		return fmt.Errorf("invalid --output %q: use json or yaml, or leave it out for text", o.Output)
 	case o.Timeout <= 0:
 		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", o.Timeout)
 	}
-	return nil
+	return o.output.validate()
 }
 
 func (o *FailoverOptions) runner() *failover.Runner {
@@ -175,8 +171,9 @@ func (o *FailoverOptions) runner() *failover.Runner {
 	}
 }
 
-func (o *FailoverOptions) suffix() string {
-	switch o.dryRun {
+// dryRunNote qualifies what a dry run prints.
+func dryRunNote(s cmdutil.DryRunStrategy) string {
+	switch s {
 	case cmdutil.DryRunClient:
 		return " (dry run)"
 	case cmdutil.DryRunServer:
@@ -189,6 +186,10 @@ func (o *FailoverOptions) suffix() string {
 func (o *FailoverOptions) Run(ctx context.Context) error {
 	// The client is made once the flags are valid, so a flag error is never hidden behind a
 	// missing kubeconfig or an unreachable cluster.
+	if o.ReleaseNode != "" {
+		fmt.Fprintln(o.ErrOut, "Flag --release-node has been deprecated: use kubectl sparkha release NODE; --release-node will be removed in the next release")
+		return (&ReleaseOptions{configFlags: o.configFlags, IOStreams: o.IOStreams, Node: o.ReleaseNode, dryRun: o.dryRun, client: o.client}).Run(ctx)
+	}
 	if o.client == nil {
 		var err error
 		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
@@ -196,40 +197,22 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 		}
 	}
 	r := o.runner()
-	if o.ReleaseNode != "" {
-		if o.dryRun == cmdutil.DryRunClient {
-			fmt.Fprintf(o.Out, "would remove the %s taint from node %s if it is Ready (dry run)\n", corev1.TaintNodeOutOfService, o.ReleaseNode)
-			return nil
-		}
-		released, err := r.Release(ctx, o.ReleaseNode)
-		var refused *failover.ErrRefused
-		if errors.As(err, &refused) {
-			fmt.Fprintf(o.ErrOut, "error: %s\n", refused.Msg)
-			return &ExitCodeError{Code: ExitRefused, Err: err}
-		}
-		if err != nil {
-			return err
-		}
-		if !released {
-			fmt.Fprintf(o.Out, "node/%s is not fenced: nothing to release\n", o.ReleaseNode)
-			return nil
-		}
-		fmt.Fprintf(o.Out, "node/%s released%s\n", o.ReleaseNode, o.suffix())
-		return nil
-	}
-
 	plan, app, err := r.Plan(ctx)
 	if err != nil {
 		return err
 	}
-	if err := o.printPlan(o.Out, plan); err != nil {
+	if o.output.isHuman() {
+		err = render.Plan(o.Out, plan, dryRunNote(o.dryRun))
+	} else {
+		err = o.output.printDocument(o.Out, plan)
+	}
+	if err != nil {
 		return err
 	}
 	switch plan.Outcome {
-	case failover.Refuse:
-		fmt.Fprintf(o.ErrOut, "error: %s\n", plan.Message)
-		return &ExitCodeError{Code: ExitRefused, Err: errors.New(plan.Message)}
-	case failover.NothingToDo:
+	case analysis.Refuse:
+		return &failover.ErrRefused{Msg: plan.Message}
+	case analysis.NothingToDo:
 		return nil
 	}
 	if o.dryRun == cmdutil.DryRunClient {
@@ -245,23 +228,18 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 		}
 	}
 	if err := r.Execute(ctx, plan); err != nil {
-		var refused *failover.ErrRefused
-		if errors.As(err, &refused) {
-			fmt.Fprintf(o.ErrOut, "error: %s\n", refused.Msg)
-			return &ExitCodeError{Code: ExitRefused, Err: err}
-		}
 		return err
 	}
 	if !o.Wait || o.dryRun == cmdutil.DryRunServer {
-		fmt.Fprintf(o.Out, "failover of %s/%s started%s\n", plan.Namespace, plan.App, o.suffix())
+		fmt.Fprintf(o.Out, "failover of %s/%s started%s\n", plan.Namespace, plan.App, dryRunNote(o.dryRun))
 		return nil
 	}
 	if err := r.Wait(ctx, plan, *app, o.Timeout); err != nil {
 		var timeout *failover.TimeoutError
 		if errors.As(err, &timeout) && timeout.Evidence != nil {
-			fmt.Fprintf(o.ErrOut, "error: %v; the evidence:\n", err)
-			_ = render.Tree(o.ErrOut, &inspect.Report{Apps: []inspect.App{*timeout.Evidence}}, render.Options{Now: time.Now()})
-			return &ExitCodeError{Code: ExitError, Err: err}
+			var evidence bytes.Buffer
+			_ = render.Tree(&evidence, &analysis.Report{Apps: []analysis.App{*timeout.Evidence}}, render.Options{Now: time.Now()})
+			return fmt.Errorf("%w; the evidence:\n%s", err, strings.TrimRight(evidence.String(), "\n"))
 		}
 		return err
 	}
@@ -269,43 +247,11 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-func fenceStep(p failover.Plan) *failover.Step {
+func fenceStep(p analysis.Plan) *analysis.Step {
 	for i := range p.Steps {
-		if p.Steps[i].Action == failover.FenceNode {
+		if p.Steps[i].Action == analysis.FenceNode {
 			return &p.Steps[i]
 		}
-	}
-	return nil
-}
-
-// printPlan prints the plan as text, JSON or YAML.
-func (o *FailoverOptions) printPlan(w io.Writer, p failover.Plan) error {
-	switch o.Output {
-	case "json":
-		return render.JSONValue(w, p)
-	case "yaml":
-		return render.YAMLValue(w, p)
-	}
-	switch p.Outcome {
-	case failover.NothingToDo:
-		_, err := fmt.Fprintf(w, "%s/%s: %s\n", p.Namespace, p.App, p.Message)
-		return err
-	case failover.Refuse:
-		_, err := fmt.Fprintf(w, "%s/%s (%s): refused, nothing was done\n", p.Namespace, p.App, p.Verdict)
-		return err
-	}
-	fmt.Fprintf(w, "Failover plan for %s/%s (%s)%s:\n", p.Namespace, p.App, p.Verdict, o.suffix())
-	for i, s := range p.Steps {
-		fmt.Fprintf(w, "  %d. %s\n     why: %s\n", i+1, failover.Describe(s), s.Why)
-	}
-	if len(p.BlastRadius) > 0 {
-		fmt.Fprintf(w, "  The fence is node-wide: these pods are force-deleted and their volumes detached:\n")
-		for _, b := range p.BlastRadius {
-			fmt.Fprintf(w, "     - %s\n", b)
-		}
-	}
-	if len(p.Waits) > 0 {
-		fmt.Fprintf(w, "  Then wait for: %s\n", strings.Join(p.Waits, " → "))
 	}
 	return nil
 }
@@ -313,8 +259,7 @@ func (o *FailoverOptions) printPlan(w io.Writer, p failover.Plan) error {
 // forbiddenHint says which role a Forbidden error calls for: the API server's message names
 // the verb and resource that were refused, this names the ClusterRole that grants them.
 func forbiddenHint(err error) error {
-	var exit *ExitCodeError
-	if err == nil || errors.As(err, &exit) || !apierrors.IsForbidden(err) {
+	if err == nil || !apierrors.IsForbidden(err) {
 		return err
 	}
 	return fmt.Errorf("%w; failover needs the permissions of the sparkha-failover ClusterRole, bound cluster-wide (see docs/rbac.yaml)", err)

@@ -72,10 +72,9 @@ func TestCompletionListsTheShells(t *testing.T) {
 		{[]string{"completion", "tcsh"}, "error: unsupported shell \"tcsh\": use one of bash, zsh, fish, powershell\n"},
 		{[]string{"completion", "bash", "zsh"}, "error: completion needs one shell, one of bash, zsh, fish, powershell: e.g. kubectl sparkha completion bash\n"},
 	} {
-		stdout, stderr, err := runRoot(t, c.args...)
-		exit, ok := err.(*ExitCodeError)
-		if stderr != c.want || stdout != "" || !ok || exit.Code != ExitError {
-			t.Errorf("%q: stderr %q, stdout %q, err %v; want stderr %q, exit 1", c.args, stderr, stdout, err, c.want)
+		stdout, stderr, code := runCmd(t, c.args...)
+		if stderr != c.want || stdout != "" || code != ExitError {
+			t.Errorf("%q: stderr %q, stdout %q, exit %d; want stderr %q, exit 1", c.args, stderr, stdout, code, c.want)
 		}
 	}
 }
@@ -94,7 +93,7 @@ func TestInspectNothingFoundNamesWhereItLooked(t *testing.T) {
 	} {
 		o, out, errOut := newTestInspect(t, "s1-step7-recovered", "nosuchns")
 		o.client = fake.NewClientset()
-		o.AllNamespaces, o.Node, o.Output = c.all, c.node, c.output
+		o.AllNamespaces, o.Node, o.output.Format = c.all, c.node, c.output
 		if err := o.Complete(nil); err != nil {
 			t.Fatal(err)
 		}

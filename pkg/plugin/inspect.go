@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/term"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
 )
@@ -44,9 +43,11 @@ Exit status:
   1  error (bad flags, cannot list driver pods)
   3  at least one app needs attention (any other verdict)
 
---watch gathers again every --watch-interval and reprints when a verdict, a driver, a node's
-Ready state, a volume attachment or an executor changes (not when only ages do). --no-headers prints only
-the table's rows, for scripts.
+--watch gathers again every --watch-interval and reprints when the report changes: a verdict,
+a driver, a node's state, a volume attachment, an executor (not when only ages or heartbeats
+do). --no-headers prints only the table's rows, for scripts. -o json, yaml, jsonpath and
+go-template print the report for scripts; it holds facts and timestamps, never ages, so an
+unchanged cluster gives the same document from one second to the next.
 
 If you may not list a cluster-scoped kind (nodes, PVs, VolumeAttachments), inspect still
 answers with what it can see and says what it could not.`
@@ -59,6 +60,9 @@ const inspectExample = `  # Every Spark app in the current namespace
 
   # One app, as JSON for a script: {"apps": [{"namespace", "name", "verdict", "reason", "nextAction", "drivers": [...]}]}
   kubectl sparkha inspect clicks -n streaming -o json
+
+  # The verdict of every app, one per line
+  kubectl sparkha inspect -A -o jsonpath='{range .apps[*]}{.namespace}/{.name} {.verdict}{"\n"}{end}'
 
   # Apps with a driver on one node
   kubectl sparkha inspect -A --node worker-7
@@ -77,11 +81,11 @@ type InspectOptions struct {
 	App           string
 	AllNamespaces bool
 	Node          string
-	Output        string
 	NoHeaders     bool
 	Watch         bool
 	WatchInterval time.Duration
 	Timeline      bool
+	output        *outputFlags
 
 	namespace string
 	client    kubernetes.Interface
@@ -91,7 +95,7 @@ type InspectOptions struct {
 
 // NewInspectOptions returns InspectOptions with defaults.
 func NewInspectOptions(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *InspectOptions {
-	return &InspectOptions{configFlags: configFlags, IOStreams: streams, WatchInterval: 2 * time.Second, now: time.Now}
+	return &InspectOptions{configFlags: configFlags, IOStreams: streams, WatchInterval: 2 * time.Second, now: time.Now, output: newOutputFlags("wide")}
 }
 
 // NewCmdInspect returns the `inspect` command.
@@ -103,52 +107,27 @@ func NewCmdInspect(configFlags *genericclioptions.ConfigFlags, streams genericio
 		Long:              inspectLong,
 		Example:           inspectExample,
 		Args:              cobra.MaximumNArgs(1),
-		SilenceUsage:      true,
-		SilenceErrors:     true,
 		ValidArgsFunction: CompleteAppNames(configFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitWith(o.ErrOut, func() error {
-				if err := o.Complete(args); err != nil {
-					return err
-				}
-				if err := o.Validate(); err != nil {
-					return err
-				}
-				return o.Run(cmd.Context())
-			})
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", o.AllNamespaces, "Inspect Spark apps in every namespace.")
 	f.StringVar(&o.Node, "node", o.Node, "Only apps with a driver on this node.")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "Output format. One of: (wide, json, yaml). Default: a table, one line per app.")
+	o.output.addFlags(cmd, "a table, one line per app")
 	f.BoolVar(&o.NoHeaders, "no-headers", o.NoHeaders, "Print the table without its header.")
 	f.BoolVarP(&o.Watch, "watch", "w", o.Watch, "Keep inspecting and reprint whenever the result changes (Ctrl-C to stop).")
 	f.DurationVar(&o.WatchInterval, "watch-interval", o.WatchInterval, "How often --watch gathers the evidence again.")
 	f.BoolVar(&o.Timeline, "timeline", o.Timeline, "Show the incident of APP as a time line: node NotReady, taints, eviction, replacement, volume errors, rejoin, recovery.")
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp
-	})
-	_ = RegisterNodeCompletion(cmd, configFlags)
+	mustRegister(RegisterNodeCompletion(cmd, configFlags))
 	return cmd
-}
-
-// exitWith prints a failed command's error the way kubectl does and turns it
-// into an exit code; an ExitCodeError passes through untouched.
-func exitWith(errOut io.Writer, run func() error) error {
-	err := run()
-	if err == nil {
-		return nil
-	}
-	if e, ok := err.(*ExitCodeError); ok {
-		return e
-	}
-	if msg := describeConnError(err); msg != "" {
-		fmt.Fprintf(errOut, "error: %s\n", msg)
-	} else {
-		fmt.Fprintf(errOut, "error: %v\n", err)
-	}
-	return &ExitCodeError{Code: ExitError, Err: err}
 }
 
 // Complete resolves the namespace.
@@ -169,10 +148,8 @@ func (o *InspectOptions) Complete(args []string) error {
 
 // Validate checks the flags without I/O.
 func (o *InspectOptions) Validate() error {
-	switch o.Output {
-	case "", "wide", "json", "yaml":
-	default:
-		return fmt.Errorf("invalid --output %q: use wide, json or yaml, or leave it out for the table", o.Output)
+	if err := o.output.validate(); err != nil {
+		return err
 	}
 	if o.Timeline && o.App == "" {
 		return fmt.Errorf("--timeline needs an APP: kubectl sparkha inspect APP --timeline")
@@ -207,11 +184,10 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if r.attention {
-			return &ExitCodeError{Code: ExitNeedsAttention}
+			return errNeedsAttention
 		}
 		return nil
 	}
-	// Reprint when the state changes, not when only ages ("12s ago") do.
 	var last string
 	tick := time.NewTicker(o.WatchInterval)
 	defer tick.Stop()
@@ -222,7 +198,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 			return nil
 		case err != nil:
 			fmt.Fprintf(o.ErrOut, "%s: %v (retrying)\n", o.now().Format("15:04:05"), err)
-		case r.signature != last:
+		case r.state != last:
 			if last != "" {
 				fmt.Fprintln(o.Out)
 			}
@@ -230,7 +206,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 			if err := r.print(o.IOStreams); err != nil {
 				return err
 			}
-			last = r.signature
+			last = r.state
 		}
 		select {
 		case <-ctx.Done():
@@ -245,8 +221,8 @@ type rendering struct {
 	out       []byte
 	warning   string // for stderr
 	attention bool
-	// signature identifies the state shown, without the ages in it.
-	signature string
+	// state identifies what the report says (analysis.Report.State), for --watch.
+	state string
 }
 
 func (r rendering) print(s genericiooptions.IOStreams) error {
@@ -257,44 +233,33 @@ func (r rendering) print(s genericiooptions.IOStreams) error {
 	return err
 }
 
-// once gathers, analyses and renders one time.
+// once inspects and renders one time.
 func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
 	var r rendering
-	snap, err := inspect.Gather(ctx, o.client, inspect.Scope{Namespace: o.namespace, App: o.App, AllEvents: o.Timeline})
+	now := o.now()
+	report, snap, err := inspect.Inspect(ctx, o.client, inspect.Query{
+		Namespace: o.namespace, App: o.App, Node: o.Node, AllEvents: o.Timeline,
+		Now: func() time.Time { return now },
+	})
 	if err != nil {
 		return r, err
-	}
-	now := o.now()
-	report := inspect.Analyze(snap, now)
-	if o.Node != "" {
-		report.Apps = onNode(report.Apps, o.Node)
-	}
-	if o.App != "" {
-		report.Apps = named(report.Apps, o.App)
-		if len(report.Apps) == 0 {
-			where := fmt.Sprintf("namespace %q", o.namespace)
-			if o.namespace == "" {
-				where = "any namespace"
-			}
-			return r, fmt.Errorf("no Spark driver or driver Job named %q in %s (see kubectl sparkha inspect -A)", o.App, where)
-		}
 	}
 	for _, a := range report.Apps {
 		r.attention = r.attention || a.Verdict.NeedsAttention()
 	}
-	r.signature = signature(report)
+	if r.state, err = report.State(); err != nil {
+		return r, err
+	}
 	var buf bytes.Buffer
 	ropts := render.Options{AllNamespaces: o.AllNamespaces, NoHeaders: o.NoHeaders, Color: o.color, Now: now}
 	switch {
 	case o.Timeline:
-		err = render.Timeline(&buf, inspect.Timeline(snap, report.Apps[0]))
-	case o.Output == "json":
-		err = render.JSON(&buf, report)
-	case o.Output == "yaml":
-		err = render.YAML(&buf, report)
+		err = render.Timeline(&buf, analysis.Timeline(snap, report.Apps[0]))
+	case !o.output.isHuman():
+		err = o.output.printDocument(&buf, report)
 	case len(report.Apps) == 0:
 		r.warning = o.nothingFound() // the table and -o wide; json and yaml say "apps": []
-	case o.Output == "wide":
+	case o.output.Format == "wide":
 		err = render.Tree(&buf, report, ropts)
 	default:
 		err = render.Table(&buf, report, ropts)
@@ -316,53 +281,4 @@ func (o *InspectOptions) nothingFound() string {
 		where = "on node " + o.Node + " " + where
 	}
 	return "No Spark drivers found " + where + "."
-}
-
-// signature summarises what a responder would notice changing.
-func signature(r *inspect.Report) string {
-	var b strings.Builder
-	for _, a := range r.Apps {
-		fmt.Fprintf(&b, "%s/%s %s %s %s|", a.Namespace, a.Name, a.Verdict, a.LostNode, a.NextAction)
-		for _, d := range a.Drivers {
-			fmt.Fprintf(&b, "%s %s %s %s %t %t;", d.Pod, d.Status, d.Node, d.NodeReady, d.Deleted != nil, d.ContainersStopped)
-			for _, v := range d.Volumes {
-				for _, at := range v.Attachments {
-					fmt.Fprintf(&b, "%s@%s=%t,", v.PV, at.Node, at.Attached)
-				}
-			}
-			for _, x := range d.Executors {
-				fmt.Fprintf(&b, "%s %s %s %t %t,", x.Pod, x.Status, x.Node, x.Deleted != nil, x.Stray)
-			}
-		}
-		for _, x := range a.OrphanExecutors {
-			fmt.Fprintf(&b, "%s %s %s %t %t,", x.Pod, x.Status, x.Node, x.Deleted != nil, x.Stray)
-		}
-		b.WriteString("\n")
-	}
-	return b.String() + strings.Join(r.Unavailable, ",")
-}
-
-// named keeps the app called name (inspect APP narrows the gather by labels,
-// which other apps may share).
-func named(apps []inspect.App, name string) []inspect.App {
-	var out []inspect.App
-	for _, a := range apps {
-		if a.Name == name {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func onNode(apps []inspect.App, node string) []inspect.App {
-	var out []inspect.App
-	for _, a := range apps {
-		for _, d := range a.Drivers {
-			if d.Node == node {
-				out = append(out, a)
-				break
-			}
-		}
-	}
-	return out
 }

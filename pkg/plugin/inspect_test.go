@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ import (
 // clientset, so the command runs its real gather, analysis and printing.
 func fixtureClient(t *testing.T, name string) (*fake.Clientset, time.Time) {
 	t.Helper()
-	f := fixture.Load(t, filepath.Join("..", "inspect", "testdata"), name)
+	f := fixture.Load(t, name)
 	return fake.NewClientset(f.Objects()...), f.Now
 }
 
@@ -46,11 +47,10 @@ func TestInspectCommandPrintsTheGoldenTableAndExits3(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := o.Run(context.Background())
-	var exit *ExitCodeError
-	if !errors.As(err, &exit) || exit.Code != ExitNeedsAttention {
-		t.Fatalf("want exit code %d, got %v", ExitNeedsAttention, err)
+	if !errors.Is(err, errNeedsAttention) {
+		t.Fatalf("want the error of exit code %d, got %v", ExitNeedsAttention, err)
 	}
-	want, err := os.ReadFile(filepath.Join("..", "inspect", "testdata", "golden", "s1-step5-replacement-blocked.table"))
+	want, err := os.ReadFile(filepath.Join("..", "render", "testdata", "s1-step5-replacement-blocked.table"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestInspectCommandHealthyExits0(t *testing.T) {
 // TestInspectJSONSchema pins the documented top level of -o json.
 func TestInspectJSONSchema(t *testing.T) {
 	o, out, _ := newTestInspect(t, "s1-step5-replacement-blocked", "s1")
-	o.Output = "json"
+	o.output.Format = "json"
 	if err := o.Complete(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +120,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestInspectWatchReprintsOnChange: --watch prints once, stays quiet while
-// nothing changes, and prints again when the verdict changes.
+// TestInspectWatchReprintsOnChange: --watch prints once, stays quiet while nothing changes
+// but the clock (every gather is a second later: ages move, the report does not), and prints
+// again when the verdict changes.
 func TestInspectWatchReprintsOnChange(t *testing.T) {
 	client, now := fixtureClient(t, "s3-step4-stuck-terminating")
 	out := &syncBuffer{}
@@ -130,7 +131,9 @@ func TestInspectWatchReprintsOnChange(t *testing.T) {
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.Namespace = &ns
 	o := NewInspectOptions(flags, streams)
-	o.client, o.now, o.Watch, o.WatchInterval = client, func() time.Time { return now }, true, 50*time.Millisecond
+	var ticks atomic.Int64
+	clock := func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * time.Second) }
+	o.client, o.now, o.Watch, o.WatchInterval = client, clock, true, 50*time.Millisecond
 	if err := o.Complete(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +151,8 @@ func TestInspectWatchReprintsOnChange(t *testing.T) {
 	}
 	waitFor("first print", func(s string) bool { return strings.Contains(s, "StuckTerminating") })
 	time.Sleep(200 * time.Millisecond)
-	if n := strings.Count(out.String(), "VERDICT"); n != 1 {
-		t.Fatalf("reprinted without a change: %d tables", n)
+	if n := strings.Count(out.String(), "VERDICT"); n != 1 || ticks.Load() < 3 {
+		t.Fatalf("reprinted without a change: %d tables in %d gathers", n, ticks.Load())
 	}
 	pods, err := client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
 	if err != nil || len(pods.Items) != 1 {
@@ -167,16 +170,18 @@ func TestInspectWatchReprintsOnChange(t *testing.T) {
 
 func TestInspectValidate(t *testing.T) {
 	tests := []struct {
-		o    InspectOptions
+		set  func(o *InspectOptions)
 		want string
 	}{
-		{InspectOptions{Output: "table", WatchInterval: time.Second}, `invalid --output "table": use wide, json or yaml, or leave it out for the table`},
-		{InspectOptions{Timeline: true, WatchInterval: time.Second}, "--timeline needs an APP: kubectl sparkha inspect APP --timeline"},
-		{InspectOptions{App: "a", Timeline: true, Watch: true, WatchInterval: time.Second}, "--timeline and --watch cannot be combined: rerun --timeline to see new moments"},
-		{InspectOptions{WatchInterval: time.Millisecond}, "invalid --watch-interval 1ms: use at least 100ms"},
+		{func(o *InspectOptions) { o.output.Format = "table" }, `invalid --output "table": use one of wide, json, yaml, kyaml, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file, or leave it out`},
+		{func(o *InspectOptions) { o.Timeline = true }, "--timeline needs an APP: kubectl sparkha inspect APP --timeline"},
+		{func(o *InspectOptions) { o.App, o.Timeline, o.Watch = "a", true, true }, "--timeline and --watch cannot be combined: rerun --timeline to see new moments"},
+		{func(o *InspectOptions) { o.WatchInterval = time.Millisecond }, "invalid --watch-interval 1ms: use at least 100ms"},
 	}
 	for _, tt := range tests {
-		if err := tt.o.Validate(); err == nil || err.Error() != tt.want {
+		o := NewInspectOptions(genericclioptions.NewConfigFlags(false), genericiooptions.NewTestIOStreamsDiscard())
+		tt.set(o)
+		if err := o.Validate(); err == nil || err.Error() != tt.want {
 			t.Errorf("got %v, want %q", err, tt.want)
 		}
 	}

@@ -39,13 +39,13 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
-		Use:          "kubectl-sparkha",
-		Short:        "Run Spark drivers as partition-safe Kubernetes Jobs",
-		Long:         rootLong,
-		Example:      rootExample,
-		SilenceUsage: true,
-		// Errors are printed once, in kubectl's form: by each command (exitWith), by
-		// flagError for flag errors, and by main for the rest (an unknown command).
+		Use:     "kubectl-sparkha",
+		Short:   "Run Spark drivers as partition-safe Kubernetes Jobs",
+		Long:    rootLong,
+		Example: rootExample,
+		// Errors are printed once, in kubectl's form, by Run, which maps them to exit codes;
+		// cobra prints neither errors nor the usage on error, for any subcommand.
+		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl sparkha",
@@ -56,7 +56,7 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	configFlags.AddFlags(cmd.PersistentFlags())
-	// Subcommands inherit it: cobra's flag errors never reach a command's RunE.
+	// Subcommands inherit it: a flag error is a usage error, printed by Run.
 	cmd.SetFlagErrorFunc(flagError)
 
 	cmd.AddCommand(NewCmdVersion(streams))
@@ -67,6 +67,7 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	cmd.AddCommand(newCmdSubmit(submitOptions))
 	cmd.AddCommand(NewCmdInspect(configFlags, streams))
 	cmd.AddCommand(NewCmdFailover(configFlags, streams))
+	cmd.AddCommand(NewCmdRelease(configFlags, streams))
 	cmd.AddCommand(NewCmdCompletion(streams))
 	registerCompletions(cmd, configFlags)
 	return cmd

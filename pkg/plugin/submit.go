@@ -177,18 +177,14 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 		Short:                 "Submit a Spark application whose driver runs as a partition-safe Job",
 		Long:                  submitLong,
 		Example:               submitExample,
-		SilenceUsage:          true,
-		SilenceErrors:         true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitWith(o.ErrOut, func() error {
-				if err := o.Complete(cmd, args); err != nil {
-					return err
-				}
-				if err := o.Validate(); err != nil {
-					return err
-				}
-				return o.Run(cmd.Context())
-			})
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
@@ -216,16 +212,10 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 
-	_ = cmd.RegisterFlagCompletionFunc("checkpoint-access-mode", fixedCompletion(
-		string(corev1.ReadWriteOncePod), string(corev1.ReadWriteOnce), string(corev1.ReadWriteMany)))
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(o.PrintFlags.AllowedFormats()...))
+	mustRegister(cmd.RegisterFlagCompletionFunc("checkpoint-access-mode", fixedCompletion(
+		string(corev1.ReadWriteOncePod), string(corev1.ReadWriteOnce), string(corev1.ReadWriteMany))))
+	mustRegister(cmd.RegisterFlagCompletionFunc("output", fixedCompletion(o.PrintFlags.AllowedFormats()...)))
 	return cmd
-}
-
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
-	}
 }
 
 // Complete derives the namespace, the dry-run strategy, the submit input and the client.

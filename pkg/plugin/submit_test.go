@@ -295,6 +295,7 @@ func TestVersionCommand(t *testing.T) {
 	}{
 		{[]string{"version", "-o", "json"}, `"version": "dev"`},
 		{[]string{"version", "-o", "yaml"}, "version: dev\n"},
+		{[]string{"version", "-o", "jsonpath={.version}"}, "dev"},
 		{[]string{"version"}, "kubectl-sparkha dev (commit unknown, built unknown, "},
 	} {
 		streams, _, out, _ := genericiooptions.NewTestIOStreams()
@@ -311,7 +312,7 @@ func TestVersionCommand(t *testing.T) {
 	root := NewCmdRoot(streams)
 	root.SetArgs([]string{"version", "-o", "xml"})
 	root.SetErr(&bytes.Buffer{})
-	if err := root.Execute(); err == nil || err.Error() != `invalid --output "xml": use json or yaml, or leave it out for plain text` {
+	if err := root.Execute(); err == nil || err.Error() != `invalid --output "xml": use one of json, yaml, kyaml, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file, or leave it out` {
 		t.Errorf("version -o xml: got error %v", err)
 	}
 }

@@ -1,12 +1,10 @@
 package plugin
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/version"
 )
@@ -23,26 +21,25 @@ const versionExample = `  # Print the version
 
 // VersionOptions holds the flags of `kubectl sparkha version`.
 type VersionOptions struct {
-	Output string
+	output *outputFlags
 
 	genericiooptions.IOStreams
 }
 
 // NewVersionOptions returns VersionOptions with defaults.
 func NewVersionOptions(streams genericiooptions.IOStreams) *VersionOptions {
-	return &VersionOptions{IOStreams: streams}
+	return &VersionOptions{IOStreams: streams, output: newOutputFlags()}
 }
 
 // NewCmdVersion returns the `version` command.
 func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewVersionOptions(streams)
 	cmd := &cobra.Command{
-		Use:          "version",
-		Short:        "Print the version of kubectl sparkha",
-		Long:         versionLong,
-		Example:      versionExample,
-		Args:         cobra.NoArgs,
-		SilenceUsage: true,
+		Use:     "version",
+		Short:   "Print the version of kubectl sparkha",
+		Long:    versionLong,
+		Example: versionExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
 				return err
@@ -53,10 +50,7 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format. One of: (json, yaml). Default: plain text.")
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"json", "yaml"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	o.output.addFlags(cmd, "plain text")
 	return cmd
 }
 
@@ -64,32 +58,13 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 func (o *VersionOptions) Complete() error { return nil }
 
 // Validate checks the output format.
-func (o *VersionOptions) Validate() error {
-	switch o.Output {
-	case "", "json", "yaml":
-		return nil
-	}
-	return fmt.Errorf("invalid --output %q: use json or yaml, or leave it out for plain text", o.Output)
-}
+func (o *VersionOptions) Validate() error { return o.output.validate() }
 
 // Run prints the build information.
 func (o *VersionOptions) Run() error {
 	info := version.Get()
-	switch o.Output {
-	case "json":
-		b, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(o.Out, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(info)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
-		return err
+	if !o.output.isHuman() {
+		return o.output.printDocument(o.Out, info)
 	}
 	_, err := fmt.Fprintf(o.Out, "kubectl-sparkha %s (commit %s, built %s, %s, %s)\n",
 		info.Version, info.Commit, info.Date, info.GoVersion, info.Platform)

@@ -1,19 +1,21 @@
-// Package render prints an inspect.Report: a compact table, a wide tree, a
-// timeline, JSON or YAML. It never talks to the API server.
+// Package render prints what pkg/analysis decides, for people: a report as a compact table or
+// a wide tree, an incident as a timeline, a failover plan as text. Relative times ("3m ago")
+// are made here, from the report's timestamps and Options.Now, so that the report itself stays
+// the same from one second to the next. It never talks to the API server; the machine formats
+// (-o json, yaml, jsonpath) are cli-runtime's printers, in pkg/plugin.
 package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/util/duration"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
 // Options control the human formats.
@@ -24,15 +26,9 @@ type Options struct {
 	Now           time.Time
 }
 
-// JSON prints the report with its documented schema: {"time":..., "apps": [...]}.
-func JSON(w io.Writer, r *inspect.Report) error { return JSONValue(w, r) }
-
-// YAML prints the same schema as JSON, in YAML.
-func YAML(w io.Writer, r *inspect.Report) error { return YAMLValue(w, r) }
-
 // Table prints one line per app, the verdict first, then the next action of
 // each app that needs attention.
-func Table(w io.Writer, r *inspect.Report, o Options) error {
+func Table(w io.Writer, r *analysis.Report, o Options) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
 	if !o.NoHeaders {
@@ -63,7 +59,7 @@ func Table(w io.Writer, r *inspect.Report, o Options) error {
 			continue
 		}
 		if v, rest, ok := strings.Cut(line, " "); ok {
-			lines[i] = o.verdict(inspect.Verdict(v)) + " " + rest
+			lines[i] = o.verdict(analysis.Verdict(v)) + " " + rest
 		}
 	}
 	if _, err := io.WriteString(w, strings.Join(lines, "")); err != nil {
@@ -76,7 +72,7 @@ func Table(w io.Writer, r *inspect.Report, o Options) error {
 	return nextActions(w, r)
 }
 
-func nextActions(w io.Writer, r *inspect.Report) error {
+func nextActions(w io.Writer, r *analysis.Report) error {
 	first := true
 	for _, a := range r.Apps {
 		if !a.Verdict.NeedsAttention() {
@@ -89,7 +85,7 @@ func nextActions(w io.Writer, r *inspect.Report) error {
 		if _, err := fmt.Fprintf(w, "  %s/%s: %s\n", a.Namespace, a.Name, a.NextAction); err != nil {
 			return err
 		}
-		if a.Verdict == inspect.StrayExecutors {
+		if a.Verdict == analysis.StrayExecutors {
 			continue
 		}
 		for _, warning := range a.Warnings {
@@ -103,13 +99,13 @@ func nextActions(w io.Writer, r *inspect.Report) error {
 
 // current is the driver the table shows: the oldest live generation that is
 // in trouble, else the newest.
-func current(a inspect.App) *inspect.Driver {
+func current(a analysis.App) *analysis.Driver {
 	if len(a.Drivers) == 0 {
 		return nil
 	}
 	for i := range a.Drivers {
 		d := &a.Drivers[i]
-		if a.LostNode != "" && d.Node == a.LostNode && d.Phase != "Failed" && d.Phase != "Succeeded" {
+		if a.LostNode != "" && d.Node == a.LostNode && !d.Ended {
 			return d
 		}
 	}
@@ -120,10 +116,10 @@ func current(a inspect.App) *inspect.Driver {
 // driver pod the pods show terminating: the Job controller counts as terminating a pod with a
 // deletionTimestamp that has not reached Failed or Succeeded, and updates the Job's status a
 // moment after the pod changes.
-func jobLag(a inspect.App) string {
+func jobLag(a analysis.App) string {
 	var n int32
 	for _, d := range a.Drivers {
-		if d.Deleted != nil && d.Phase != "Failed" && d.Phase != "Succeeded" {
+		if d.Deleted != nil && !d.Ended {
 			n++
 		}
 	}
@@ -135,19 +131,19 @@ func jobLag(a inspect.App) string {
 
 // Tree prints each app with its driver generations, their nodes and their
 // volume chains (the wide format).
-func Tree(w io.Writer, r *inspect.Report, o Options) error {
+func Tree(w io.Writer, r *analysis.Report, o Options) error {
 	for i, a := range r.Apps {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		ctrl := a.Kind
+		ctrl := string(a.Kind)
 		if a.Job != "" {
 			ctrl += " job/" + a.Job
 		}
 		fmt.Fprintf(w, "%s  %s/%s  (%s)\n", o.verdict(a.Verdict), a.Namespace, a.Name, ctrl)
 		fmt.Fprintf(w, "  reason: %s\n", a.Reason)
 		fmt.Fprintf(w, "  next:   %s\n", a.NextAction)
-		if a.Verdict != inspect.StrayExecutors {
+		if a.Verdict != analysis.StrayExecutors {
 			for _, warning := range a.Warnings {
 				fmt.Fprintf(w, "  also:   %s\n", warning)
 			}
@@ -169,7 +165,7 @@ func Tree(w io.Writer, r *inspect.Report, o Options) error {
 				if d.DisruptionTarget != nil {
 					cause = fmt.Sprintf(" (DisruptionTarget: %s)", d.DisruptionTarget.Reason)
 				}
-				fmt.Fprintf(w, "  %s  deleted %s ago%s, containers stopped: %t\n", indent, d.DeletedFor, cause, d.ContainersStopped)
+				fmt.Fprintf(w, "  %s  deleted %s ago%s, containers stopped: %t\n", indent, age(o.Now, *d.Deleted), cause, d.ContainersStopped)
 			}
 			for _, v := range d.Volumes {
 				fmt.Fprintf(w, "  %s  volume %s → pvc/%s → %s → %s\n", indent, v.Name, v.Claim, pvLine(v), attachLine(v))
@@ -194,14 +190,14 @@ func Tree(w io.Writer, r *inspect.Report, o Options) error {
 }
 
 // execCount is "running/total" executors of a driver generation.
-func execCount(d *inspect.Driver) string {
+func execCount(d *analysis.Driver) string {
 	if d.ExecutorCounts == nil {
 		return "0/0"
 	}
 	return fmt.Sprintf("%d/%d", d.ExecutorCounts.Running, d.ExecutorCounts.Total)
 }
 
-func phases(c *inspect.ExecutorCounts) string {
+func phases(c *analysis.ExecutorCounts) string {
 	var parts []string
 	for _, p := range []string{"Running", "Pending", "Terminating", "Succeeded", "Failed", "Unknown"} {
 		if n := c.ByPhase[p]; n > 0 {
@@ -211,7 +207,7 @@ func phases(c *inspect.ExecutorCounts) string {
 	return strings.Join(parts, " ")
 }
 
-func executorLines(w io.Writer, indent string, xs []inspect.Executor, now time.Time) {
+func executorLines(w io.Writer, indent string, xs []analysis.Executor, now time.Time) {
 	for _, x := range xs {
 		line := fmt.Sprintf("%sexec %s  pod/%s  %s  node %s", indent, orDash(x.ID), x.Pod, x.Status, orDash(x.Node))
 		if x.NodeReady != "" {
@@ -227,7 +223,7 @@ func executorLines(w io.Writer, indent string, xs []inspect.Executor, now time.T
 	}
 }
 
-func nodeLine(d inspect.Driver, now time.Time) string {
+func nodeLine(d analysis.Driver, now time.Time) string {
 	var parts []string
 	if d.NodeReady != "" {
 		parts = append(parts, "Ready="+d.NodeReady)
@@ -241,7 +237,7 @@ func nodeLine(d inspect.Driver, now time.Time) string {
 	return strings.Join(parts, ", ")
 }
 
-func pvLine(v inspect.Volume) string {
+func pvLine(v analysis.Volume) string {
 	if v.PV == "" {
 		return "(unbound)"
 	}
@@ -252,7 +248,7 @@ func pvLine(v inspect.Volume) string {
 	return s
 }
 
-func attachLine(v inspect.Volume) string {
+func attachLine(v analysis.Volume) string {
 	if v.NoAttach && len(v.Attachments) == 0 {
 		return "no attach needed"
 	}
@@ -285,41 +281,27 @@ func age(now, t time.Time) string {
 	if t.IsZero() {
 		return "<unknown>"
 	}
-	d := now.Sub(t).Round(time.Second)
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 10*time.Minute:
-		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 3*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return duration.HumanDuration(now.Sub(t))
 }
 
-func (o Options) verdict(v inspect.Verdict) string {
+func (o Options) verdict(v analysis.Verdict) string {
 	if !o.Color {
 		return string(v)
 	}
 	code := "32" // green
 	switch {
-	case v == inspect.SplitBrainRisk || v == inspect.RetriesExhausted:
+	case v == analysis.SplitBrainRisk || v == analysis.RetriesExhausted:
 		code = "1;31"
 	case v.NeedsAttention():
 		code = "33"
-	case v == inspect.Starting:
+	case v == analysis.Starting:
 		code = "36"
 	}
 	return "\x1b[" + code + "m" + string(v) + "\x1b[0m"
 }
 
 // Timeline prints the moments of an incident, with the time since the first.
-func Timeline(w io.Writer, moments []inspect.Moment) error {
+func Timeline(w io.Writer, moments []analysis.Moment) error {
 	if len(moments) == 0 {
 		_, err := fmt.Fprintln(w, "no dated evidence for this app")
 		return err
@@ -333,21 +315,4 @@ func Timeline(w io.Writer, moments []inspect.Moment) error {
 		fmt.Fprintf(tw, "%s\t+%s\t%s\t%s\n", m.Time.Local().Format("15:04:05"), m.Time.Truncate(time.Second).Sub(start), m.Object, m.What)
 	}
 	return tw.Flush()
-}
-
-// JSONValue prints any value (e.g. a failover plan) as indented JSON.
-func JSONValue(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	return enc.Encode(v)
-}
-
-// YAMLValue prints any value as YAML.
-func YAMLValue(w io.Writer, v any) error {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
 }

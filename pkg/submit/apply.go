@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // Applier creates the objects of an app.
@@ -51,7 +53,7 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 		}
 	}
 
-	opts := metav1.CreateOptions{FieldManager: ManagedBy}
+	opts := metav1.CreateOptions{FieldManager: sparkapp.ManagedBy}
 	if a.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -131,7 +133,7 @@ func createOrFind[T metav1.Object](ctx context.Context, a *Applier, appID, name 
 	defer cancel()
 	found, gerr := get(rctx, name, metav1.GetOptions{})
 	switch {
-	case gerr == nil && found.GetLabels()[LabelSparkAppID] == appID:
+	case gerr == nil && found.GetLabels()[sparkapp.LabelAppSelector] == appID:
 		return found, nil
 	case gerr != nil && !apierrors.IsNotFound(gerr):
 		return created, fmt.Errorf("%w (it may have been created all the same: reading it back failed: %v)", err, gerr)

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 const testAppID = "spark-0123456789abcdef0123456789abcdef"
@@ -333,7 +335,7 @@ func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
 		withUIDs(client)
 		client.PrependReactor("create", "jobs", func(action k8stesting.Action) (bool, runtime.Object, error) {
 			other := action.(k8stesting.CreateAction).GetObject().DeepCopyObject().(*batchv1.Job)
-			other.Labels = map[string]string{LabelSparkAppID: "spark-someone-else"}
+			other.Labels = map[string]string{sparkapp.LabelAppSelector: "spark-someone-else"}
 			if err := client.Tracker().Create(action.GetResource(), other, "streaming"); err != nil {
 				return true, nil, err
 			}

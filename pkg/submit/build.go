@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // Objects are the Kubernetes objects of one Spark application.
@@ -40,10 +41,10 @@ func (a *App) AppLabels() map[string]string {
 	if l == nil {
 		l = map[string]string{}
 	}
-	l[LabelSparkAppID] = a.AppID
-	l[LabelSparkAppName] = a.Name
-	l[LabelManagedBy] = ManagedBy
-	l[LabelName] = a.Name
+	l[sparkapp.LabelAppSelector] = a.AppID
+	l[sparkapp.LabelAppName] = a.Name
+	l[sparkapp.LabelManagedBy] = sparkapp.ManagedBy
+	l[sparkapp.LabelName] = a.Name
 	return l
 }
 
@@ -74,13 +75,9 @@ func (a *App) DriverHost() string {
 	return DriverHostRef
 }
 
-// GenerationAppID returns the spark.app.id of the driver generation running in the pod with
-// this UID. Spark labels that generation's executors spark-app-selector=GenerationAppID(uid).
-func GenerationAppID(podUID types.UID) string { return "spark-" + string(podUID) }
-
 // DriverSelector selects the driver pods of the app, whatever their generation.
 func (a *App) DriverSelector() map[string]string {
-	return map[string]string{LabelSparkAppID: a.AppID, LabelSparkRole: SparkRoleDriver}
+	return map[string]string{sparkapp.LabelAppSelector: a.AppID, sparkapp.LabelSparkRole: sparkapp.RoleDriver}
 }
 
 // Build returns the objects of app. jobUID is the UID of the created Job, used in the owner
@@ -108,7 +105,7 @@ func OwnedByJob(app *App, jobUID types.UID) []metav1.OwnerReference {
 func buildJob(app *App) *batchv1.Job {
 	d := app.Driver
 	podLabels := mergeMaps(d.Labels, app.AppLabels())
-	podLabels[LabelSparkRole] = SparkRoleDriver
+	podLabels[sparkapp.LabelSparkRole] = sparkapp.RoleDriver
 	podAnnotations := mergeMaps(app.Annotations, d.Annotations)
 
 	// Everything the user wrote reaches spark-submit unchanged: Kubernetes expands $(VAR) and

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // containerRuntime resolves a container's env and args the way the kubelet does for a pod
@@ -99,15 +100,15 @@ func TestDriverGenerationAppID(t *testing.T) {
 
 	// The app's identity label is unchanged on every object and the driver pods.
 	for _, o := range objs.List() {
-		if got := o.GetLabels()[LabelSparkAppID]; got != testAppID {
-			t.Errorf("%s: %s=%q, want the submit-time ID %s", o.GetName(), LabelSparkAppID, got, testAppID)
+		if got := o.GetLabels()[sparkapp.LabelAppSelector]; got != testAppID {
+			t.Errorf("%s: %s=%q, want the submit-time ID %s", o.GetName(), sparkapp.LabelAppSelector, got, testAppID)
 		}
 	}
-	if got := objs.Job.Spec.Template.Labels[LabelSparkAppID]; got != testAppID {
-		t.Errorf("pod template %s=%q, want %s", LabelSparkAppID, got, testAppID)
+	if got := objs.Job.Spec.Template.Labels[sparkapp.LabelAppSelector]; got != testAppID {
+		t.Errorf("pod template %s=%q, want %s", sparkapp.LabelAppSelector, got, testAppID)
 	}
-	if got := objs.Service.Spec.Selector[LabelSparkAppID]; got != testAppID {
-		t.Errorf("Service selects %s=%q, want %s: it must reach every generation", LabelSparkAppID, got, testAppID)
+	if got := objs.Service.Spec.Selector[sparkapp.LabelAppSelector]; got != testAppID {
+		t.Errorf("Service selects %s=%q, want %s: it must reach every generation", sparkapp.LabelAppSelector, got, testAppID)
 	}
 
 	// As the kubelet runs it: two generations of the Job, two pod UIDs, two IDs.
@@ -116,7 +117,7 @@ func TestDriverGenerationAppID(t *testing.T) {
 		name := []string{"clicks-abcde", "clicks-fghij"}[i]
 		env, args := containerRuntime(t, c, name, uid, "10.0.0.1")
 		id, _ := confArg(args, "spark.app.id")
-		if want := GenerationAppID(uid); id != want || id != "spark-"+string(uid) {
+		if want := sparkapp.GenerationAppID(uid); id != want || id != "spark-"+string(uid) {
 			t.Errorf("generation %d: spark.app.id=%q, want %q", i, id, want)
 		}
 		if env[EnvApplicationID] != id {
@@ -136,7 +137,7 @@ func TestDriverGenerationAppID(t *testing.T) {
 	}
 
 	// The longest UID the API server can assign (a UUID, 36 characters) still fits a label.
-	longest := GenerationAppID("ffffffff-ffff-ffff-ffff-ffffffffffff")
+	longest := sparkapp.GenerationAppID("ffffffff-ffff-ffff-ffff-ffffffffffff")
 	if len(longest) > validation.LabelValueMaxLength {
 		t.Errorf("%q has %d characters, more than a label value allows", longest, len(longest))
 	}

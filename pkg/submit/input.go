@@ -10,16 +10,7 @@ import (
 
 // Names, labels and paths shared by the objects of one application.
 const (
-	// Spark's labels (apache/spark resource-managers/kubernetes Constants.scala).
-	LabelSparkRole    = "spark-role"
-	LabelSparkAppID   = "spark-app-selector"
-	LabelSparkAppName = "spark-app-name"
-	SparkRoleDriver   = "driver"
-
-	// Our labels.
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	LabelName      = "app.kubernetes.io/name"
-	ManagedBy      = "kubectl-sparkha"
+	// The labels are sparkapp's: Spark's, the operator's and ours, in one place.
 
 	// DriverContainerName is Spark's DEFAULT_DRIVER_CONTAINER_NAME.
 	DriverContainerName = "spark-kubernetes-driver"

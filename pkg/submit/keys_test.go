@@ -11,6 +11,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // TestKeyRulesCoverSpark: every spark.kubernetes.* key of Spark 3.5 and 4.0 has a decided
@@ -311,7 +313,7 @@ var driverKeyCases = map[string][]keyCase{
 	}}},
 	"spark.kubernetes.driver.service.label.*": {
 		{conf: []string{"spark.kubernetes.driver.service.label.team=data"}, check: func(t *testing.T, o *Objects, a *App) {
-			if o.Service.Labels["team"] != "data" || o.Service.Labels[LabelSparkAppID] != testAppID {
+			if o.Service.Labels["team"] != "data" || o.Service.Labels[sparkapp.LabelAppSelector] != testAppID {
 				t.Errorf("Service labels %v", o.Service.Labels)
 			}
 		}},
@@ -549,7 +551,7 @@ func checkDriverTemplate(t *testing.T, o *Objects, a *App) {
 	if s.PriorityClassName != "streaming" || s.SecurityContext == nil || *s.SecurityContext.RunAsUser != 185 || len(s.InitContainers) != 1 {
 		t.Errorf("template pod settings lost: %+v", s)
 	}
-	if meta.Labels["team"] != "data" || meta.Annotations["prometheus.io/scrape"] != "true" || meta.Labels[LabelSparkRole] != SparkRoleDriver {
+	if meta.Labels["team"] != "data" || meta.Annotations["prometheus.io/scrape"] != "true" || meta.Labels[sparkapp.LabelSparkRole] != sparkapp.RoleDriver {
 		t.Errorf("labels %v annotations %v", meta.Labels, meta.Annotations)
 	}
 	if s.NodeSelector["pool"] != "general" {

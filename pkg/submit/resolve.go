@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // MaxNameLength keeps NAME-driver-svc within a DNS-1035 label (63 characters).
@@ -22,7 +24,7 @@ const MaxNameLength = validation.DNS1035LabelMaxLength - len("-driver-svc")
 var appIDPattern = regexp.MustCompile(`^spark-[0-9a-f]{32}$`)
 
 // reservedLabels are label keys kubectl sparkha sets on every object.
-var reservedLabels = []string{LabelSparkRole, LabelSparkAppID, LabelSparkAppName, LabelManagedBy, LabelName}
+var reservedLabels = []string{sparkapp.LabelSparkRole, sparkapp.LabelAppSelector, sparkapp.LabelAppName, sparkapp.LabelManagedBy, sparkapp.LabelName}
 
 // Resolve validates a request without any I/O and resolves every value Build needs.
 // Every error names the flag (or conf key and its source) and how to fix it.

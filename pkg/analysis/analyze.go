@@ -1,0 +1,927 @@
+package analysis
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+)
+
+// stuckAfter is how long past its deletion deadline (request + grace period)
+// a pod may take to terminate on a Ready node before it counts as stuck.
+const stuckAfter = 2 * time.Minute
+
+// stuckAfterWords is stuckAfter, as reasons say it.
+const stuckAfterWords = "2 minutes"
+
+// Analyze decides the state of every Spark application in the snapshot. It is
+// pure: the same snapshot and clock give the same report.
+func Analyze(s *Snapshot, now time.Time) *Report {
+	idx := newIndex(s)
+	apps := map[appKey]*appBuild{}
+	var order []appKey
+	get := func(k sparkapp.AppKey) *appBuild {
+		key := appKey{k.Namespace, k.Name}
+		if a, ok := apps[key]; ok {
+			return a
+		}
+		a := &appBuild{App: App{Namespace: k.Namespace, Name: k.Name, Kind: k.Kind, Job: k.Job}}
+		apps[key] = a
+		order = append(order, key)
+		return a
+	}
+	for i := range s.DriverPods {
+		pod := &s.DriverPods[i]
+		a := get(sparkapp.AppOfPod(pod))
+		a.pods = append(a.pods, pod)
+	}
+	// Driver Jobs with no pod at the moment (between generations) are apps too.
+	for i := range s.Jobs {
+		if k, ok := sparkapp.AppOfJob(&s.Jobs[i]); ok {
+			get(k)
+		}
+	}
+	assignExecutors(s, apps)
+	r := &Report{Apps: []App{}, Unavailable: s.Unavailable}
+	for _, k := range order {
+		a := apps[k]
+		a.job = idx.jobs[k.ns+"/"+a.Job]
+		a.analyze(idx, now)
+		r.Apps = append(r.Apps, a.App)
+	}
+	sort.SliceStable(r.Apps, func(i, j int) bool {
+		if r.Apps[i].Namespace != r.Apps[j].Namespace {
+			return r.Apps[i].Namespace < r.Apps[j].Namespace
+		}
+		return r.Apps[i].Name < r.Apps[j].Name
+	})
+	return r
+}
+
+// appKey is the map key of an app: sparkapp.AppKey without its kind.
+type appKey struct{ ns, name string }
+
+type index struct {
+	nodes      map[string]*corev1.Node
+	nodesKnown bool
+	heartbeats map[string]time.Time
+	claims     map[string]*corev1.PersistentVolumeClaim
+	pvs        map[string]*corev1.PersistentVolume
+	attach     map[string][]Attachment
+	// csiAttach is spec.attachRequired of each CSIDriver object.
+	csiAttach map[string]bool
+	events    map[string][]Event
+	jobs      map[string]*batchv1.Job
+}
+
+func newIndex(s *Snapshot) *index {
+	idx := &index{
+		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{},
+		claims: map[string]*corev1.PersistentVolumeClaim{}, pvs: map[string]*corev1.PersistentVolume{},
+		attach: map[string][]Attachment{}, events: map[string][]Event{}, jobs: map[string]*batchv1.Job{},
+		csiAttach: map[string]bool{},
+	}
+	for _, d := range s.CSIDrivers {
+		idx.csiAttach[d.Name] = d.Spec.AttachRequired == nil || *d.Spec.AttachRequired
+	}
+	idx.nodesKnown = !unavailable(s, "nodes")
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		idx.nodes[n.Name] = n
+		if c := nodeCondition(n, corev1.NodeReady); c != nil {
+			idx.heartbeats[n.Name] = c.LastHeartbeatTime.Time
+		}
+	}
+	for _, l := range s.Leases {
+		if l.Spec.RenewTime != nil && l.Spec.RenewTime.After(idx.heartbeats[l.Name]) {
+			idx.heartbeats[l.Name] = l.Spec.RenewTime.Time
+		}
+	}
+	for i := range s.Claims {
+		idx.claims[s.Claims[i].Namespace+"/"+s.Claims[i].Name] = &s.Claims[i]
+	}
+	for i := range s.Volumes {
+		idx.pvs[s.Volumes[i].Name] = &s.Volumes[i]
+	}
+	for _, va := range s.VolumeAttachments {
+		if va.Spec.Source.PersistentVolumeName == nil {
+			continue
+		}
+		pv := *va.Spec.Source.PersistentVolumeName
+		idx.attach[pv] = append(idx.attach[pv], Attachment{Name: va.Name, Node: va.Spec.NodeName, Attached: va.Status.Attached, Deleting: va.DeletionTimestamp != nil})
+	}
+	for pv := range idx.attach {
+		sort.Slice(idx.attach[pv], func(i, j int) bool { return idx.attach[pv][i].Node < idx.attach[pv][j].Node })
+	}
+	for _, ev := range s.Events {
+		if ev.InvolvedObject.Kind != "Pod" || ev.Type != corev1.EventTypeWarning {
+			continue
+		}
+		k := ev.InvolvedObject.Namespace + "/" + ev.InvolvedObject.Name + "/" + string(ev.InvolvedObject.UID)
+		idx.events[k] = append(idx.events[k], Event{Reason: ev.Reason, Message: ev.Message, Count: ev.Count, Last: eventTime(ev)})
+	}
+	for k := range idx.events {
+		evs := idx.events[k]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Last.Before(evs[j].Last) })
+	}
+	for i := range s.Jobs {
+		idx.jobs[s.Jobs[i].Namespace+"/"+s.Jobs[i].Name] = &s.Jobs[i]
+	}
+	return idx
+}
+
+func unavailable(s *Snapshot, kind string) bool {
+	for _, u := range s.Unavailable {
+		if strings.HasPrefix(u, kind+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// eventTime is when an event last happened, whichever API generation wrote it.
+func eventTime(ev corev1.Event) time.Time {
+	switch {
+	case ev.Series != nil && !ev.Series.LastObservedTime.IsZero():
+		return ev.Series.LastObservedTime.Time
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	}
+	return ev.FirstTimestamp.Time
+}
+
+type appBuild struct {
+	App
+	pods []*corev1.Pod
+	job  *batchv1.Job
+	// execs are executor pods of the app's driver pods; orphans those of its
+	// driver pods that are gone.
+	execs, orphans []*corev1.Pod
+}
+
+// driverState is what the analysis needs to know of one driver, beyond what
+// is reported.
+type driverState struct {
+	*Driver
+	pod      *corev1.Pod
+	rejoined bool // node Ready with a heartbeat after the deletion
+	blocked  *Volume
+}
+
+func (a *appBuild) analyze(idx *index, now time.Time) {
+	sort.SliceStable(a.pods, func(i, j int) bool {
+		return a.pods[i].CreationTimestamp.Before(&a.pods[j].CreationTimestamp)
+	})
+	var ds []*driverState
+	a.Drivers = make([]Driver, len(a.pods))
+	for i, pod := range a.pods {
+		a.Drivers[i] = describeDriver(pod, i+1, idx)
+		ds = append(ds, classify(&a.Drivers[i], pod, idx))
+	}
+	if a.job != nil {
+		a.JobStatus = &JobStatus{Active: a.job.Status.Active, Failed: a.job.Status.Failed}
+		if a.job.Status.Terminating != nil {
+			a.JobStatus.Terminating = *a.job.Status.Terminating
+		}
+		if a.job.Spec.BackoffLimit != nil {
+			a.JobStatus.BackoffLimit = *a.job.Spec.BackoffLimit
+		}
+		if a.job.Spec.PodReplacementPolicy != nil {
+			a.JobStatus.ReplacementPolicy = string(*a.job.Spec.PodReplacementPolicy)
+		}
+	}
+	a.decide(ds, idx, now)
+	a.executors(ds, idx, now)
+}
+
+func (a *appBuild) target() string {
+	return fmt.Sprintf("%s -n %s", a.Name, a.Namespace)
+}
+
+// decide sets the verdict, reason and next action. The order of the checks is
+// the order of danger: the first that matches wins.
+func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
+	failover := "kubectl sparkha failover " + a.target()
+	if a.job != nil {
+		if c := jobCondition(a.job, batchv1.JobComplete); c != nil {
+			a.set(Finished, "the Job completed", "none")
+			return
+		}
+		if c := jobCondition(a.job, batchv1.JobFailed); c != nil {
+			a.set(RetriesExhausted, fmt.Sprintf("the Job failed (%s: %s); no new driver will start", c.Reason, c.Message),
+				fmt.Sprintf("kubectl describe job %s -n %s", a.job.Name, a.Namespace))
+			return
+		}
+	}
+	var live, mayRun []*driverState
+	for _, d := range ds {
+		if !d.Ended {
+			live = append(live, d)
+		}
+		if d.MayRun {
+			mayRun = append(mayRun, d)
+		}
+	}
+	if a.job == nil && a.Kind == sparkapp.KindPod && len(live) == 0 && len(ds) > 0 {
+		last := ds[len(ds)-1]
+		if last.Phase == string(corev1.PodSucceeded) {
+			a.set(Finished, "the driver pod succeeded", "none")
+		} else {
+			a.set(RetriesExhausted, fmt.Sprintf("bare driver pod %s failed and nothing recreates a spark-submit driver", last.Pod),
+				"resubmit with kubectl sparkha submit, so that the driver runs as a Job")
+		}
+		return
+	}
+
+	// Lost: a live driver on a lost, unfenced node (it may still run there).
+	var lost *driverState
+	for _, d := range live {
+		if d.NodeLost && !d.NodeFenced {
+			lost = d
+			break
+		}
+	}
+	var starting *driverState // newest live driver that is not on a lost node
+	for i := len(live) - 1; i >= 0; i-- {
+		if !live[i].NodeLost {
+			starting = live[i]
+			break
+		}
+	}
+
+	if len(mayRun) >= 2 || (lost != nil && starting != nil && starting.blocked == nil && starting.Deleted == nil) {
+		a.splitBrain(lost, starting, mayRun, failover)
+		return
+	}
+
+	// A driver confirmed stopped but lingering is only worth finishing when
+	// no other driver may still run on a lost node.
+	if lost == nil {
+		for _, d := range live {
+			if !d.NodeFenced && !(d.Deleted != nil && d.rejoined && d.ContainersStopped) {
+				continue
+			}
+			why := fmt.Sprintf("node %s rejoined and its kubelet stopped driver %s, but the pod lingers (finalizers: %s)",
+				d.Node, d.Pod, strings.Join(d.pod.Finalizers, ", "))
+			switch {
+			case d.NodeFenced && d.Deleted == nil:
+				a.LostNode = d.Node
+				why = fmt.Sprintf("node %s is fenced (%s); driver %s will be force-deleted", d.Node, corev1.TaintNodeOutOfService, d.Pod)
+			case d.NodeFenced:
+				a.LostNode = d.Node
+				why = fmt.Sprintf("node %s is fenced (%s); Kubernetes force-deletes driver %s and detaches its volumes", d.Node, corev1.TaintNodeOutOfService, d.Pod)
+			}
+			a.set(SafeToComplete, why, failover)
+			return
+		}
+	}
+
+	if lost != nil {
+		a.LostNode = lost.Node
+		decision := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", lost.Node, failover)
+		if starting != nil && starting.blocked != nil {
+			v := starting.blocked
+			a.set(ReplacementBlocked,
+				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s, where old driver %s is %s; %s",
+					starting.Pod, orNone(starting.Node), v.Name, v.Claim, attachedNodes(v), lost.Pod, lost.Status, lost.nodeSummary()),
+				decision)
+			return
+		}
+		if lost.Deleted != nil {
+			a.set(StuckTerminating,
+				fmt.Sprintf("driver %s was deleted%s but only %s's kubelet can confirm it stopped; %s",
+					lost.Pod, lost.deletionCause(), lost.Node, lost.nodeSummary()),
+				decision)
+			return
+		}
+		a.set(DriverAtRisk,
+			fmt.Sprintf("node %s of driver %s is %s; the driver will be evicted when its toleration of the %s taint expires",
+				lost.Node, lost.Pod, lost.nodeSummary(), corev1.TaintNodeUnreachable),
+			fmt.Sprintf("kubectl describe node %s", lost.Node))
+		return
+	}
+
+	// No driver pod is left on a lost node, yet the new driver's volume is
+	// still attached to one: its pod was force-deleted, or its kubelet went
+	// away before reporting the volume unmounted. Whatever held the volume
+	// may still run there; only that node's kubelet, or a fence, frees it.
+	if starting != nil && starting.blocked != nil {
+		if n := attachedToLostNode(starting.blocked, idx); n != nil {
+			v := starting.blocked
+			a.LostNode = n.Name
+			a.set(ReplacementBlocked,
+				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s (%s); no driver pod is left there, but only its kubelet can report the volume unmounted",
+					starting.Pod, orNone(starting.Node), v.Name, v.Claim, n.Name, summarizeNode(NodeReady(n), nodeTaints(n))),
+				fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", n.Name, failover))
+			return
+		}
+	}
+
+	for _, d := range live {
+		if d.Deleted != nil && !d.ContainersStopped && now.Sub(d.pod.DeletionTimestamp.Time) > stuckAfter {
+			a.set(StuckTerminating,
+				fmt.Sprintf("driver %s has been terminating for more than %s on Ready node %s: its kubelet has not stopped it", d.Pod, stuckAfterWords, d.Node),
+				fmt.Sprintf("kubectl describe pod %s -n %s", d.Pod, a.Namespace))
+			return
+		}
+	}
+	if len(mayRun) == 1 && len(live) == 1 && mayRun[0].Deleted == nil {
+		d := mayRun[0]
+		reason := fmt.Sprintf("driver %s runs on %s", d.Pod, d.Node)
+		if d.NodeReady == "" {
+			reason += " (node state not visible: nodes cannot be listed)"
+		}
+		a.set(Healthy, reason, "none")
+		return
+	}
+	if starting != nil && starting.blocked != nil {
+		a.set(Starting, fmt.Sprintf("driver %s on %s waits for volume %s (%s)", starting.Pod, orNone(starting.Node), starting.blocked.Name, attachedNodes(starting.blocked)),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+		return
+	}
+	switch {
+	case len(live) == 0 && len(ds) == 0:
+		a.set(Starting, "the Job has no driver pod yet", fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	case len(live) == 0:
+		a.set(Starting, fmt.Sprintf("driver %s ended (%s); the Job starts the next generation", ds[len(ds)-1].Pod, ds[len(ds)-1].Status),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	default:
+		d := live[len(live)-1]
+		a.set(Starting, fmt.Sprintf("driver %s is %s on %s", d.Pod, d.Status, orNone(d.Node)),
+			fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
+	}
+}
+
+// splitBrain reports two driver generations that may run at once: one on a
+// lost node and a second one running or starting, or two running on Ready
+// nodes (a plain Job replacing a driver that is still shutting down).
+func (a *appBuild) splitBrain(lost, starting *driverState, mayRun []*driverState, failover string) {
+	first := lost
+	if first == nil {
+		first = mayRun[0]
+	}
+	other := starting
+	for i := len(mayRun) - 1; i >= 0; i-- {
+		if mayRun[i] != first {
+			other = mayRun[i]
+			break
+		}
+	}
+	state := "is starting"
+	if other.MayRun {
+		state = "runs"
+	}
+	if lost == nil {
+		a.set(SplitBrainRisk,
+			fmt.Sprintf("drivers %s on %s and %s on %s both run: two drivers can write the checkpoint at once", first.Pod, first.Node, other.Pod, other.Node),
+			fmt.Sprintf("kubectl describe pod %s -n %s", first.Pod, a.Namespace))
+		return
+	}
+	a.LostNode = lost.Node
+	a.set(SplitBrainRisk,
+		fmt.Sprintf("driver %s may still run on %s (%s) while driver %s %s on %s: two drivers can write the checkpoint at once",
+			lost.Pod, lost.Node, lost.nodeSummary(), other.Pod, state, orNone(other.Node)),
+		fmt.Sprintf("power off or isolate %s now, then: %s --node-down", lost.Node, failover))
+}
+
+func (a *appBuild) set(v Verdict, reason, next string) {
+	a.Verdict, a.Reason, a.NextAction = v, reason, next
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no node yet"
+	}
+	return s
+}
+
+// nodeSummary says in words how the driver's node looks.
+func (d *driverState) nodeSummary() string {
+	return summarizeNode(d.NodeReady, d.NodeTaints)
+}
+
+// summarizeNode says in words how a node looks: its Ready condition ("" when
+// nodes cannot be listed, "Missing" when the object is gone) and the taints
+// that evict or fence. The last heartbeat is a fact of the report
+// (Driver.NodeHeartbeat), not of the reason: its age changes every second.
+func summarizeNode(ready string, taints []string) string {
+	var parts []string
+	switch ready {
+	case "Missing":
+		parts = append(parts, "the node object is gone")
+	case "":
+		parts = append(parts, "node state not visible")
+	default:
+		parts = append(parts, "Ready="+ready)
+	}
+	for _, t := range taints {
+		// The NoExecute taint is the one that evicts; its NoSchedule twin adds nothing.
+		if t == corev1.TaintNodeUnreachable+":NoExecute" || t == corev1.TaintNodeNotReady+":NoExecute" || strings.HasPrefix(t, corev1.TaintNodeOutOfService) {
+			parts = append(parts, "tainted "+t)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// NodeReady is the status of a node's Ready condition, Unknown without one.
+func NodeReady(n *corev1.Node) string {
+	if c := nodeCondition(n, corev1.NodeReady); c != nil {
+		return string(c.Status)
+	}
+	return string(corev1.ConditionUnknown)
+}
+
+// Fenced says whether the node carries the out-of-service taint (non-graceful node shutdown):
+// an operator confirmed it down, and Kubernetes force-deletes its pods and detaches its volumes.
+func Fenced(n *corev1.Node) bool {
+	return slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeOutOfService })
+}
+
+// nodeTaints lists a node's taints as key:effect.
+func nodeTaints(n *corev1.Node) []string {
+	var out []string
+	for _, t := range n.Spec.Taints {
+		out = append(out, t.Key+":"+string(t.Effect))
+	}
+	return out
+}
+
+func (idx *index) heartbeat(node string) *time.Time {
+	if hb, ok := idx.heartbeats[node]; ok && !hb.IsZero() {
+		return &hb
+	}
+	return nil
+}
+
+// attachedToLostNode returns the node, neither Ready nor fenced, to which a
+// volume is still attached, or nil. A node that is Ready again (even before
+// its unreachable taint is lifted) will report the volume unmounted by
+// itself; a fenced one has its volumes detached by Kubernetes.
+func attachedToLostNode(v *Volume, idx *index) *corev1.Node {
+	// A volume that many nodes may attach at once waits for no detach.
+	if !idx.nodesKnown || slices.Contains(v.AccessModes, string(corev1.ReadWriteMany)) || slices.Contains(v.AccessModes, string(corev1.ReadOnlyMany)) {
+		return nil
+	}
+	for _, at := range v.Attachments {
+		n := idx.nodes[at.Node]
+		if n == nil || NodeReady(n) == string(corev1.ConditionTrue) {
+			continue
+		}
+		if !Fenced(n) {
+			return n
+		}
+	}
+	return nil
+}
+
+func (d *driverState) deletionCause() string {
+	if d.DisruptionTarget != nil {
+		return " (DisruptionTarget: " + d.DisruptionTarget.Reason + ")"
+	}
+	return ""
+}
+
+func attachedNodes(v *Volume) string {
+	var nodes []string
+	for _, at := range v.Attachments {
+		nodes = append(nodes, at.Node)
+	}
+	if len(nodes) == 0 {
+		return "not attached anywhere yet"
+	}
+	return strings.Join(nodes, ", ")
+}
+
+func jobCondition(j *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondition {
+	for i := range j.Status.Conditions {
+		if j.Status.Conditions[i].Type == t && j.Status.Conditions[i].Status == corev1.ConditionTrue {
+			return &j.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func nodeCondition(n *corev1.Node, t corev1.NodeConditionType) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == t {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == t {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// describeDriver collects the facts of one driver pod.
+func describeDriver(pod *corev1.Pod, generation int, idx *index) Driver {
+	d := Driver{
+		Pod: pod.Name, UID: string(pod.UID), Generation: generation, Created: pod.CreationTimestamp.Time,
+		Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase), Status: KubectlStatus(pod),
+		ContainersStopped: ContainersStopped(pod), Volumes: []Volume{},
+	}
+	if pod.DeletionTimestamp != nil {
+		// deletionTimestamp is the deadline (request + grace period); report the request.
+		t := pod.DeletionTimestamp.Time
+		if pod.DeletionGracePeriodSeconds != nil {
+			t = t.Add(-time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second)
+		}
+		d.Deleted = &t
+	}
+	if c := podCondition(pod, corev1.DisruptionTarget); c != nil && c.Status == corev1.ConditionTrue {
+		d.DisruptionTarget = &Condition{Reason: c.Reason, Message: c.Message, Since: c.LastTransitionTime.Time}
+	}
+	if pod.Spec.NodeName != "" && idx.nodesKnown {
+		d.NodeReady = "Missing"
+		if n := idx.nodes[pod.Spec.NodeName]; n != nil {
+			d.NodeReady, d.NodeTaints = NodeReady(n), nodeTaints(n)
+		}
+	}
+	d.NodeHeartbeat = idx.heartbeat(pod.Spec.NodeName)
+	evs := idx.events[pod.Namespace+"/"+pod.Name+"/"+string(pod.UID)]
+	if len(evs) > 5 {
+		evs = evs[len(evs)-5:]
+	}
+	d.Events = evs
+	for _, v := range pod.Spec.Volumes {
+		if v.PersistentVolumeClaim == nil {
+			continue
+		}
+		vol := Volume{Name: v.Name, Claim: v.PersistentVolumeClaim.ClaimName}
+		if pvc := idx.claims[pod.Namespace+"/"+vol.Claim]; pvc != nil {
+			vol.PV = pvc.Spec.VolumeName
+			for _, m := range pvc.Spec.AccessModes {
+				vol.AccessModes = append(vol.AccessModes, string(m))
+			}
+		}
+		if vol.PV != "" {
+			vol.Attachments = idx.attach[vol.PV]
+			vol.NoAttach = !idx.attaches(idx.pvs[vol.PV])
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			ev := evs[i]
+			if (ev.Reason == eventFailedMount || ev.Reason == eventFailedAttach) &&
+				(strings.Contains(ev.Message, v.Name) || (vol.PV != "" && strings.Contains(ev.Message, vol.PV))) {
+				e := ev
+				vol.LastEvent = &e
+				break
+			}
+		}
+		d.Volumes = append(d.Volumes, vol)
+	}
+	return d
+}
+
+// classify derives what the decision needs from the facts.
+func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
+	s := &driverState{Driver: d, pod: pod}
+	s.Ended = pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+	if pod.Spec.NodeName != "" && idx.nodesKnown {
+		n := idx.nodes[pod.Spec.NodeName]
+		s.NodeLost = n == nil || d.NodeReady != string(corev1.ConditionTrue)
+		if n != nil {
+			for _, t := range n.Spec.Taints {
+				switch t.Key {
+				case corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady:
+					if t.Effect == corev1.TaintEffectNoExecute {
+						s.NodeLost = true
+					}
+				case corev1.TaintNodeOutOfService:
+					s.NodeFenced = true
+				}
+			}
+		}
+		if !s.NodeLost && d.Deleted != nil && d.NodeHeartbeat != nil && d.NodeHeartbeat.After(*d.Deleted) {
+			s.rejoined = true
+		}
+	}
+	// Without the right to list nodes a deleted driver that has not stopped
+	// may be on a lost node: assume the worst, the reason says why.
+	if !idx.nodesKnown && pod.Spec.NodeName != "" && d.Deleted != nil && !s.Ended && !d.ContainersStopped {
+		s.NodeLost = true
+	}
+	switch {
+	case s.Ended || pod.Spec.NodeName == "" || s.NodeFenced:
+	case s.NodeLost:
+		// What the API shows of a lost node's pod is stale: it may run.
+		s.MayRun = true
+	default:
+		s.MayRun = pod.Status.Phase == corev1.PodRunning && !d.ContainersStopped
+	}
+	if !s.Ended && !s.MayRun && pod.Spec.NodeName == "" && len(d.Volumes) > 0 {
+		// Not scheduled: a ReadWriteOncePod claim still used by the old
+		// driver keeps the scheduler from placing it.
+		for i := len(d.Events) - 1; i >= 0; i-- {
+			if d.Events[i].Reason == "FailedScheduling" {
+				v := &d.Volumes[0]
+				if v.LastEvent == nil {
+					e := d.Events[i]
+					v.LastEvent = &e
+				}
+				s.blocked = v
+				break
+			}
+		}
+	}
+	if !s.Ended && !s.MayRun && pod.Spec.NodeName != "" {
+		for i := range d.Volumes {
+			v := &d.Volumes[i]
+			elsewhere := false
+			for _, at := range v.Attachments {
+				if at.Node != pod.Spec.NodeName {
+					elsewhere = true
+				}
+			}
+			if elsewhere || v.LastEvent != nil {
+				s.blocked = v
+				break
+			}
+		}
+	}
+	return s
+}
+
+// ContainersStopped says whether the pod's kubelet reported every container terminated, or the
+// pod is terminal: what a driver must show before it counts as stopped.
+func ContainersStopped(pod *corev1.Pod) bool {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	if len(pod.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// attaches says whether a PV is attached to a node before it is mounted, as the attach/detach
+// controller decides (pkg/volume/util/operationexecutor and each plugin's CanAttach): a CSI
+// volume when its CSIDriver says attachRequired (true by default, and when no CSIDriver object
+// exists: pkg/volume/csi/csi_attacher.go isAttachRequired); an in-tree volume when its plugin
+// is attachable. NFS, hostPath, local, CephFS and Azure File are not (they implement no
+// AttachableVolumePlugin); an unknown PV counts as attaching, so nothing is skipped on doubt.
+func (idx *index) attaches(pv *corev1.PersistentVolume) bool {
+	if pv == nil {
+		return true
+	}
+	src := pv.Spec.PersistentVolumeSource
+	switch {
+	case src.CSI != nil:
+		required, known := idx.csiAttach[src.CSI.Driver]
+		return !known || required
+	case src.NFS != nil, src.HostPath != nil, src.Local != nil, src.CephFS != nil, src.AzureFile != nil:
+		return false
+	}
+	return true
+}
+
+// driverFor finds the driver pod of an executor pod: its owner by UID first,
+// then the driver whose generation app ID its spark-app-selector label names
+// (the newest created before it, for drivers sharing one label).
+func driverFor(e *corev1.Pod, pods []*corev1.Pod) *corev1.Pod {
+	if uid := sparkapp.OwnerPodUID(e); uid != "" {
+		for _, p := range pods {
+			if p.UID == uid {
+				return p
+			}
+		}
+		return nil
+	}
+	var best *corev1.Pod
+	id := e.Labels[sparkapp.LabelAppSelector]
+	for _, p := range pods {
+		if id == "" || sparkapp.DriverAppID(p) != id {
+			continue
+		}
+		if best == nil || (!p.CreationTimestamp.After(e.CreationTimestamp.Time) && p.CreationTimestamp.After(best.CreationTimestamp.Time)) {
+			best = p
+		}
+	}
+	return best
+}
+
+// assignExecutors gives every executor pod to its app: with its driver
+// generation, or as an orphan of an app whose driver pod is gone (found by
+// its spark-app-name label or its owner's name, a Job's pod name).
+func assignExecutors(s *Snapshot, apps map[appKey]*appBuild) {
+	var pods []*corev1.Pod
+	owner := map[types.UID]*appBuild{}
+	for _, a := range apps {
+		for _, p := range a.pods {
+			pods = append(pods, p)
+			owner[p.UID] = a
+		}
+	}
+	for i := range s.ExecutorPods {
+		e := &s.ExecutorPods[i]
+		if d := driverFor(e, pods); d != nil {
+			owner[d.UID].execs = append(owner[d.UID].execs, e)
+			continue
+		}
+		if sparkapp.OwnerPodUID(e) == "" {
+			continue // not a driver's executor we can place
+		}
+		var a *appBuild
+		if n := e.Labels[sparkapp.LabelAppName]; n != "" {
+			a = apps[appKey{e.Namespace, n}]
+		}
+		for _, o := range e.OwnerReferences {
+			if i := strings.LastIndex(o.Name, "-"); a == nil && o.Kind == "Pod" && i > 0 {
+				a = apps[appKey{e.Namespace, o.Name[:i]}]
+			}
+		}
+		if a != nil {
+			a.orphans = append(a.orphans, e)
+		}
+	}
+}
+
+// describeExecutor collects the facts of one executor pod. stray says whether
+// its driver is gone, deleted, ended or fenced.
+func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
+	x := Executor{Pod: e.Name, ID: e.Labels[sparkapp.LabelExecID], Node: e.Spec.NodeName, Phase: string(e.Status.Phase), Status: KubectlStatus(e)}
+	if e.DeletionTimestamp != nil {
+		t := e.DeletionTimestamp.Time
+		if e.DeletionGracePeriodSeconds != nil {
+			t = t.Add(-time.Duration(*e.DeletionGracePeriodSeconds) * time.Second)
+		}
+		x.Deleted = &t
+	}
+	if e.Spec.NodeName != "" && idx.nodesKnown {
+		x.NodeReady = "Missing"
+		if n := idx.nodes[e.Spec.NodeName]; n != nil {
+			x.NodeReady = NodeReady(n)
+		}
+	}
+	runs := e.Status.Phase == corev1.PodRunning && !ContainersStopped(e)
+	x.Stray = driverDown && runs && e.DeletionTimestamp == nil && x.NodeReady == string(corev1.ConditionTrue)
+	return x
+}
+
+func sortExecutors(xs []Executor) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		a, errA := strconv.Atoi(xs[i].ID)
+		b, errB := strconv.Atoi(xs[j].ID)
+		if errA == nil && errB == nil && a != b {
+			return a < b
+		}
+		return xs[i].Pod < xs[j].Pod
+	})
+}
+
+func countExecutors(xs []Executor) *ExecutorCounts {
+	if len(xs) == 0 {
+		return nil
+	}
+	c := &ExecutorCounts{Total: len(xs), ByPhase: map[string]int{}}
+	nodes := map[string]bool{}
+	for _, x := range xs {
+		phase := x.Phase
+		if phase == "" {
+			phase = string(corev1.PodPending)
+		}
+		if x.Deleted != nil && phase != string(corev1.PodFailed) && phase != string(corev1.PodSucceeded) {
+			phase = "Terminating"
+		}
+		c.ByPhase[phase]++
+		if x.Phase == string(corev1.PodRunning) && x.Status == string(corev1.PodRunning) && x.Deleted == nil {
+			c.Running++
+		}
+		if x.Node != "" && !nodes[x.Node] {
+			nodes[x.Node] = true
+			c.Nodes = append(c.Nodes, x.Node)
+		}
+	}
+	sort.Strings(c.Nodes)
+	return c
+}
+
+// finishing: the driver was deleted on a Ready node, not long ago: its kubelet
+// is stopping it, and its executors will disconnect and be collected, as in
+// any ordinary deletion. Not worth a warning (yet).
+func (d *driverState) finishing(now time.Time) bool {
+	return d.Deleted != nil && !d.NodeLost && !d.NodeFenced && d.NodeReady == string(corev1.ConditionTrue) &&
+		now.Sub(d.pod.DeletionTimestamp.Time) <= stuckAfter
+}
+
+// executors lists each generation's executors, and flags those that run on
+// Ready nodes while their driver is gone, deleted, ended or fenced: they
+// can keep writing to sinks with nothing in charge of them. The verdict
+// becomes StrayExecutors only when no other needs attention.
+func (a *appBuild) executors(ds []*driverState, idx *index, now time.Time) {
+	byUID := map[types.UID]int{}
+	for i, d := range ds {
+		byUID[d.pod.UID] = i
+	}
+	for _, e := range a.execs {
+		d := driverFor(e, a.pods)
+		i := byUID[d.UID]
+		down := (ds[i].Ended || ds[i].NodeFenced || ds[i].Deleted != nil) && !ds[i].finishing(now)
+		a.Drivers[i].Executors = append(a.Drivers[i].Executors, describeExecutor(e, idx, down))
+	}
+	var warnings, commands []string
+	flag := func(xs []Executor, what string) {
+		var names, nodes []string
+		ids := map[string]bool{}
+		for _, x := range xs {
+			if x.Stray {
+				names = append(names, x.Pod)
+				if !slices.Contains(nodes, x.Node) {
+					nodes = append(nodes, x.Node)
+				}
+			}
+		}
+		if len(names) == 0 {
+			return
+		}
+		sort.Strings(nodes)
+		subject, verb, where, they := "executors", "run", "nodes", "they"
+		if len(names) == 1 {
+			subject, verb, they = "executor", "runs", "it"
+		}
+		if len(nodes) == 1 {
+			where = "node"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s %s of %s still %s on Ready %s %s: %s can keep writing to sinks",
+			subject, strings.Join(names, ", "), what, verb, where, strings.Join(nodes, ", "), they))
+		for _, e := range append(append([]*corev1.Pod{}, a.execs...), a.orphans...) {
+			if slices.Contains(names, e.Name) && !ids[e.Labels[sparkapp.LabelAppSelector]] {
+				ids[e.Labels[sparkapp.LabelAppSelector]] = true
+				sel := sparkapp.LabelSparkRole + "=" + sparkapp.RoleExecutor
+				if id := e.Labels[sparkapp.LabelAppSelector]; id != "" {
+					sel += "," + sparkapp.LabelAppSelector + "=" + id
+				}
+				commands = append(commands, fmt.Sprintf("kubectl delete pod -n %s -l %s", a.Namespace, sel))
+			}
+		}
+	}
+	for i := range a.Drivers {
+		d := &a.Drivers[i]
+		sortExecutors(d.Executors)
+		d.ExecutorCounts = countExecutors(d.Executors)
+		what := fmt.Sprintf("driver generation %d (%s, ", d.Generation, d.Pod)
+		switch {
+		case ds[i].finishing(now):
+			continue
+		case ds[i].NodeFenced:
+			what += "on fenced node " + d.Node + ")"
+		case d.Deleted != nil:
+			what += "deleted)"
+		case ds[i].Ended:
+			what += "ended " + d.Phase + ")"
+		default:
+			continue
+		}
+		flag(d.Executors, what)
+	}
+	owners := map[string][]Executor{}
+	for _, e := range a.orphans {
+		x := describeExecutor(e, idx, true)
+		a.OrphanExecutors = append(a.OrphanExecutors, x)
+		for _, o := range e.OwnerReferences {
+			if o.Kind == "Pod" {
+				owners[o.Name] = append(owners[o.Name], x)
+			}
+		}
+	}
+	sortExecutors(a.OrphanExecutors)
+	var gone []string
+	for o := range owners {
+		gone = append(gone, o)
+	}
+	sort.Strings(gone)
+	for _, o := range gone {
+		sortExecutors(owners[o])
+		flag(owners[o], "driver pod "+o+" (gone)")
+	}
+	if len(warnings) == 0 {
+		return
+	}
+	next := strings.Join(commands, " && ") + " (or wait for the garbage collector: it deletes them once their driver pod is gone)"
+	for i := range warnings {
+		a.Warnings = append(a.Warnings, warnings[i]+"; "+next)
+	}
+	if !a.Verdict.NeedsAttention() {
+		a.set(StrayExecutors, strings.Join(warnings, "; "), next)
+	}
+}

@@ -1,0 +1,180 @@
+package analysis_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// wantVerdicts is what a responder must be told at each captured step of
+// the incident the e2e scenarios replay (test/README.md).
+var wantVerdicts = map[string]analysis.Verdict{
+	"s1-step1-running":             analysis.Healthy,
+	"s1-step3-node-lost":           analysis.DriverAtRisk,
+	"s1-step5-replacement-blocked": analysis.ReplacementBlocked,
+	"s1-step7-recovered":           analysis.Healthy,
+	"s2-split-brain":               analysis.SplitBrainRisk,
+	"s3-step4-stuck-terminating":   analysis.StuckTerminating,
+	"s3-step7-recovered":           analysis.Healthy,
+	"s4-node-dead-blocked":         analysis.ReplacementBlocked,
+	"f1-partitioned":               analysis.StuckTerminating,
+	"f1-rejoined-lingering":        analysis.SafeToComplete,
+	"f2-node-dead":                 analysis.StuckTerminating,
+	"f2-recovered":                 analysis.Healthy,
+	"f3-volume-held":               analysis.Starting,
+	"f3-volume-left-on-dead-node":  analysis.ReplacementBlocked,
+	// Captured by TestExecutorsOfSubmittedApp (-capture).
+	"e1-executors-running":            analysis.Healthy,
+	"e2-partitioned-driver-executors": analysis.StuckTerminating,
+	// Derived from f2-recovered and f1-partitioned with executor pods added
+	// (as the sandbox's Spark stand-in labels and owns them).
+	"x1-stray-executors":        analysis.StrayExecutors,
+	"x2-stuck-driver-executors": analysis.StuckTerminating,
+}
+
+func loadFixture(t *testing.T, name string) fixture.Fixture {
+	return fixture.Load(t, name)
+}
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/analysis -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestAnalyzeScenarioSnapshots replays every captured step and checks the verdict, then the
+// whole report against its golden file (testdata/report; pkg/render has the renderings).
+func TestAnalyzeScenarioSnapshots(t *testing.T) {
+	names := fixture.Names(t)
+	if len(names) != len(wantVerdicts) {
+		t.Fatalf("found %d snapshots, want %d (one per entry of wantVerdicts)", len(names), len(wantVerdicts))
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			f := loadFixture(t, name)
+			r := analysis.Analyze(&f.Snapshot, f.Now)
+			if len(r.Apps) != 1 {
+				t.Fatalf("want one app, got %d", len(r.Apps))
+			}
+			if got, want := r.Apps[0].Verdict, wantVerdicts[name]; got != want {
+				t.Fatalf("verdict %s (%s), want %s", got, r.Apps[0].Reason, want)
+			}
+			js, err := json.MarshalIndent(r, "", "    ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("report", name+".json"), append(js, '\n'))
+		})
+	}
+}
+
+// TestReportIsTheSameASecondLater: the report holds facts and timestamps, never ages, so an
+// unchanged cluster gives the same report from one second to the next (and a minute later,
+// unless a rule of time, such as a driver stuck terminating for 2 minutes, is crossed).
+func TestReportIsTheSameASecondLater(t *testing.T) {
+	for _, name := range fixture.Names(t) {
+		f := loadFixture(t, name)
+		now, _ := json.Marshal(analysis.Analyze(&f.Snapshot, f.Now))
+		later, _ := json.Marshal(analysis.Analyze(&f.Snapshot, f.Now.Add(time.Second)))
+		if !bytes.Equal(now, later) {
+			t.Errorf("%s: the report changed in one second:\n%s\n%s", name, now, later)
+		}
+		if strings.Contains(string(now), " ago") {
+			t.Errorf("%s: the report says how long ago something was: %s", name, now)
+		}
+	}
+}
+
+// TestAnalyzeIsPure: the same snapshot and clock give the same report.
+func TestAnalyzeIsPure(t *testing.T) {
+	f := loadFixture(t, "s1-step5-replacement-blocked")
+	a, _ := json.Marshal(analysis.Analyze(&f.Snapshot, f.Now))
+	b, _ := json.Marshal(analysis.Analyze(&f.Snapshot, f.Now))
+	if !bytes.Equal(a, b) {
+		t.Fatal("two analyses of one snapshot differ")
+	}
+}
+
+// TestVolumesThatNeverAttach: a volume is marked NoAttach exactly when the attach/detach
+// controller never attaches it: an in-tree NFS PV, or a CSI driver whose CSIDriver object says
+// attachRequired: false. A CSI driver without a CSIDriver object, or with attachRequired
+// unset or true, attaches.
+func TestVolumesThatNeverAttach(t *testing.T) {
+	const name = "s1-step5-replacement-blocked"
+	f := loadFixture(t, name)
+	driver := f.Snapshot.Volumes[0].Spec.CSI.Driver
+	tests := []struct {
+		name   string
+		mutate func(s *analysis.Snapshot)
+		want   bool
+	}{
+		{"CSI without a CSIDriver object", func(s *analysis.Snapshot) {}, false},
+		{"CSI attachRequired unset", func(s *analysis.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}}}
+		}, false},
+		{"CSI attachRequired true", func(s *analysis.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(true)}}}
+		}, false},
+		{"CSI attachRequired false", func(s *analysis.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: driver}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(false)}}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"another CSI driver's attachRequired false", func(s *analysis.Snapshot) {
+			s.CSIDrivers = []storagev1.CSIDriver{{ObjectMeta: metav1.ObjectMeta{Name: "nfs.csi.k8s.io"}, Spec: storagev1.CSIDriverSpec{AttachRequired: ptr.To(false)}}}
+		}, false},
+		{"in-tree NFS", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.example.com", Path: "/exports/ckpt"}}
+			s.VolumeAttachments = nil
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := loadFixture(t, name)
+			tt.mutate(&f.Snapshot)
+			r := analysis.Analyze(&f.Snapshot, f.Now)
+			n := 0
+			for _, d := range r.Apps[0].Drivers {
+				for _, v := range d.Volumes {
+					n++
+					if v.NoAttach != tt.want {
+						t.Errorf("driver %s volume %s: NoAttach=%v, want %v", d.Pod, v.Name, v.NoAttach, tt.want)
+					}
+				}
+			}
+			if n == 0 {
+				t.Fatal("no volume in the fixture")
+			}
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package analysis_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+)
+
+func execLine(xs []analysis.Executor) string {
+	var out []string
+	for _, x := range xs {
+		s := fmt.Sprintf("%s id=%s %s/%s on %s(%s)", x.Pod, x.ID, x.Phase, x.Status, x.Node, x.NodeReady)
+		if x.Deleted != nil {
+			s += " deleted"
+		}
+		if x.Stray {
+			s += " STRAY"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestExecutorsPerGeneration: each driver generation lists exactly its
+// executors (by owner UID), those of a driver pod that is gone are orphans,
+// and only the one running on a Ready node without a live driver is flagged.
+func TestExecutorsPerGeneration(t *testing.T) {
+	f := loadFixture(t, "x1-stray-executors")
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	if len(a.Drivers) != 1 {
+		t.Fatalf("%d drivers", len(a.Drivers))
+	}
+	d := a.Drivers[0]
+	if got, want := execLine(d.Executors), "stream-a41b07c19abf2a1c-exec-1 id=1 Running/Running on node-b(True); "+
+		"stream-a41b07c19abf2a1c-exec-2 id=2 Pending/ContainerCreating on node-b(True)"; got != want {
+		t.Errorf("generation 1 executors:\n got %s\nwant %s", got, want)
+	}
+	if c := d.ExecutorCounts; c == nil || c.Total != 2 || c.Running != 1 || c.ByPhase["Running"] != 1 || c.ByPhase["Pending"] != 1 || strings.Join(c.Nodes, ",") != "node-b" {
+		t.Errorf("counts %+v", c)
+	}
+	if got, want := execLine(a.OrphanExecutors), "stream-3f9a1c19abf1e2d4-exec-1 id=1 Running/Running on node-b(True) STRAY; "+
+		"stream-3f9a1c19abf1e2d4-exec-2 id=2 Running/Running on node-a(Unknown)"; got != want {
+		t.Errorf("orphans:\n got %s\nwant %s", got, want)
+	}
+	wantReason := "executor stream-3f9a1c19abf1e2d4-exec-1 of driver pod stream-7xk2q (gone) still runs on Ready node node-b: it can keep writing to sinks"
+	wantNext := "kubectl delete pod -n f2 -l spark-role=executor,spark-app-selector=spark-0b7d3c55-8d4e-4f7a-9c1e-3a5b7c9d1e2f (or wait for the garbage collector: it deletes them once their driver pod is gone)"
+	if a.Verdict != analysis.StrayExecutors || a.Reason != wantReason || a.NextAction != wantNext {
+		t.Errorf("got %s: %q / %q", a.Verdict, a.Reason, a.NextAction)
+	}
+	if len(a.Warnings) != 1 || a.Warnings[0] != wantReason+"; "+wantNext {
+		t.Errorf("warnings %q", a.Warnings)
+	}
+}
+
+// TestStrayExecutorsKeepTheDriverVerdict: a verdict that already needs
+// attention stays; the stray executor is a warning beside it.
+func TestStrayExecutorsKeepTheDriverVerdict(t *testing.T) {
+	f := loadFixture(t, "x2-stuck-driver-executors")
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	if a.Verdict != analysis.StuckTerminating || !strings.HasPrefix(a.NextAction, "if node-a comes back") {
+		t.Errorf("verdict %s next %q: the stuck driver decides", a.Verdict, a.NextAction)
+	}
+	if got, want := execLine(a.Drivers[0].Executors), "stream-6c2e9d19abf0c3b7-exec-1 id=1 Running/Running on node-b(True) STRAY; "+
+		"stream-6c2e9d19abf0c3b7-exec-2 id=2 Running/Running on node-a(Unknown)"; got != want {
+		t.Errorf("executors:\n got %s\nwant %s", got, want)
+	}
+	want := "executor stream-6c2e9d19abf0c3b7-exec-1 of driver generation 1 (stream-j4nqb, deleted) still runs on Ready node node-b: it can keep writing to sinks; " +
+		"kubectl delete pod -n f1 -l spark-role=executor,spark-app-selector=spark-87426343-33f1-46e1-bc73-e5f6d4039955 (or wait for the garbage collector: it deletes them once their driver pod is gone)"
+	if len(a.Warnings) != 1 || a.Warnings[0] != want {
+		t.Errorf("warnings:\n got %q\nwant %q", a.Warnings, want)
+	}
+}
+
+// TestExecutorsMatchedByLabelWithoutOwner: executors with no owner reference
+// (a driver that did not know its pod name) are matched by spark-app-selector:
+// "spark-"+UID for a sparkha driver, the driver's own label otherwise.
+func TestExecutorsMatchedByLabelWithoutOwner(t *testing.T) {
+	for _, sparkha := range []bool{true, false} {
+		f := loadFixture(t, "x1-stray-executors")
+		drv := &f.Snapshot.DriverPods[0]
+		want := "spark-" + string(drv.UID)
+		if !sparkha {
+			delete(drv.Labels, sparkapp.LabelManagedBy)
+			want = drv.Labels[sparkapp.LabelAppSelector]
+		}
+		f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:]
+		for i := range f.Snapshot.ExecutorPods {
+			e := &f.Snapshot.ExecutorPods[i]
+			e.OwnerReferences = nil
+			e.Labels[sparkapp.LabelAppSelector] = want
+		}
+		a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+		if n := len(a.Drivers[0].Executors); n != 2 || a.Verdict != analysis.Healthy {
+			t.Errorf("sparkha=%t: %d executors matched by label %s, verdict %s", sparkha, n, want, a.Verdict)
+		}
+	}
+}
+
+// TestExecutorsOfAFencedDriver: the driver's node is fenced (out of service):
+// its executors still running on Ready nodes are flagged, and a live driver's
+// are not.
+func TestExecutorsOfAFencedDriver(t *testing.T) {
+	f := loadFixture(t, "x1-stray-executors")
+	f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:] // only the live generation's
+	if a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]; a.Verdict != analysis.Healthy || len(a.Warnings) != 0 {
+		t.Fatalf("live driver's executors: %s %q", a.Verdict, a.Warnings)
+	}
+	n := nodeNamed(&f.Snapshot, "node-b")
+	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+	// The executors run elsewhere, on a Ready node.
+	f.Snapshot.ExecutorPods[0].Spec.NodeName = "node-c"
+	c := n.DeepCopy()
+	c.Name, c.Spec.Taints = "node-c", nil
+	f.Snapshot.Nodes = append(f.Snapshot.Nodes, *c)
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0], "executor stream-a41b07c19abf2a1c-exec-1 of driver generation 1 (stream-v8dw6, on fenced node node-b) still runs on Ready node node-c") {
+		t.Errorf("verdict %s warnings %q", a.Verdict, a.Warnings)
+	}
+	if !a.Verdict.NeedsAttention() {
+		t.Errorf("verdict %s does not need attention", a.Verdict)
+	}
+}
+
+// TestExecutorsOfADriverBeingDeleted: a driver deleted on a Ready node a few
+// seconds ago is being stopped by its kubelet; its executors are not flagged
+// until the deletion has taken longer than a kubelet would.
+func TestExecutorsOfADriverBeingDeleted(t *testing.T) {
+	for _, tt := range []struct {
+		ago  time.Duration
+		want bool
+	}{{10 * time.Second, false}, {3 * time.Minute, true}} {
+		f := loadFixture(t, "x1-stray-executors")
+		f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:]
+		drv := &f.Snapshot.DriverPods[0]
+		drv.DeletionTimestamp = &metav1.Time{Time: f.Now.Add(-tt.ago)}
+		a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+		stray := a.Drivers[0].Executors[0].Stray
+		if stray != tt.want || (len(a.Warnings) > 0) != tt.want {
+			t.Errorf("driver deleted %s ago on a Ready node: stray %t, warnings %q; want flagged=%t", tt.ago, stray, a.Warnings, tt.want)
+		}
+	}
+}

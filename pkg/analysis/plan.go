@@ -1,0 +1,201 @@
+package analysis
+
+// Decide turns the verdict of an app into a failover plan, or a refusal naming what would make
+// acting safe. It is pure, like Analyze: pkg/failover carries a plan out against the API
+// server, deciding again from fresh evidence before every step.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+)
+
+// Outcome of a decision.
+type Outcome string
+
+const (
+	// Act: the plan's steps are safe to run now.
+	Act Outcome = "act"
+	// NothingToDo: the app needs no failover (rerunning after success ends here).
+	NothingToDo Outcome = "nothing-to-do"
+	// Refuse: acting now could run two drivers, or could not help.
+	Refuse Outcome = "refuse"
+)
+
+// Action is one kind of change failover makes.
+type Action string
+
+const (
+	// FenceNode taints the node node.kubernetes.io/out-of-service: Kubernetes
+	// then force-deletes its pods and detaches its volumes (non-graceful
+	// node shutdown). Only on the operator's word that the node is down.
+	FenceNode Action = "fence-node"
+	// FinishOldDriver marks a deleted driver pod whose containers its kubelet
+	// reported stopped as Failed, then deletes it with grace period 0, as
+	// PodGC does for orphaned pods.
+	FinishOldDriver Action = "finish-old-driver"
+	// ReleaseNode removes the out-of-service taint from a repaired node that is Ready again.
+	ReleaseNode Action = "release-node"
+)
+
+// OutOfServiceValue is the taint value Kubernetes documents for non-graceful shutdown.
+const OutOfServiceValue = "nodeshutdown"
+
+// Step is one change.
+type Step struct {
+	Action Action `json:"action"`
+	Node   string `json:"node,omitempty"`
+	Pod    string `json:"pod,omitempty"`
+	PodUID string `json:"podUID,omitempty"`
+	Why    string `json:"why"`
+}
+
+// Plan is what failover will do for one app, and why.
+type Plan struct {
+	Namespace string  `json:"namespace"`
+	App       string  `json:"app"`
+	Verdict   Verdict `json:"verdict"`
+	Outcome   Outcome `json:"outcome"`
+	// Message explains a refusal or why there is nothing to do.
+	Message string `json:"message,omitempty"`
+	Steps   []Step `json:"steps,omitempty"`
+	// Waits are the phases waited for after the steps, in order.
+	Waits []string `json:"waits,omitempty"`
+	// BlastRadius lists the other pods on a node to be fenced: all of them
+	// are force-deleted and their volumes detached.
+	BlastRadius []string `json:"blastRadius,omitempty"`
+}
+
+// Decide plans the failover of app. nodeDown is the operator's confirmation
+// that the old driver's node is powered off or cut off for good.
+func Decide(app App, nodeDown bool) Plan {
+	p := Plan{Namespace: app.Namespace, App: app.Name, Verdict: app.Verdict}
+	self := fmt.Sprintf("kubectl sparkha failover %s -n %s", app.Name, app.Namespace)
+	switch app.Verdict {
+	case Healthy, Finished, Starting:
+		p.Outcome = NothingToDo
+		p.Message = fmt.Sprintf("nothing to fail over: %s (%s)", app.Reason, app.Verdict)
+		return p
+	case RetriesExhausted:
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s; a failover cannot start a new driver. Find the cause, then resubmit with kubectl sparkha submit", app.Reason)
+		return p
+	case SafeToComplete:
+		p.Outcome = Act
+		for _, d := range app.Drivers {
+			if d.Deleted != nil && d.ContainersStopped && !d.Ended && d.NodeReady == "True" {
+				p.Steps = append(p.Steps, Step{Action: FinishOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
+					Why: fmt.Sprintf("node %s rejoined and its kubelet reported the containers of %s stopped, but the pod was never marked Failed", d.Node, d.Pod)})
+			}
+		}
+		p.Waits = waits(app)
+		return p
+	}
+	if app.Kind == sparkapp.KindPod {
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s/%s is a bare spark-submit driver pod: nothing would start a new driver after a failover. %s. Resubmit it with kubectl sparkha submit so its driver runs as a Job",
+			app.Namespace, app.Name, app.Reason)
+		return p
+	}
+	if app.LostNode == "" {
+		// Both drivers are on Ready nodes: their kubelets are in charge, and
+		// fencing a healthy node would only kill the app.
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s; no node is lost, so there is nothing to fence. Next: %s", app.Reason, app.NextAction)
+		return p
+	}
+	old, hasOld := oldDriver(app)
+	if !nodeDown {
+		p.Outcome = Refuse
+		held := fmt.Sprintf("driver %s may still be running on node %s (%s)", old.Pod, app.LostNode, nodeState(old))
+		if !hasOld {
+			held = app.Reason + ", and whatever held it there may still be running"
+		}
+		p.Message = fmt.Sprintf("refusing to fail over %s/%s: %s. "+
+			"Starting another driver now could run two at once. It becomes safe when %s rejoins (then rerun %s), "+
+			"or once you have confirmed %s is powered off (or cut from its storage and network by your infrastructure; "+
+			"a plain network partition is not enough: its containers keep running and writing): %s --node-down",
+			app.Namespace, app.Name, held, app.LostNode, self, app.LostNode, self)
+		return p
+	}
+	if hasOld && old.NodeReady == "True" {
+		// Its kubelet is back and the node controller has not lifted the unreachable taint
+		// yet: the node is not down, and fencing it would only kill its pods (found by FuzzAnalyze).
+		// (Without an old driver, Analyze names a lost node only if it is not Ready.)
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: %s", app.LostNode, self)
+		return p
+	}
+	p.Outcome = Act
+	why := fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)
+	if !hasOld {
+		why = fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
+	}
+	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
+	p.Waits = waits(app)
+	return p
+}
+
+// oldDriver is the live driver on the lost node, if its pod still exists.
+func oldDriver(app App) (Driver, bool) {
+	for _, d := range app.Drivers {
+		if d.Node == app.LostNode && !d.Ended {
+			return d, true
+		}
+	}
+	return Driver{}, false
+}
+
+func nodeState(d Driver) string {
+	parts := []string{"Ready=" + orUnknown(d.NodeReady)}
+	if d.NodeHeartbeat != nil {
+		parts = append(parts, "last heartbeat at "+d.NodeHeartbeat.UTC().Format("15:04:05Z"))
+	}
+	if d.Deleted != nil {
+		parts = append(parts, "pod "+d.Status+" since "+d.Deleted.UTC().Format("15:04:05Z"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not visible"
+	}
+	return s
+}
+
+// Wait phases, in order.
+const (
+	WaitOldGone     = "old driver gone"
+	WaitDetached    = "volume detached from the old node"
+	WaitNewAttached = "volume attached to the new driver's node"
+	WaitNewRunning  = "new driver Running"
+)
+
+// waits are the phases that apply: the attach/detach ones only when a volume of the app
+// is attached to nodes (NFS or a CSI driver without attach has no VolumeAttachment to wait for).
+func waits(app App) []string {
+	w := []string{WaitOldGone}
+	for _, d := range app.Drivers {
+		if slices.ContainsFunc(d.Volumes, func(v Volume) bool { return !v.NoAttach }) {
+			w = append(w, WaitDetached, WaitNewAttached)
+			break
+		}
+	}
+	return append(w, WaitNewRunning)
+}
+
+// Describe says in words what a step does.
+func Describe(s Step) string {
+	switch s.Action {
+	case FenceNode:
+		return fmt.Sprintf("fence node %s (taint %s=%s:NoExecute)", s.Node, corev1.TaintNodeOutOfService, OutOfServiceValue)
+	case FinishOldDriver:
+		return fmt.Sprintf("finish old driver %s (mark Failed, delete with grace period 0)", s.Pod)
+	}
+	return string(s.Action)
+}

@@ -1,0 +1,34 @@
+package analysis
+
+import (
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+)
+
+// Snapshot is everything Analyze looks at, as listed from the API server at
+// one moment. It is plain data, so tests capture it from the sandbox as JSON
+// fixtures and replay it.
+type Snapshot struct {
+	Nodes      []corev1.Node          `json:"nodes"`
+	Leases     []coordinationv1.Lease `json:"leases,omitempty"`
+	DriverPods []corev1.Pod           `json:"driverPods"`
+	// ExecutorPods are the pods labelled spark-role=executor.
+	ExecutorPods      []corev1.Pod                   `json:"executorPods,omitempty"`
+	Jobs              []batchv1.Job                  `json:"jobs,omitempty"`
+	Claims            []corev1.PersistentVolumeClaim `json:"claims,omitempty"`
+	Volumes           []corev1.PersistentVolume      `json:"volumes,omitempty"`
+	VolumeAttachments []storagev1.VolumeAttachment   `json:"volumeAttachments,omitempty"`
+	// CSIDrivers say which CSI drivers attach (spec.attachRequired).
+	CSIDrivers []storagev1.CSIDriver `json:"csiDrivers,omitempty"`
+	Events     []corev1.Event        `json:"events,omitempty"`
+	// Unavailable names the kinds that could not be listed, and why.
+	Unavailable []string `json:"unavailable,omitempty"`
+}
+
+// The warnings that name a volume that could not be attached or mounted.
+const (
+	eventFailedMount  = "FailedMount"
+	eventFailedAttach = "FailedAttachVolume"
+)

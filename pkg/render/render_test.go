@@ -1,0 +1,149 @@
+package render_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/render -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestRenderScenarioSnapshots renders the report of every captured step as the table, the
+// wide tree and the timeline, against golden files, and checks what each must show beside.
+func TestRenderScenarioSnapshots(t *testing.T) {
+	time.Local = time.UTC
+	for _, name := range fixture.Names(t) {
+		t.Run(name, func(t *testing.T) {
+			f := fixture.Load(t, name)
+			r := analysis.Analyze(&f.Snapshot, f.Now)
+			a := r.Apps[0]
+			var table, tree, tl bytes.Buffer
+			opts := render.Options{Now: f.Now}
+			if err := render.Table(&table, r, opts); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.Tree(&tree, r, opts); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.Timeline(&tl, analysis.Timeline(&f.Snapshot, a)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".table", table.Bytes())
+			golden(t, name+".wide", tree.Bytes())
+			golden(t, name+".timeline", tl.Bytes())
+
+			// The table's row starts with the verdict and ends with the reason.
+			row := strings.Split(table.String(), "\n")[1]
+			if !strings.HasPrefix(row, string(a.Verdict)+" ") || !strings.HasSuffix(row, a.Reason) {
+				t.Errorf("row %q does not show verdict %s and reason %q", row, a.Verdict, a.Reason)
+			}
+			// Every attention verdict prints its next action.
+			if a.Verdict.NeedsAttention() != strings.Contains(table.String(), "Next actions:\n  "+a.Namespace+"/"+a.Name+": "+a.NextAction+"\n") {
+				t.Errorf("%s: next action %q shown=%t", a.Verdict, a.NextAction, !a.Verdict.NeedsAttention())
+			}
+			// The tree shows every driver generation, with its age as kubectl prints it.
+			for _, d := range a.Drivers {
+				if !strings.Contains(tree.String(), "pod/"+d.Pod+"  "+d.Status+"  age "+duration.HumanDuration(f.Now.Sub(d.Created))) {
+					t.Errorf("tree lacks generation %d (%s) with its age", d.Generation, d.Pod)
+				}
+			}
+		})
+	}
+}
+
+// TestAgesComeFromTheClockOfTheRendering: the report holds timestamps; how long ago each was
+// is the rendering's, from Options.Now: a minute later the same report renders a minute older.
+func TestAgesComeFromTheClockOfTheRendering(t *testing.T) {
+	f := fixture.Load(t, "s3-step4-stuck-terminating")
+	r := analysis.Analyze(&f.Snapshot, f.Now)
+	d := r.Apps[0].Drivers[0]
+	if d.Deleted == nil || d.NodeHeartbeat == nil {
+		t.Fatalf("fixture driver %s: deleted %v, heartbeat %v", d.Pod, d.Deleted, d.NodeHeartbeat)
+	}
+	for _, later := range []time.Duration{0, time.Minute, 3 * time.Hour} {
+		now := f.Now.Add(later)
+		var tree bytes.Buffer
+		if err := render.Tree(&tree, r, render.Options{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"age " + duration.HumanDuration(now.Sub(d.Created)),
+			"heartbeat " + duration.HumanDuration(now.Sub(*d.NodeHeartbeat)) + " ago",
+			"deleted " + duration.HumanDuration(now.Sub(*d.Deleted)) + " ago",
+		} {
+			if !strings.Contains(tree.String(), want) {
+				t.Errorf("%s later: tree lacks %q:\n%s", later, want, tree.String())
+			}
+		}
+	}
+}
+
+// TestPlan renders the plans of failover: the steps with their reasons, the blast radius of a
+// fence and the phases waited for; a refusal says nothing was done.
+func TestPlan(t *testing.T) {
+	for _, tt := range []struct {
+		name, fixture string
+		nodeDown      bool
+		blast         []string
+		note          string
+	}{
+		{"fence", "s1-step5-replacement-blocked", true, []string{"s1/spark-pi-95sbm", "other/web-1"}, ""},
+		{"finish", "f1-rejoined-lingering", false, nil, " (dry run)"},
+		{"refuse", "s1-step5-replacement-blocked", false, nil, ""},
+		{"nothing", "s1-step7-recovered", false, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fixture.Load(t, tt.fixture)
+			p := analysis.Decide(analysis.Analyze(&f.Snapshot, f.Now).Apps[0], tt.nodeDown)
+			p.BlastRadius = tt.blast
+			var buf bytes.Buffer
+			if err := render.Plan(&buf, p, tt.note); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "plan-"+tt.name+".txt", buf.Bytes())
+			out := buf.String()
+			for i, s := range p.Steps {
+				if !strings.Contains(out, analysis.Describe(s)) || !strings.Contains(out, "why: "+s.Why) {
+					t.Errorf("step %d (%s) or its reason missing:\n%s", i+1, s.Action, out)
+				}
+			}
+			for _, pod := range tt.blast {
+				if !strings.Contains(out, "     - "+pod+"\n") {
+					t.Errorf("blast radius lacks %s", pod)
+				}
+			}
+			if (p.Outcome == analysis.Refuse) != strings.Contains(out, "refused, nothing was done") {
+				t.Errorf("outcome %s:\n%s", p.Outcome, out)
+			}
+		})
+	}
+}
