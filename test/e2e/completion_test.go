@@ -45,7 +45,7 @@ func TestCompletion(t *testing.T) {
 
 	complete := func(args ...string) []string {
 		t.Helper()
-		out, err := e.run(bins.plugin, append([]string{"__complete"}, args...)...)
+		out, err := e.run(bins.Plugin, append([]string{"__complete"}, args...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,12 +87,12 @@ func TestCompletion(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building kubectl_complete-sparkha: %v\n%s", err, out)
 	}
-	if err := os.Symlink(bins.plugin, filepath.Join(dir, "kubectl-sparkha"+exe)); err != nil {
+	if err := os.Symlink(bins.Plugin, filepath.Join(dir, "kubectl-sparkha"+exe)); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bins.kubectl, "__complete", "sparkha", "inspect", "-n", ns, "")
+	cmd := exec.Command(bins.Kubectl, "__complete", "sparkha", "inspect", "-n", ns, "")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.sb.Kubeconfig(),
-		"PATH="+dir+string(os.PathListSeparator)+filepath.Dir(bins.kubectl))
+		"PATH="+dir+string(os.PathListSeparator)+filepath.Dir(bins.Kubectl))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kubectl __complete sparkha: %v\n%s", err, out)

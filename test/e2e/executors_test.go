@@ -109,7 +109,7 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 	if strings.Join(listed, ",") != strings.Join(want, ",") || d.ExecutorCounts == nil || d.ExecutorCounts.Running != 3 || d.ExecutorCounts.Total != 3 {
 		t.Errorf("inspect lists executors %v (counts %+v), want %v", listed, d.ExecutorCounts, want)
 	}
-	table, err := e.run(bins.plugin, "inspect", app, "-n", ns)
+	table, err := e.run(bins.Plugin, "inspect", app, "-n", ns)
 	if err != nil || !strings.Contains(table, " 3/3 ") {
 		t.Errorf("inspect table has no EXEC 3/3 (%v):\n%s", err, table)
 	}

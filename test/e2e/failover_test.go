@@ -23,7 +23,7 @@ import (
 // cli runs the plugin and returns stdout, stderr and the exit code.
 func (e *env) cli(args ...string) (string, string, int) {
 	e.t.Helper()
-	out, stderr, err := e.runAll(bins.plugin, args...)
+	out, stderr, err := e.runAll(bins.Plugin, args...)
 	if err == nil {
 		return out, stderr, 0
 	}

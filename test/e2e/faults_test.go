@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -23,7 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
-	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/internal/harness"
 )
 
 // API fault injection: a reverse proxy between the plugin and the sandbox's
@@ -113,35 +110,26 @@ func (r faultRequest) String() string {
 }
 
 type faultProxy struct {
-	t      testing.TB
-	mu     sync.Mutex
-	rules  []*faultRule
-	log    []faultRequest
-	server *httptest.Server
-	kc     string
+	t     testing.TB
+	mu    sync.Mutex
+	rules []*faultRule
+	log   []faultRequest
+	kc    string
 }
 
 // faultProxy starts a proxy to the sandbox's API server and writes a
 // kubeconfig that points at it.
 func (e *env) faultProxy() *faultProxy {
 	e.t.Helper()
-	target, _ := url.Parse(fmt.Sprintf("https://127.0.0.1:%d", e.sb.State.APIPort))
-	rp := httputil.NewSingleHostReverseProxy(target)
-	// A test-only hop on loopback to our own sandbox.
-	rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec
 	p := &faultProxy{t: e.t}
-	p.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// client-go sends no bearer token over plain HTTP; the proxy adds it.
-		r.Header.Set("Authorization", "Bearer "+sandbox.AdminToken)
+	p.kc = harness.Proxy(e.t, e.sb, func(w http.ResponseWriter, r *http.Request, forward http.Handler) {
 		f := p.decide(r)
 		if f == "" {
-			rp.ServeHTTP(w, r)
+			forward.ServeHTTP(w, r)
 			return
 		}
-		p.inject(w, r, f, rp)
-	}))
-	e.t.Cleanup(p.server.Close)
-	p.kc = e.proxyKubeconfig(p.server.URL)
+		p.inject(w, r, f, forward)
+	})
 	return p
 }
 
@@ -160,7 +148,7 @@ func (p *faultProxy) decide(r *http.Request) fault {
 	return f
 }
 
-func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, rp *httputil.ReverseProxy) {
+func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, forward http.Handler) {
 	switch f {
 	case fault500:
 		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, "injected fault: internal error", "")
@@ -186,12 +174,12 @@ func (p *faultProxy) inject(w http.ResponseWriter, r *http.Request, f fault, rp 
 		hangUp(w)
 	case faultDropAfter:
 		rec := httptest.NewRecorder()
-		rp.ServeHTTP(rec, r)
+		forward.ServeHTTP(rec, r)
 		p.t.Logf("fault proxy: %s %s: the server answered %d; the client never hears it", r.Method, r.URL.Path, rec.Code)
 		hangUp(w)
 	case fault500RetryAfterActed:
 		rec := httptest.NewRecorder()
-		rp.ServeHTTP(rec, r)
+		forward.ServeHTTP(rec, r)
 		p.t.Logf("fault proxy: %s %s: the server answered %d; the client hears 500", r.Method, r.URL.Path, rec.Code)
 		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, "injected fault: internal error after the server acted, retry", "1")
 	default:

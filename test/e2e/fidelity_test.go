@@ -66,7 +66,7 @@ func TestSubmitSparkFidelity(t *testing.T) {
 	if err := os.WriteFile(execTmpl, []byte(fidelityExecutorTemplate), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, err := e.runAll(bins.plugin, "submit", app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream",
+	_, stderr, err := e.runAll(bins.Plugin, "submit", app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream",
 		"local:///opt/app/stream.jar", "--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteMany",
 		"--executor-instances", "2", "--node-lost-timeout", "5s",
 		"--conf", "spark.kubernetes.driver.podTemplateFile="+driverTmpl,

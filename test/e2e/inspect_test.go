@@ -25,7 +25,7 @@ type Fixture struct {
 // returns the app's report and the exit code.
 func (e *env) inspectCLI(ns, app string) (inspect.App, int) {
 	e.t.Helper()
-	out, err := e.run(bins.plugin, "inspect", app, "-n", ns, "-o", "json")
+	out, err := e.run(bins.Plugin, "inspect", app, "-n", ns, "-o", "json")
 	code := 0
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {

@@ -214,7 +214,7 @@ func (e *env) submitStreaming(ns, app string, flags ...string) {
 // submit runs `kubectl sparkha submit` against the sandbox.
 func (e *env) submit(args ...string) string {
 	e.t.Helper()
-	out, err := e.run(bins.plugin, append([]string{"submit"}, args...)...)
+	out, err := e.run(bins.Plugin, append([]string{"submit"}, args...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
