@@ -77,7 +77,7 @@ test: fmt-check vet unit e2e krew-test fuzz
 # written to testdata/fuzz/FuzzX/ for `go test -run FuzzX/NAME`.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := pkg/submit:FuzzParseConfArg pkg/submit:FuzzParsePropertiesFile pkg/submit:FuzzParseMemoryMiB \
-	pkg/submit:FuzzResolve pkg/inspect:FuzzAnalyze internal/expansion:FuzzEscapeRoundTrip
+	pkg/submit:FuzzResolve internal/safetyfuzz:FuzzAnalyze internal/expansion:FuzzEscapeRoundTrip
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -87,11 +87,11 @@ fuzz:
 
 # Mutation testing of the safety rules (not part of `make test`: about 30 minutes on 2 cores):
 # gremlins GREMLINS_VERSION, built once into $(SPARKHA_CACHE)/tools/gremlins-VERSION, mutates the
-# files of pkg/inspect and pkg/failover that decide (hack/gremlins.yaml), runs each package's
+# files of pkg/analysis and pkg/failover that decide (hack/gremlins.yaml), runs each package's
 # unit tests and fuzz seeds against every mutant, and prints the score per file and the mutants
 # that LIVED. docs/benchmarks.md has the last run and why each survivor is left.
 GREMLINS_VERSION ?= v0.6.0
-MUTATION_PKGS ?= ./pkg/inspect ./pkg/failover
+MUTATION_PKGS ?= ./pkg/analysis ./pkg/failover
 .PHONY: mutation
 mutation:
 	SPARKHA_CACHE=$(SPARKHA_CACHE) GREMLINS_VERSION=$(GREMLINS_VERSION) MUTATION_PKGS='$(MUTATION_PKGS)' hack/mutation.sh

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 version=${GREMLINS_VERSION:-v0.6.0}
-pkgs=${MUTATION_PKGS:-./pkg/inspect ./pkg/failover}
+pkgs=${MUTATION_PKGS:-./pkg/analysis ./pkg/failover}
 dir=${SPARKHA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-sparkha}/tools/gremlins-$version
 root=$(cd "$(dirname "$0")/.." && pwd)
 

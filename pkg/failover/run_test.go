@@ -23,7 +23,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
 
-// cluster serves a captured snapshot (pkg/inspect/testdata/snapshots) from a fake clientset,
+// cluster serves a captured snapshot (internal/fixture/snapshots) from a fake clientset,
 // changed by mutate first, and a Runner on it at the moment of the capture.
 func cluster(t *testing.T, name string, nodeDown bool, mutate func(*analysis.Snapshot)) (*fake.Clientset, *Runner, *[]string) {
 	t.Helper()

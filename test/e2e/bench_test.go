@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // BenchmarkRecovery measures, on the sandbox and in one run, how long a
@@ -34,7 +34,7 @@ func BenchmarkRecovery(b *testing.B) {
 		}
 		e.eventually(60*time.Second, "inspect reports the driver stuck", func() (bool, string) {
 			a, _ := e.inspectCLI(ns, "app")
-			return a.Verdict == inspect.StuckTerminating, string(a.Verdict)
+			return a.Verdict == analysis.StuckTerminating, string(a.Verdict)
 		})
 		seenAt := time.Now()
 		if out, stderr, code := e.cli("failover", "app", "-n", ns, "--node-down", "--yes", "--timeout", "120s"); code != 0 {

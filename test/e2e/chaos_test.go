@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -144,8 +145,8 @@ func (c *chaos) checkInvariant(ns string, apps []string) {
 }
 
 // inspectAll returns each app's report, by name.
-func (c *chaos) inspectAll(ns string) map[string]inspect.App {
-	out := map[string]inspect.App{}
+func (c *chaos) inspectAll(ns string) map[string]analysis.App {
+	out := map[string]analysis.App{}
 	for app := range chaosApps {
 		a, _ := c.inspectCLI(ns, app)
 		out[app] = a
@@ -232,17 +233,17 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 	var decisions []string
 	recovered := 0
 	for _, app := range apps {
-		var last inspect.App
+		var last analysis.App
 		deadline := time.Now().Add(150 * time.Second)
 		for time.Now().Before(deadline) {
 			last, _ = e.inspectCLI(ns, app)
-			if last.Verdict == inspect.Healthy || last.Verdict == inspect.RetriesExhausted {
+			if last.Verdict == analysis.Healthy || last.Verdict == analysis.RetriesExhausted {
 				break
 			}
 			if last.LostNode != "" && c.killed[last.LostNode] {
 				c.act("failover %s --node-down (%s is dead)", app, last.LostNode)
 				e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "60s")
-			} else if last.Verdict == inspect.SafeToComplete {
+			} else if last.Verdict == analysis.SafeToComplete {
 				c.act("failover %s", app)
 				e.cli("failover", app, "-n", ns, "--timeout", "60s")
 			}
@@ -250,9 +251,9 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 			time.Sleep(time.Second)
 		}
 		switch last.Verdict {
-		case inspect.Healthy:
+		case analysis.Healthy:
 			recovered++
-		case inspect.RetriesExhausted:
+		case analysis.RetriesExhausted:
 			decisions = append(decisions, fmt.Sprintf("%s@%d: %s", app, seed, last.Reason))
 		default:
 			t.Fatalf("app %s neither ran again nor asked for a decision: %s (%s)\nschedule:\n%s", app, last.Verdict, last.Reason, strings.Join(c.log, "\n"))

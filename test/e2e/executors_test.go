@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -93,7 +94,7 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 		}
 	}
 
-	got := e.verdict(ns, app, "e1-executors-running", inspect.Healthy)
+	got := e.verdict(ns, app, "e1-executors-running", analysis.Healthy)
 	if len(got.Drivers) != 1 {
 		t.Fatalf("inspect: %s (%s), %d drivers", got.Verdict, got.Reason, len(got.Drivers))
 	}
@@ -177,7 +178,7 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 	must(t, e.sb.Partition(lost))
 	e.waitNodeLost(lost)
 	e.waitEvicted(ns, next.Name)
-	stuck := e.verdict(ns, app, "e2-partitioned-driver-executors", inspect.StuckTerminating)
+	stuck := e.verdict(ns, app, "e2-partitioned-driver-executors", analysis.StuckTerminating)
 	if len(stuck.Warnings) != 1 || !strings.Contains(stuck.Warnings[0], "("+next.Name+", deleted) still run") ||
 		!strings.Contains(stuck.Warnings[0], "kubectl delete pod -n ex -l spark-role=executor,spark-app-selector=spark-"+string(next.UID)) {
 		t.Errorf("inspect warnings %q: want executors %v of the deleted driver %s flagged", stuck.Warnings, away, next.Name)

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -92,7 +93,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	}
 	e.waitNodeLost(lost)
 	e.waitEvicted(ns, old.Name)
-	e.verdict(ns, app, "f1-partitioned", inspect.StuckTerminating)
+	e.verdict(ns, app, "f1-partitioned", analysis.StuckTerminating)
 
 	stdout, stderr, code := e.cli("failover", app, "-n", ns, "--wait=false")
 	wantRefusal := fmt.Sprintf("error: refusing to fail over %s/%s: driver %s may still be running on node %s (Ready=Unknown", ns, app, old.Name, lost)
@@ -110,7 +111,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	if err := e.sb.Rejoin(lost); err != nil {
 		t.Fatal(err)
 	}
-	safe := e.verdict(ns, app, "f1-rejoined-lingering", inspect.SafeToComplete)
+	safe := e.verdict(ns, app, "f1-rejoined-lingering", analysis.SafeToComplete)
 	if safe.NextAction != "kubectl sparkha failover stream -n f1" {
 		t.Errorf("next action %q", safe.NextAction)
 	}
@@ -123,7 +124,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "finish old driver "+old.Name) || !strings.Contains(stdout, "failover of f1/stream complete") {
 		t.Fatalf("failover after rejoin: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	for _, phase := range []string{failover.WaitOldGone, failover.WaitDetached, failover.WaitNewAttached, failover.WaitNewRunning} {
+	for _, phase := range []string{analysis.WaitOldGone, analysis.WaitDetached, analysis.WaitNewAttached, analysis.WaitNewRunning} {
 		if !strings.Contains(stderr, phase) {
 			t.Errorf("progress on stderr lacks %q:\n%s", phase, stderr)
 		}
@@ -132,7 +133,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 		t.Errorf("old driver still exists: %v", err)
 	}
 	a, ok := e.jobAudit(ns, app)
-	if !ok || a.By != "sandbox-admin" || a.Action != failover.FinishOldDriver || a.Pod != old.Name || a.Why == "" {
+	if !ok || a.By != "sandbox-admin" || a.Action != analysis.FinishOldDriver || a.Pod != old.Name || a.Why == "" {
 		t.Errorf("audit annotation: %+v", a)
 	}
 	evs := e.failoverEvents(ns)
@@ -167,7 +168,7 @@ func TestFailoverAfterRejoin(t *testing.T) {
 // failover refuses without --node-down, needs --yes without a terminal,
 // prints the plan on --dry-run, and with two concurrent confirmed runs fences
 // the node exactly once; the new driver runs. Once the machine is repaired,
-// --release-node lifts the fence.
+// release lifts the fence.
 func TestFailoverNodeDown(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "f2", "stream"
@@ -177,7 +178,7 @@ func TestFailoverNodeDown(t *testing.T) {
 	lost := old.Spec.NodeName
 	e.killNode(lost)
 	e.waitEvicted(ns, old.Name)
-	e.verdict(ns, app, "f2-node-dead", inspect.StuckTerminating)
+	e.verdict(ns, app, "f2-node-dead", analysis.StuckTerminating)
 
 	if _, stderr, code := e.cli("failover", app, "-n", ns); code != 4 || !strings.Contains(stderr, "refusing to fail over f2/stream") {
 		t.Fatalf("without --node-down: exit %d, %s", code, stderr)
@@ -234,21 +235,21 @@ func TestFailoverNodeDown(t *testing.T) {
 		t.Fatalf("after failover: %s", describePods(pods))
 	}
 	e.noOverlap(ns)
-	e.verdict(ns, app, "f2-recovered", inspect.Healthy)
+	e.verdict(ns, app, "f2-recovered", analysis.Healthy)
 
-	if _, stderr, code := e.cli("failover", "--release-node", lost); code != 4 || !strings.Contains(stderr, "is not Ready") {
+	if _, stderr, code := e.cli("release", lost); code != 4 || !strings.Contains(stderr, "is not Ready") {
 		t.Fatalf("release while the node is down: exit %d %s", code, stderr)
 	}
 	if err := e.sb.Restart(ctx, lost); err != nil {
 		t.Fatal(err)
 	}
-	if out, stderr, code := e.cli("failover", "--release-node", lost); code != 0 || strings.TrimSpace(out) != "node/"+lost+" released" {
+	if out, stderr, code := e.cli("release", lost); code != 0 || strings.TrimSpace(out) != "node/"+lost+" released" {
 		t.Fatalf("release: exit %d %q %s", code, out, stderr)
 	}
 	if e.nodeHasFence(lost) {
 		t.Fatal("fence still there after release")
 	}
-	if out, _, code := e.cli("failover", "--release-node", lost); code != 0 || !strings.Contains(out, "nothing to release") {
+	if out, _, code := e.cli("release", lost); code != 0 || !strings.Contains(out, "nothing to release") {
 		t.Fatalf("second release: exit %d %q", code, out)
 	}
 	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
@@ -289,10 +290,10 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 		repl, pods = e.replacement(ns, app, old.Name)
 		return repl != nil && len(pods) == 1 && repl.Spec.NodeName != "", describePods(pods)
 	})
-	e.verdict(ns, app, "f3-volume-held", inspect.Starting)
+	e.verdict(ns, app, "f3-volume-held", analysis.Starting)
 
 	e.killNode(held)
-	got := e.verdict(ns, app, "f3-volume-left-on-dead-node", inspect.ReplacementBlocked)
+	got := e.verdict(ns, app, "f3-volume-left-on-dead-node", analysis.ReplacementBlocked)
 	wantReason := fmt.Sprintf("new driver %s on %s waits for volume checkpoint (claim %s-checkpoint) still attached to %s (Ready=Unknown, last heartbeat ",
 		repl.Name, repl.Spec.NodeName, app, held)
 	if got.LostNode != held || !strings.HasPrefix(got.Reason, wantReason) ||
@@ -327,7 +328,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 		t.Fatalf("after failover the blocked replacement must run: %s", describePods(pods))
 	}
 	e.noOverlap(ns)
-	e.verdict(ns, app, "f3-recovered", inspect.Healthy)
+	e.verdict(ns, app, "f3-recovered", analysis.Healthy)
 	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
 		t.Errorf("data deleted: %v", dels)
 	}

@@ -655,7 +655,7 @@ func TestFaultsFailover(t *testing.T) {
 	if err := e.sb.Restart(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if out, stderr, code := e.cli("failover", "--release-node", first); code != 0 {
+	if out, stderr, code := e.cli("release", first); code != 0 {
 		t.Fatalf("release: exit %d %q %s", code, out, stderr)
 	}
 	second := repl.Spec.NodeName

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
@@ -100,7 +101,7 @@ func TestSubmitSparkFidelity(t *testing.T) {
 	// The driver pod, as the API server has it.
 	driver := e.runningDriver(ns, app)
 	dc := driver.Spec.Containers[0]
-	if driver.Labels["tier"] != "driver" || driver.Labels[submit.LabelSparkRole] != submit.SparkRoleDriver {
+	if driver.Labels["tier"] != "driver" || driver.Labels[sparkapp.LabelSparkRole] != sparkapp.RoleDriver {
 		t.Errorf("driver labels %v: the template's and Spark's", driver.Labels)
 	}
 	if dc.Name != "spark" || dc.Image != "spark:3.5.3" || !hasEnv(dc, "FROM_DRIVER_TEMPLATE") {

@@ -9,21 +9,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
 
-var capture = flag.String("capture", "", "write the inspect snapshot of every asserted step to this directory (fixtures for pkg/inspect)")
-
-// Fixture is a captured snapshot with the time it was taken: the input of
-// pkg/inspect's golden tests.
-type Fixture struct {
-	Now      time.Time        `json:"now"`
-	Snapshot inspect.Snapshot `json:"snapshot"`
-}
+var capture = flag.String("capture", "", "write the inspect snapshot of every asserted step to this directory (the unit tests' fixtures: internal/fixture/snapshots)")
 
 // inspectCLI runs the real `kubectl sparkha inspect APP -n NS -o json` and
 // returns the app's report and the exit code.
-func (e *env) inspectCLI(ns, app string) (inspect.App, int) {
+func (e *env) inspectCLI(ns, app string) (analysis.App, int) {
 	e.t.Helper()
 	out, err := e.run(bins.Plugin, "inspect", app, "-n", ns, "-o", "json")
 	code := 0
@@ -33,7 +29,7 @@ func (e *env) inspectCLI(ns, app string) (inspect.App, int) {
 	} else if err != nil {
 		e.t.Fatal(err)
 	}
-	var r inspect.Report
+	var r analysis.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		e.t.Fatalf("inspect -o json printed invalid JSON (%v): %q", err, out)
 	}
@@ -45,9 +41,9 @@ func (e *env) inspectCLI(ns, app string) (inspect.App, int) {
 
 // verdict waits until inspect reports want for app, checks the exit code
 // that goes with it, captures the snapshot when asked, and returns the app.
-func (e *env) verdict(ns, app, step string, want inspect.Verdict) inspect.App {
+func (e *env) verdict(ns, app, step string, want analysis.Verdict) analysis.App {
 	e.t.Helper()
-	var got inspect.App
+	var got analysis.App
 	var code int
 	e.eventually(20*time.Second, "inspect verdict "+string(want)+" at "+step, func() (bool, string) {
 		got, code = e.inspectCLI(ns, app)
@@ -65,15 +61,15 @@ func (e *env) verdict(ns, app, step string, want inspect.Verdict) inspect.App {
 	}
 	e.t.Logf("%s: %s — %s; next: %s", step, got.Verdict, got.Reason, got.NextAction)
 	if *capture != "" {
-		snap, err := inspect.Gather(ctx, e.client(), inspect.Scope{Namespace: ns, App: app, AllEvents: true})
+		snap, err := inspect.Gather(ctx, e.client(), inspect.Query{Namespace: ns, App: app, AllEvents: true})
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		b, err := json.MarshalIndent(Fixture{Now: time.Now().UTC(), Snapshot: *snap}, "", "  ")
+		b, err := json.MarshalIndent(fixture.Fixture{Now: time.Now().UTC(), Snapshot: *snap}, "", "  ")
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(*capture, step+".json"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(*capture, step+".json"), append(b, '\n'), 0o644); err != nil {
 			e.t.Fatal(err)
 		}
 	}

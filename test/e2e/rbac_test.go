@@ -8,26 +8,26 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // inspectAs runs `inspect ARGS -o json` with extra identity flags and decodes the report.
-func (e *env) inspectAs(identity []string, args ...string) (*inspect.Report, string, int) {
+func (e *env) inspectAs(identity []string, args ...string) (*analysis.Report, string, int) {
 	e.t.Helper()
 	out, stderr, code := e.cli(append(append([]string{"inspect", "-o", "json"}, args...), identity...)...)
 	if code == 1 {
 		return nil, stderr, code
 	}
-	var r inspect.Report
+	var r analysis.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		e.t.Fatalf("inspect %v printed invalid JSON (%v): %q\nstderr: %s", args, err, out, stderr)
 	}
 	return &r, stderr, code
 }
 
-func unavailableKinds(r *inspect.Report) []string {
+func unavailableKinds(r *analysis.Report) []string {
 	var kinds []string
 	for _, u := range r.Unavailable {
 		kind, reason, _ := strings.Cut(u, ": ")
@@ -85,10 +85,10 @@ func TestRBAC(t *testing.T) {
 	lost := old.Spec.NodeName
 
 	// Read-only, cluster-wide: the whole answer.
-	var r *inspect.Report
+	var r *analysis.Report
 	e.eventually(20*time.Second, "viewer inspect -A Healthy", func() (bool, string) {
 		r, stderr, code = e.inspectAs(viewer, "-A")
-		return code == 0 && len(r.Apps) == 1 && r.Apps[0].Verdict == inspect.Healthy, stderr
+		return code == 0 && len(r.Apps) == 1 && r.Apps[0].Verdict == analysis.Healthy, stderr
 	})
 	if len(r.Unavailable) != 0 || r.Apps[0].Drivers[0].NodeReady != "True" {
 		t.Errorf("viewer sees a partial answer: unavailable %v, node Ready %q", r.Unavailable, r.Apps[0].Drivers[0].NodeReady)
@@ -97,7 +97,7 @@ func TestRBAC(t *testing.T) {
 	// Namespace-only: partial but honest.
 	hidden := "[csidrivers leases nodes persistentvolumes volumeattachments]"
 	r, stderr, code = e.inspectAs(team, "-n", ns)
-	if code != 0 || len(r.Apps) != 1 || r.Apps[0].Verdict != inspect.Healthy || r.Apps[0].Reason == "" {
+	if code != 0 || len(r.Apps) != 1 || r.Apps[0].Verdict != analysis.Healthy || r.Apps[0].Reason == "" {
 		t.Fatalf("team inspect -n %s: exit %d, %+v\nstderr: %s", ns, code, r, stderr)
 	}
 	if got := unavailableKinds(r); strings.Join(got, " ") != strings.Trim(hidden, "[]") {
@@ -118,10 +118,10 @@ func TestRBAC(t *testing.T) {
 	// The machine dies.
 	e.killNode(lost)
 	e.waitEvicted(ns, old.Name)
-	e.verdict(ns, app, "rbac-node-dead", inspect.StuckTerminating)
+	e.verdict(ns, app, "rbac-node-dead", analysis.StuckTerminating)
 
 	r, stderr, code = e.inspectAs(viewer, "-A")
-	if code != 3 || len(r.Apps) != 1 || r.Apps[0].Verdict != inspect.StuckTerminating || r.Apps[0].LostNode != lost {
+	if code != 3 || len(r.Apps) != 1 || r.Apps[0].Verdict != analysis.StuckTerminating || r.Apps[0].LostNode != lost {
 		t.Fatalf("viewer inspect -A on the dead node: exit %d %+v\n%s", code, r, stderr)
 	}
 	r, stderr, code = e.inspectAs(team, "-n", ns)
@@ -166,6 +166,6 @@ func TestRBAC(t *testing.T) {
 	e.noOverlap(ns)
 	e.eventually(20*time.Second, "viewer inspect -A Healthy after failover", func() (bool, string) {
 		r, stderr, code = e.inspectAs(viewer, "-A")
-		return code == 0 && len(r.Apps) == 1 && r.Apps[0].Verdict == inspect.Healthy, stderr
+		return code == 0 && len(r.Apps) == 1 && r.Apps[0].Verdict == analysis.Healthy, stderr
 	})
 }

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -85,7 +86,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 		vas := e.attachments(pv)
 		return len(vas) == 1 && vas[0].Spec.NodeName == lost && vas[0].Status.Attached, describeAttachments(vas)
 	})
-	e.verdict(ns, job, "s1-step1-running", inspect.Healthy)
+	e.verdict(ns, job, "s1-step1-running", analysis.Healthy)
 
 	// 2-3. Node B is cut off; the control plane declares it lost.
 	if err := e.sb.Partition(lost); err != nil {
@@ -97,7 +98,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 	if got := e.kubectlStatus(ns, old.Name); got != "Running" {
 		t.Errorf("before eviction kubectl prints the old driver as %q, want Running", got)
 	}
-	atRisk := e.verdict(ns, job, "s1-step3-node-lost", inspect.DriverAtRisk)
+	atRisk := e.verdict(ns, job, "s1-step3-node-lost", analysis.DriverAtRisk)
 	if atRisk.LostNode != lost || atRisk.NextAction != "kubectl describe node "+lost {
 		t.Errorf("DriverAtRisk: lost node %q, next %q", atRisk.LostNode, atRisk.NextAction)
 	}
@@ -114,7 +115,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 	if len(ivs) != 1 || ivs[0].Pod != old.Name || !ivs[0].Running() {
 		t.Fatalf("ground truth while partitioned: want only the old driver, still running; got %v", ivs)
 	}
-	blocked := e.verdict(ns, job, "s1-step5-replacement-blocked", inspect.ReplacementBlocked)
+	blocked := e.verdict(ns, job, "s1-step5-replacement-blocked", analysis.ReplacementBlocked)
 	wantNext := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover %s -n %s --node-down", lost, job, ns)
 	if blocked.LostNode != lost || blocked.NextAction != wantNext || !strings.Contains(blocked.Reason, "claim "+claim) {
 		t.Errorf("ReplacementBlocked: lost node %q, reason %q, next %q", blocked.LostNode, blocked.Reason, blocked.NextAction)
@@ -147,7 +148,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 	if o := truth.Overlaps(ivs); len(o) != 0 {
 		t.Fatalf("two drivers ran at once: %v", o)
 	}
-	e.verdict(ns, job, "s1-step7-recovered", inspect.Healthy)
+	e.verdict(ns, job, "s1-step7-recovered", analysis.Healthy)
 	// The seed's Job counts the node loss as a failure: its only retry is gone.
 	j, err := e.client().BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{})
 	if err != nil {
@@ -173,7 +174,7 @@ func TestS2SeedJobRWX(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
-	e.verdict(ns, job, "s2-node-lost", inspect.DriverAtRisk)
+	e.verdict(ns, job, "s2-node-lost", analysis.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
 
 	var repl *corev1.Pod
@@ -188,7 +189,7 @@ func TestS2SeedJobRWX(t *testing.T) {
 		t.Fatalf("want both drivers running at once in the ground truth, got %v (overlaps %v)", ivs, overlaps)
 	}
 	t.Logf("split brain, as the seed's authors warned: %s | %s", overlaps[0][0], overlaps[0][1])
-	split := e.verdict(ns, job, "s2-split-brain", inspect.SplitBrainRisk)
+	split := e.verdict(ns, job, "s2-split-brain", analysis.SplitBrainRisk)
 	if split.LostNode != lost || !strings.HasPrefix(split.NextAction, "power off or isolate "+lost) {
 		t.Errorf("SplitBrainRisk: lost node %q, next %q", split.LostNode, split.NextAction)
 	}
@@ -236,9 +237,9 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
-	e.verdict(ns, app, "s3-node-lost", inspect.DriverAtRisk)
+	e.verdict(ns, app, "s3-node-lost", analysis.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
-	stuck := e.verdict(ns, app, "s3-step4-stuck-terminating", inspect.StuckTerminating)
+	stuck := e.verdict(ns, app, "s3-step4-stuck-terminating", analysis.StuckTerminating)
 	if stuck.LostNode != lost || len(stuck.Drivers) != 1 || stuck.Drivers[0].DisruptionTarget == nil ||
 		stuck.Drivers[0].DisruptionTarget.Reason != "DeletionByTaintManager" || stuck.JobStatus == nil || stuck.JobStatus.ReplacementPolicy != "Failed" {
 		t.Errorf("StuckTerminating evidence: %+v", stuck)
@@ -281,7 +282,7 @@ func TestS3SparkhaJobRWX(t *testing.T) {
 	if j.Status.Failed != 0 {
 		t.Errorf("Job failed count = %d, want 0: losing a node must not spend the retry budget", j.Status.Failed)
 	}
-	e.verdict(ns, app, "s3-step7-recovered", inspect.Healthy)
+	e.verdict(ns, app, "s3-step7-recovered", analysis.Healthy)
 }
 
 // TestS4NodeNeverReturns: the machine dies for good and forced detach is
@@ -303,10 +304,10 @@ func TestS4NodeNeverReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitNodeLost(lost)
-	e.verdict(ns, job, "s4-node-lost", inspect.DriverAtRisk)
+	e.verdict(ns, job, "s4-node-lost", analysis.DriverAtRisk)
 	e.waitEvicted(ns, old.Name)
 	repl := e.blockedByVolume(ns, job, old.Name, pv, survivor, "checkpointpvc")
-	e.verdict(ns, job, "s4-node-dead-blocked", inspect.ReplacementBlocked)
+	e.verdict(ns, job, "s4-node-dead-blocked", analysis.ReplacementBlocked)
 	e.holds(30*time.Second, "replacement blocked, volume on the dead node", func() (bool, string) {
 		p, err := e.pod(ns, repl.Name)
 		o, oerr := e.pod(ns, old.Name)

@@ -196,7 +196,7 @@ run kubectl get events -n demo --field-selector source=kubectl-sparkha -o custom
 
 say "$node is repaired: its machine starts again, the fence is lifted"
 run "${sb[@]}" restart "$node"
-run kubectl sparkha failover --release-node "$node"
+run kubectl sparkha release "$node"
 
 say "Ground truth (what really ran on the machines): clicks never ran two drivers at once; seed-rwx did (OVERLAP)"
 run "${sb[@]}" truth
