@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,17 +32,6 @@ import (
 
 // The cluster: what a cluster of n nodes holds, created through the API of one
 // sandbox and grown from size to size (objects.go has the objects themselves).
-
-// Spark's own pod labels (Constants.scala), which inspect reads. Spelled out
-// here rather than taken from the plugin: they are Spark's, and the benchmark
-// measures the plugin from the outside.
-const (
-	labelSparkRole   = "spark-role"
-	labelAppName     = "spark-app-name"
-	labelAppSelector = "spark-app-selector"
-	roleDriver       = "driver"
-	roleExecutor     = "executor"
-)
 
 var (
 	benchTeams = []string{"team-a", "team-b", "team-c", "team-d"}
@@ -323,8 +314,8 @@ func (sc *scaleCluster) createApp(ctx context.Context, i int, ready, lost []stri
 	if state == 1 || state == 4 {
 		node = lost[i%len(lost)]
 	}
-	labels := map[string]string{labelSparkRole: roleDriver, labelAppName: name,
-		labelAppSelector: fmt.Sprintf("spark-%032x", i)}
+	labels := map[string]string{sparkapp.LabelSparkRole: sparkapp.RoleDriver, sparkapp.LabelAppName: name,
+		sparkapp.LabelAppSelector: fmt.Sprintf("spark-%032x", i)}
 	var owner []metav1.OwnerReference
 	if state == 0 || state == 2 || state == 4 {
 		job := &batchv1.Job{
@@ -334,7 +325,7 @@ func (sc *scaleCluster) createApp(ctx context.Context, i int, ready, lost []stri
 				Suspend:      ptr.To(true),
 				BackoffLimit: ptr.To[int32](1),
 				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{labelSparkRole: roleDriver, labelAppName: name}},
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{sparkapp.LabelSparkRole: sparkapp.RoleDriver, sparkapp.LabelAppName: name}},
 					Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
 						Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:3.5.3"}}},
 				},
@@ -384,7 +375,7 @@ func (sc *scaleCluster) createApp(ctx context.Context, i int, ready, lost []stri
 			break
 		}
 		ex := benchPod(ns, fmt.Sprintf("%s-exec-%d", name, x+1), exNode, map[string]string{
-			labelSparkRole: roleExecutor, labelAppName: name, labelAppSelector: labels[labelAppSelector]}, "spark:3.5.3")
+			sparkapp.LabelSparkRole: sparkapp.RoleExecutor, sparkapp.LabelAppName: name, sparkapp.LabelAppSelector: labels[sparkapp.LabelAppSelector]}, "spark:3.5.3")
 		ref, w, err := sc.createPod(ctx, ex, phase, state != 1 && state != 4)
 		writes += w
 		if err != nil {
