@@ -1,7 +1,8 @@
-// Package inspect gathers the evidence of a Spark-on-Kubernetes incident in a
-// few LIST calls (Gather) and decides, purely from that snapshot and a clock,
-// what state each Spark application is in and what is safe to do (Analyze).
-// The same report feeds `kubectl sparkha inspect` and `failover`.
+// Package analysis decides, purely from a snapshot of the cluster and a clock, what state each
+// Spark application is in and what is safe to do (Analyze), and plans a failover from that
+// verdict (Decide). It imports no client: pkg/inspect gathers the snapshot, pkg/failover carries
+// plans out, pkg/render prints. The same snapshot and clock always give the same report, and
+// the report holds facts and timestamps, never ages.
 package analysis
 
 import (

@@ -1,3 +1,7 @@
+// Package failover carries out the failover plans of pkg/analysis against the API server:
+// Runner.Plan decides from fresh evidence (pkg/inspect) and lists the blast radius of a fence,
+// Execute decides again before every write and writes with preconditions, Wait follows the
+// recovery, Release lifts a fence. It never deletes a PVC, a PV or anything holding data.
 package failover
 
 import (
