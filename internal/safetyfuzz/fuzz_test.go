@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,6 +113,19 @@ func checkAnalysis(t *testing.T, snap *analysis.Snapshot, now time.Time) *analys
 					}
 					if d == nil || !d.ContainersStopped || p.Outcome != analysis.Act {
 						t.Fatalf("app %s/%s (%s): finishes driver %s whose containers are not reported stopped: %+v", a.Namespace, a.Name, a.Verdict, st.Pod, d)
+					}
+				case analysis.CollectOldDriver:
+					// Only on the operator's word, for a driver of this app on a node that is
+					// not Ready and is fenced, or fenced by this very plan.
+					var d *analysis.Driver
+					for i := range a.Drivers {
+						if a.Drivers[i].UID == st.PodUID && a.Drivers[i].Pod == st.Pod {
+							d = &a.Drivers[i]
+						}
+					}
+					fencedHere := slices.ContainsFunc(p.Steps, func(s analysis.Step) bool { return s.Action == analysis.FenceNode && s.Node == st.Node })
+					if !nodeDown || d == nil || d.Node != st.Node || ready[st.Node] || d.Ended || !(d.NodeFenced || fencedHere) {
+						t.Fatalf("app %s/%s (%s): collects driver %s on node %s (Ready=%t, --node-down=%t): %+v", a.Namespace, a.Name, a.Verdict, st.Pod, st.Node, ready[st.Node], nodeDown, d)
 					}
 				default:
 					t.Fatalf("unknown step %+v", st)

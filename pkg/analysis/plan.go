@@ -38,6 +38,12 @@ const (
 	// reported stopped as Failed, then deletes it with grace period 0, as
 	// PodGC does for orphaned pods.
 	FinishOldDriver Action = "finish-old-driver"
+	// CollectOldDriver does, for the old driver on a node fenced on the operator's word, what
+	// the pod garbage collector's next pass would (kube-controller-manager's podgc,
+	// gcTerminating, every 20 s): a terminating pod on a node that is not Ready and carries the
+	// out-of-service taint is marked Failed and deleted with grace period 0. Doing it at once
+	// saves up to those 20 s; what decides it is the same fence.
+	CollectOldDriver Action = "collect-old-driver"
 	// ReleaseNode removes the out-of-service taint from a repaired node that is Ready again.
 	ReleaseNode Action = "release-node"
 )
@@ -87,9 +93,12 @@ func Decide(app App, nodeDown bool) Plan {
 	case SafeToComplete:
 		p.Outcome = Act
 		for _, d := range app.Drivers {
-			if d.Deleted != nil && d.ContainersStopped && !d.Ended && d.NodeReady == "True" {
+			switch {
+			case d.Deleted != nil && d.ContainersStopped && !d.Ended && d.NodeReady == "True":
 				p.Steps = append(p.Steps, Step{Action: FinishOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
 					Why: fmt.Sprintf("node %s rejoined and its kubelet reported the containers of %s stopped, but the pod was never marked Failed", d.Node, d.Pod)})
+			case nodeDown && d.NodeFenced && !d.Ended && d.NodeReady != "True":
+				p.Steps = append(p.Steps, collect(d))
 			}
 		}
 		p.Waits = waits(app)
@@ -136,8 +145,17 @@ func Decide(app App, nodeDown bool) Plan {
 		why = fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
+	if hasOld {
+		p.Steps = append(p.Steps, collect(old))
+	}
 	p.Waits = waits(app)
 	return p
+}
+
+// collect is the step that force-deletes an old driver on a fenced node as PodGC would.
+func collect(d Driver) Step {
+	return Step{Action: CollectOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
+		Why: fmt.Sprintf("node %s is fenced on the operator's word and not Ready: the pod garbage collector would mark %s Failed and delete it at its next pass, up to 20 s from now", d.Node, d.Pod)}
 }
 
 // oldDriver is the live driver on the lost node, if its pod still exists.
@@ -196,6 +214,8 @@ func Describe(s Step) string {
 		return fmt.Sprintf("fence node %s (taint %s=%s:NoExecute)", s.Node, corev1.TaintNodeOutOfService, OutOfServiceValue)
 	case FinishOldDriver:
 		return fmt.Sprintf("finish old driver %s (mark Failed, delete with grace period 0)", s.Pod)
+	case CollectOldDriver:
+		return fmt.Sprintf("collect old driver %s from fenced node %s once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would)", s.Pod, s.Node)
 	}
 	return string(s.Action)
 }

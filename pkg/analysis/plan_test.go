@@ -42,9 +42,9 @@ func TestDecide(t *testing.T) {
 	}{
 		{name: "blocked-unconfirmed", fixture: "s1-step5-replacement-blocked", outcome: analysis.Refuse,
 			message: "refusing to fail over s1/spark-pi: driver spark-pi-95sbm may still be running on node node-a (Ready=Unknown"},
-		{name: "blocked-node-down", fixture: "s1-step5-replacement-blocked", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode}},
-		{name: "at-risk-node-down", fixture: "s1-step3-node-lost", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode}},
-		{name: "split-brain-node-down", fixture: "s2-split-brain", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode}},
+		{name: "blocked-node-down", fixture: "s1-step5-replacement-blocked", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode, analysis.CollectOldDriver}},
+		{name: "at-risk-node-down", fixture: "s1-step3-node-lost", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode, analysis.CollectOldDriver}},
+		{name: "split-brain-node-down", fixture: "s2-split-brain", nodeDown: true, outcome: analysis.Act, steps: []analysis.Action{analysis.FenceNode, analysis.CollectOldDriver}},
 		{name: "stuck-unconfirmed", fixture: "s3-step4-stuck-terminating", outcome: analysis.Refuse, message: "It becomes safe when node-a rejoins"},
 		{name: "rejoined-lingering", fixture: "f1-rejoined-lingering", outcome: analysis.Act, steps: []analysis.Action{analysis.FinishOldDriver}},
 		{name: "recovered", fixture: "s1-step7-recovered", outcome: analysis.NothingToDo, message: "nothing to fail over: driver spark-pi-s5d8t runs on node-b (Healthy)"},

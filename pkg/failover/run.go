@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,14 +121,15 @@ func (r *Runner) Plan(ctx context.Context) (analysis.Plan, *analysis.App, error)
 // only one acts.
 func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 	r.Actor(ctx)
-	for _, step := range plan.Steps {
+	for i, step := range plan.Steps {
 		app, err := r.Inspect(ctx)
 		if err != nil {
 			return err
 		}
 		again := analysis.Decide(*app, r.NodeDown)
 		if !containsStep(again, step) {
-			if again.Outcome == analysis.Act && len(again.Steps) == 0 || again.Outcome == analysis.NothingToDo {
+			// Done by someone else: nothing is left, or only the steps that follow this one.
+			if again.Outcome == analysis.Act && allIn(again.Steps, plan.Steps[i+1:]) || again.Outcome == analysis.NothingToDo {
 				r.progress("%s: already done (now %s)", analysis.Describe(step), app.Verdict)
 				continue
 			}
@@ -139,6 +141,8 @@ func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 			acted, err = r.fence(ctx, step)
 		case analysis.FinishOldDriver:
 			acted, err = r.finish(ctx, step)
+		case analysis.CollectOldDriver:
+			acted, err = r.collect(ctx, step)
 		}
 		if err != nil {
 			return err
@@ -156,12 +160,21 @@ func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 }
 
 func containsStep(p analysis.Plan, s analysis.Step) bool {
-	for _, x := range p.Steps {
-		if x.Action == s.Action && x.Node == s.Node && x.PodUID == s.PodUID {
-			return true
+	return slices.ContainsFunc(p.Steps, func(x analysis.Step) bool { return sameStep(x, s) })
+}
+
+func sameStep(a, b analysis.Step) bool {
+	return a.Action == b.Action && a.Node == b.Node && a.PodUID == b.PodUID
+}
+
+// allIn says whether every step of steps is one of in.
+func allIn(steps, in []analysis.Step) bool {
+	for _, s := range steps {
+		if !slices.ContainsFunc(in, func(x analysis.Step) bool { return sameStep(x, s) }) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // dryRun is the dryRun option of every write: All for a server-side dry run.
@@ -267,6 +280,67 @@ func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
 	s.Conditions = append(s.Conditions, c)
 }
 
+// evictionWait bounds how long collect waits for the taint manager to evict the old driver
+// from the fenced node (it does so at once for a pod that does not tolerate the taint).
+var evictionWait = 10 * time.Second
+
+// collect does at once what the pod garbage collector's next pass would for the old driver on
+// the node just fenced (kube-controller-manager pkg/controller/podgc, gcTerminating and
+// markFailedAndDeletePod): a pod being deleted, on a node that is not Ready and carries the
+// out-of-service taint, is marked Failed and deleted with grace period 0. Each condition is
+// checked on the live objects; a pod that tolerates the taint is never evicted, so never
+// collected here either (evictionWait passes, and it is left to Kubernetes).
+func (r *Runner) collect(ctx context.Context, step analysis.Step) (bool, error) {
+	pods := r.Client.CoreV1().Pods(r.Namespace)
+	var pod *corev1.Pod
+	deadline := time.Now().Add(evictionWait) // a wait on the wall clock, not the analysis clock
+	for {
+		var err error
+		pod, err = pods.Get(ctx, step.Pod, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || (err == nil && (pod.UID != types.UID(step.PodUID) || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded)) {
+			return false, nil // gone or finished already: PodGC or the kubelet did it
+		}
+		if err != nil {
+			return false, err
+		}
+		if pod.DeletionTimestamp != nil {
+			break
+		}
+		if r.DryRun || !time.Now().Before(deadline) {
+			r.progress("%s: not evicted yet, left to Kubernetes' pod garbage collector", analysis.Describe(step))
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	node, err := r.Client.CoreV1().Nodes().Get(ctx, pod.Spec.NodeName, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
+	}
+	if !analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue) {
+		return false, fmt.Errorf("node %s is no longer fenced and not Ready; old driver %s was left alone: rerun to decide again", node.Name, step.Pod)
+	}
+	pod.Status.Phase = corev1.PodFailed
+	setCondition(&pod.Status, corev1.PodCondition{
+		Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
+		Message: fmt.Sprintf("kubectl sparkha failover: node %s is fenced (out-of-service) and not Ready", node.Name), LastTransitionTime: metav1.NewTime(r.now()),
+	})
+	if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
+	}
+	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}, DryRun: r.dryRun()}
+	if err := pods.Delete(ctx, step.Pod, del); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
+	}
+	return true, nil
+}
+
 // Actor is who this client is, from a SelfSubjectReview.
 func (r *Runner) Actor(ctx context.Context) string {
 	if r.actor != "" {
@@ -325,7 +399,7 @@ func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Ste
 	} else {
 		ref = corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: app.Namespace, Name: step.Pod, UID: types.UID(step.PodUID)}
 	}
-	reason := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.FinishOldDriver: "FailoverFinishedOldDriver"}[step.Action]
+	reason := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.FinishOldDriver: "FailoverFinishedOldDriver", analysis.CollectOldDriver: "FailoverCollectedOldDriver"}[step.Action]
 	now := metav1.NewTime(r.now())
 	ev := &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: app.Namespace},

@@ -73,7 +73,8 @@ func TestPlanThenExecuteFences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Verdict != analysis.ReplacementBlocked || p.Outcome != analysis.Act || len(p.Steps) != 1 || p.Steps[0].Action != analysis.FenceNode || p.Steps[0].Node != "node-a" {
+	if app.Verdict != analysis.ReplacementBlocked || p.Outcome != analysis.Act || len(p.Steps) != 2 || p.Steps[0].Action != analysis.FenceNode || p.Steps[0].Node != "node-a" ||
+		p.Steps[1].Action != analysis.CollectOldDriver || p.Steps[1].Pod != "spark-pi-95sbm" || p.Steps[1].Node != "node-a" {
 		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
 	}
 	// The blast radius is what runs on node-a (the fake clientset ignores the field selector,
@@ -91,9 +92,31 @@ func TestPlanThenExecuteFences(t *testing.T) {
 	if outOfService(getNode(t, client, "node-b")) != nil {
 		t.Fatal("node-b fenced too")
 	}
-	want := "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done"
+	want := "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): done\n" +
+		"collect old driver spark-pi-95sbm from fenced node node-a once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would): done"
 	if strings.Join(*lines, "\n") != want {
 		t.Errorf("progress %q, want %q", *lines, want)
+	}
+	// The old driver, terminating on the fenced node, was marked Failed (DisruptionTarget) and
+	// deleted with grace period 0, as PodGC would: the Job counts it and starts no other.
+	var failed, deleted bool
+	for _, a := range client.Actions() {
+		switch a := a.(type) {
+		case k8stesting.UpdateAction:
+			if pod, ok := a.GetObject().(*corev1.Pod); ok && a.GetSubresource() == "status" && pod.Name == "spark-pi-95sbm" {
+				c := podCondition(pod, corev1.DisruptionTarget)
+				// The taint manager's DisruptionTarget (DeletionByTaintManager) stays, as with PodGC.
+				failed = pod.Status.Phase == corev1.PodFailed && c != nil && c.Status == corev1.ConditionTrue
+			}
+		case k8stesting.DeleteAction:
+			if a.GetName() == "spark-pi-95sbm" {
+				o := a.GetDeleteOptions()
+				deleted = failed && o.GracePeriodSeconds != nil && *o.GracePeriodSeconds == 0 && o.Preconditions != nil && o.Preconditions.UID != nil
+			}
+		}
+	}
+	if !failed || !deleted {
+		t.Errorf("old driver marked Failed %t, then deleted with grace period 0 and its UID %t", failed, deleted)
 	}
 	var a Audit
 	if err := json.Unmarshal([]byte(getNode(t, client, "node-a").Annotations[AuditAnnotation]), &a); err != nil || a.Action != analysis.FenceNode || a.By != "oncall" {
@@ -112,10 +135,12 @@ func TestExecuteDecidesAgain(t *testing.T) {
 		wantErr string
 		lines   string
 	}{
-		{name: "fenced by someone else meanwhile: Kubernetes finishes the rest", fenced: true,
-			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now SafeToComplete)"},
+		{name: "fenced by someone else meanwhile: the collection goes on", fenced: true,
+			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now SafeToComplete)\n" +
+				"collect old driver spark-pi-95sbm from fenced node node-a once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would): done"},
 		{name: "the Job completed meanwhile: nothing left to do", cond: batchv1.JobComplete,
-			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now Finished)"},
+			lines: "fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute): already done (now Finished)\n" +
+				"collect old driver spark-pi-95sbm from fenced node node-a once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would): already done (now Finished)"},
 		{name: "the Job failed meanwhile: stop", cond: batchv1.JobFailed,
 			wantErr: "the state changed before fence node node-a (taint node.kubernetes.io/out-of-service=nodeshutdown:NoExecute) (now RetriesExhausted: the Job failed (BackoffLimitExceeded: injected); no new driver will start); nothing was done: rerun to decide again"},
 	} {
@@ -505,5 +530,54 @@ func TestTimeoutErrorMessage(t *testing.T) {
 	e.LastErr = errors.New("connection refused")
 	if got := e.Error(); got != "timed out after 1m0s waiting for new driver Running (last error reading the state: connection refused)" {
 		t.Errorf("%q", got)
+	}
+}
+
+func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == t {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// TestCollectRechecks: the old driver is collected only while it is terminating on a node that
+// is fenced and not Ready, each read from the live objects just before the writes.
+func TestCollectRechecks(t *testing.T) {
+	saved := evictionWait
+	evictionWait = 50 * time.Millisecond
+	t.Cleanup(func() { evictionWait = saved })
+	ctx := context.Background()
+	fence := func(s *analysis.Snapshot) {
+		s.Nodes[0].Spec.Taints = append(s.Nodes[0].Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+	}
+	for _, tt := range []struct {
+		name    string
+		mutate  func(*analysis.Snapshot)
+		acted   bool
+		wantErr string
+		exists  bool
+	}{
+		{name: "terminating on a fenced, lost node: collected", mutate: fence, acted: true},
+		{name: "not fenced: left alone", mutate: nil, exists: true,
+			wantErr: "node node-a is no longer fenced and not Ready; old driver spark-pi-95sbm was left alone: rerun to decide again"},
+		{name: "fenced but Ready again: left alone", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); setNodeReady(&s.Nodes[0], corev1.ConditionTrue) },
+			wantErr: "node node-a is no longer fenced and not Ready; old driver spark-pi-95sbm was left alone: rerun to decide again"},
+		{name: "not evicted (tolerates the taint): left to Kubernetes", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); s.DriverPods[0].DeletionTimestamp = nil }},
+		{name: "already Failed: nothing to do", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); s.DriverPods[0].Status.Phase = corev1.PodFailed }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, tt.mutate)
+			step := analysis.Step{Action: analysis.CollectOldDriver, Node: "node-a", Pod: "spark-pi-95sbm", PodUID: "a3711613-d1d2-4e3c-80ee-e9a32342ed51"}
+			acted, err := r.collect(ctx, step)
+			if acted != tt.acted || (err == nil) != (tt.wantErr == "") || (err != nil && err.Error() != tt.wantErr) {
+				t.Fatalf("collect: %t, %v; want %t, %q", acted, err, tt.acted, tt.wantErr)
+			}
+			_, err = client.CoreV1().Pods("s1").Get(ctx, "spark-pi-95sbm", metav1.GetOptions{})
+			if exists := err == nil; exists != tt.exists {
+				t.Errorf("old driver exists %t, want %t", exists, tt.exists)
+			}
+		})
 	}
 }

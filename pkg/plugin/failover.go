@@ -33,9 +33,11 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     and network by your infrastructure (a plain network partition is not enough: the old
     driver keeps running and writing there, and fencing would run two drivers):
     failover taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
-    Kubernetes force-deletes its pods and detaches its volumes. The taint is node-wide: the
-    plan lists every pod it affects before you confirm. Lift it with kubectl sparkha release
-    NODE once the machine is repaired.
+    Kubernetes force-deletes its pods and detaches its volumes. Once Kubernetes evicts the
+    old driver, failover marks it Failed and deletes it at once, as the pod garbage
+    collector's next pass (up to 20 s later) would. The taint is node-wide: the plan lists
+    every pod it affects before you confirm. Lift it with kubectl sparkha release NODE once
+    the machine is repaired.
 
 Every step re-reads the state just before acting, with resourceVersion/UID preconditions, so
 two concurrent runs never both act, and a rerun after success does nothing. Each action leaves
