@@ -51,7 +51,7 @@ e2e: build sandbox-bin
 # Recovery time after a lost node, with and without the plugin, in one run.
 bench-failover: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
-		$(GO) test ./e2e -run '^$$' -bench Recovery -benchtime 1x -timeout 20m
+		$(GO) test ./e2e -run '^$$' -bench 'Recovery|FenceToRunning' -benchtime 1x -timeout 45m
 
 # Scale: inspect -A against the raw kubectl gather at 10, 100 and 1,000 nodes on one sandbox, in
 # one run; prints the table and writes it to docs/benchmarks.md (BENCH_SIZES=10,100 for a quick run).

@@ -101,7 +101,10 @@ func checkAnalysis(t *testing.T, snap *analysis.Snapshot, now time.Time) *analys
 			for _, st := range p.Steps {
 				switch st.Action {
 				case analysis.FenceNode:
-					if st.Node == "" || ready[st.Node] || !nodeDown {
+					stranded := slices.ContainsFunc(a.Drivers, func(d analysis.Driver) bool {
+						return slices.ContainsFunc(d.Volumes, func(v analysis.Volume) bool { return v.NoReadyNode })
+					})
+					if st.Node == "" || ready[st.Node] || !nodeDown || (stranded && a.Verdict == analysis.ReplacementBlocked) {
 						t.Fatalf("app %s/%s (%s: %s): fences node %q (Ready=%t, --node-down=%t)", a.Namespace, a.Name, a.Verdict, a.Reason, st.Node, ready[st.Node], nodeDown)
 					}
 				case analysis.FinishOldDriver:

@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
@@ -264,6 +266,22 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 		return
 	}
 
+	// A volume that only lost nodes may mount (a local PV on the lost node, a zonal one whose
+	// zone has no Ready node left): no new driver can start anywhere, and no fence changes
+	// that. Unless a driver runs on a Ready node already (its node may be cordoned).
+	if v := strandedVolume(a.Drivers); v != nil && !slices.ContainsFunc(live, func(d *driverState) bool { return d.MayRun && !d.NodeLost }) {
+		reason := fmt.Sprintf("volume %s (claim %s, pv %s) can only be mounted on nodes matching %s, and no Ready node does: no new driver can start until one does",
+			v.Name, v.Claim, v.PV, v.NodeAffinity)
+		next := fmt.Sprintf("make a node matching %s Ready; a failover cannot move the volume (if those nodes are gone for good, restore the checkpoint onto a volume a Ready node can mount and resubmit)", v.NodeAffinity)
+		if lost != nil {
+			a.LostNode = lost.Node
+			reason += fmt.Sprintf("; driver %s is %s on lost node %s (%s)", lost.Pod, lost.Status, lost.Node, lost.nodeSummary())
+			next = fmt.Sprintf("bring %s back: the driver then recovers by itself; a failover cannot move the volume (if %s is gone for good, restore the checkpoint onto a volume a Ready node can mount and resubmit)", lost.Node, lost.Node)
+		}
+		a.set(ReplacementBlocked, reason, next)
+		return
+	}
+
 	// A driver confirmed stopped but lingering is only worth finishing when
 	// no other driver may still run on a lost node.
 	if lost == nil {
@@ -456,6 +474,60 @@ func nodeTaints(n *corev1.Node) []string {
 	return out
 }
 
+// strandedVolume is a volume of the newest driver generation that has one (or of any, newest
+// first) that no Ready node may mount, or nil.
+func strandedVolume(drivers []Driver) *Volume {
+	for i := len(drivers) - 1; i >= 0; i-- {
+		for j := range drivers[i].Volumes {
+			if drivers[i].Volumes[j].NoReadyNode {
+				return &drivers[i].Volumes[j]
+			}
+		}
+	}
+	return nil
+}
+
+// anyReadyNode says whether a node that could run a new driver (Ready, schedulable, not
+// tainted unreachable, not-ready or out-of-service) satisfies sel, as the scheduler's volume
+// binding checks a PV's node affinity (corev1helpers.MatchNodeSelectorTerms).
+func (idx *index) anyReadyNode(sel *corev1.NodeSelector) bool {
+	for _, n := range idx.nodes {
+		if NodeReady(n) != string(corev1.ConditionTrue) || n.Spec.Unschedulable || Fenced(n) {
+			continue
+		}
+		if slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {
+			return t.Key == corev1.TaintNodeUnreachable || t.Key == corev1.TaintNodeNotReady
+		}) {
+			continue
+		}
+		if ok, err := corev1helpers.MatchNodeSelectorTerms(n, sel); ok && err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// describeSelector says a node selector as a person reads it: its terms, or-ed, each a list
+// of requirements, and-ed.
+func describeSelector(sel *corev1.NodeSelector) string {
+	var terms []string
+	for _, t := range sel.NodeSelectorTerms {
+		var reqs []string
+		for _, r := range append(append([]corev1.NodeSelectorRequirement{}, t.MatchExpressions...), t.MatchFields...) {
+			req := r.Key + " " + strings.ToLower(string(r.Operator))
+			switch r.Operator {
+			case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
+				req = r.Key + " " + map[corev1.NodeSelectorOperator]string{corev1.NodeSelectorOpIn: "in", corev1.NodeSelectorOpNotIn: "not in"}[r.Operator] + " (" + strings.Join(r.Values, ", ") + ")"
+			case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+				req += " " + strings.Join(r.Values, ", ")
+			}
+			reqs = append(reqs, req)
+		}
+		terms = append(terms, strings.Join(reqs, ", "))
+	}
+	return strings.Join(terms, " or ")
+}
+
 func (idx *index) heartbeat(node string) *time.Time {
 	if hb, ok := idx.heartbeats[node]; ok && !hb.IsZero() {
 		return &hb
@@ -573,6 +645,10 @@ func describeDriver(pod *corev1.Pod, generation int, idx *index) Driver {
 		if vol.PV != "" {
 			vol.Attachments = idx.attach[vol.PV]
 			vol.NoAttach = !idx.attaches(idx.pvs[vol.PV])
+			if pv := idx.pvs[vol.PV]; pv != nil && pv.Spec.NodeAffinity != nil && pv.Spec.NodeAffinity.Required != nil {
+				vol.NodeAffinity = describeSelector(pv.Spec.NodeAffinity.Required)
+				vol.NoReadyNode = idx.nodesKnown && !idx.anyReadyNode(pv.Spec.NodeAffinity.Required)
+			}
 		}
 		for i := len(evs) - 1; i >= 0; i-- {
 			ev := evs[i]

@@ -104,6 +104,13 @@ func Decide(app App, nodeDown bool) Plan {
 		p.Waits = waits(app)
 		return p
 	}
+	if v := strandedVolume(app.Drivers); v != nil && app.Verdict == ReplacementBlocked {
+		// Fencing would stop the old driver for a new one that cannot start anywhere.
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fail over %s/%s: %s. A fence would only stop the old driver; next: %s",
+			app.Namespace, app.Name, app.Reason, app.NextAction)
+		return p
+	}
 	if app.Kind == sparkapp.KindPod {
 		p.Outcome = Refuse
 		p.Message = fmt.Sprintf("refusing: %s/%s is a bare spark-submit driver pod: nothing would start a new driver after a failover. %s. Resubmit it with kubectl sparkha submit so its driver runs as a Job",

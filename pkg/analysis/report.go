@@ -218,6 +218,13 @@ type Volume struct {
 	// NoAttach says the volume is never attached to a node (NFS, local, a CSI driver with
 	// attachRequired false): there is no VolumeAttachment to wait for.
 	NoAttach bool `json:"noAttach,omitempty"`
+	// NodeAffinity is the PV's required node affinity, e.g. "kubernetes.io/hostname in (node-a)"
+	// for a local volume or "topology.kubernetes.io/zone in (zone-1)" for a zonal one: only
+	// pods on such nodes can mount it.
+	NodeAffinity string `json:"nodeAffinity,omitempty"`
+	// NoReadyNode: no Ready, schedulable node satisfies NodeAffinity, so no new driver can
+	// start until one does, whatever failover does.
+	NoReadyNode bool `json:"noReadyNode,omitempty"`
 	// LastEvent is the latest FailedMount/FailedAttachVolume warning about it.
 	LastEvent *Event `json:"lastEvent,omitempty"`
 }

@@ -169,6 +169,13 @@ func Tree(w io.Writer, r *analysis.Report, o Options) error {
 			}
 			for _, v := range d.Volumes {
 				fmt.Fprintf(w, "  %s  volume %s → pvc/%s → %s → %s\n", indent, v.Name, v.Claim, pvLine(v), attachLine(v))
+				if v.NodeAffinity != "" {
+					state := "a Ready node qualifies"
+					if v.NoReadyNode {
+						state = "NO Ready node qualifies"
+					}
+					fmt.Fprintf(w, "  %s    only on nodes matching %s: %s\n", indent, v.NodeAffinity, state)
+				}
 				if v.LastEvent != nil {
 					fmt.Fprintf(w, "  %s    %s: %s\n", indent, v.LastEvent.Reason, v.LastEvent.Message)
 				}

@@ -4,12 +4,15 @@
 // containers really start and stop.
 //
 // It behaves like a real kubelet where the partition story depends on it:
-//   - a pod starts only once its CSI volumes are attached to this node (the
-//     attach/detach controller reports them in node.status.volumesAttached)
-//     and its ConfigMaps and Secrets exist; until then it stays ContainerCreating with
-//     kubelet-like FailedMount events;
-//   - volumes of pods on the machine are reported in node.status.volumesInUse,
-//     which keeps the attach/detach controller from detaching them;
+//   - a pod starts only once its attachable volumes (CSI whose CSIDriver requires attach) are
+//     attached to this node (the attach/detach controller reports them in
+//     node.status.volumesAttached), its other claims (NFS, local, a CSI driver without attach)
+//     are bound, and its ConfigMaps and Secrets exist; until then it stays ContainerCreating
+//     with kubelet-like FailedMount events;
+//   - attachable volumes of pods on the machine are reported in node.status.volumesInUse,
+//     which keeps the attach/detach controller from detaching them; others are not, as the
+//     kubelet's volume manager reports only volumes whose plugin is attachable
+//     (pkg/kubelet/volumemanager/volume_manager.go, GetVolumesInUse);
 //   - a deleted pod's containers are killed, its terminal status is written,
 //     then it is deleted with grace period 0; finalizers are left alone;
 //   - a pod removed from the API (force-deleted) while its containers run is
@@ -41,6 +44,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	storagelisters "k8s.io/client-go/listers/storage/v1"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
@@ -91,6 +95,7 @@ type Kubelet struct {
 	pods     corelisters.PodLister
 	claims   corelisters.PersistentVolumeClaimLister
 	volumes  corelisters.PersistentVolumeLister
+	drivers  storagelisters.CSIDriverLister
 	nodes    corelisters.NodeLister
 	cms      corelisters.ConfigMapLister
 	secrets  corelisters.SecretLister
@@ -149,6 +154,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.nodes = self.Core().V1().Nodes().Lister()
 	k.claims = all.Core().V1().PersistentVolumeClaims().Lister()
 	k.volumes = all.Core().V1().PersistentVolumes().Lister()
+	k.drivers = all.Storage().V1().CSIDrivers().Lister()
 	k.cms = all.Core().V1().ConfigMaps().Lister()
 	k.secrets = all.Core().V1().Secrets().Lister()
 	for _, f := range []informers.SharedInformerFactory{onNode, self, all, execs} {
@@ -180,7 +186,7 @@ func (k *Kubelet) register(ctx context.Context) error {
 			},
 			Annotations: map[string]string{
 				AttachDetachAnnotation:            "true",
-				"csi.volume.kubernetes.io/nodeid": fmt.Sprintf(`{%q:%q}`, storage.DriverName, k.Node),
+				"csi.volume.kubernetes.io/nodeid": fmt.Sprintf(`{%q:%q,%q:%q}`, storage.DriverName, k.Node, storage.NoAttachDriverName, k.Node),
 			},
 		},
 	}
@@ -189,7 +195,8 @@ func (k *Kubelet) register(ctx context.Context) error {
 	}
 	csiNode := &storagev1.CSINode{
 		ObjectMeta: metav1.ObjectMeta{Name: k.Node},
-		Spec:       storagev1.CSINodeSpec{Drivers: []storagev1.CSINodeDriver{{Name: storage.DriverName, NodeID: k.Node}}},
+		Spec: storagev1.CSINodeSpec{Drivers: []storagev1.CSINodeDriver{
+			{Name: storage.DriverName, NodeID: k.Node}, {Name: storage.NoAttachDriverName, NodeID: k.Node}}},
 	}
 	if _, err := k.Client.StorageV1().CSINodes().Create(ctx, csiNode, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("registering CSINode %s: %w", k.Node, err)
@@ -293,8 +300,8 @@ func setNodeCondition(s *corev1.NodeStatus, c corev1.NodeCondition) {
 	s.Conditions = append(s.Conditions, c)
 }
 
-// volumesInUse lists the CSI volumes of every pod this machine runs or is
-// about to run: the attach/detach controller must not detach those.
+// volumesInUse lists the attachable volumes of every pod this machine runs or is about to
+// run: the attach/detach controller must not detach those.
 func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 	if k.pods == nil {
 		return nil
@@ -311,8 +318,10 @@ func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 		if !runs && (pod.DeletionTimestamp != nil || isTerminal(pod)) {
 			continue
 		}
-		for _, v := range k.csiVolumes(pod) {
-			set[v.unique] = true
+		for _, v := range k.claimVolumes(pod) {
+			if v.attachable {
+				set[v.unique] = true
+			}
 		}
 	}
 	out := make([]corev1.UniqueVolumeName, 0, len(set))
@@ -323,31 +332,51 @@ func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 	return out
 }
 
-type csiVolume struct {
+// claimVolume is a pod volume backed by a PersistentVolumeClaim.
+type claimVolume struct {
 	podVolume string
-	unique    corev1.UniqueVolumeName
-	bound     bool
+	// bound: the claim is bound to a PV that exists.
+	bound bool
+	// attachable: the PV is attached to a node before it is mounted (a CSI volume whose
+	// CSIDriver requires attach); unique is then its name in node.status.volumesAttached.
+	attachable bool
+	unique     corev1.UniqueVolumeName
 }
 
-func (k *Kubelet) csiVolumes(pod *corev1.Pod) []csiVolume {
-	var out []csiVolume
+func (k *Kubelet) claimVolumes(pod *corev1.Pod) []claimVolume {
+	var out []claimVolume
 	for _, v := range pod.Spec.Volumes {
 		if v.PersistentVolumeClaim == nil {
 			continue
 		}
 		pvc, err := k.claims.PersistentVolumeClaims(pod.Namespace).Get(v.PersistentVolumeClaim.ClaimName)
 		if err != nil || pvc.Spec.VolumeName == "" {
-			out = append(out, csiVolume{podVolume: v.Name})
+			out = append(out, claimVolume{podVolume: v.Name})
 			continue
 		}
 		pv, err := k.volumes.Get(pvc.Spec.VolumeName)
-		if err != nil || pv.Spec.CSI == nil || pv.Spec.CSI.Driver != storage.DriverName {
-			out = append(out, csiVolume{podVolume: v.Name})
+		if err != nil {
+			out = append(out, claimVolume{podVolume: v.Name})
 			continue
 		}
-		out = append(out, csiVolume{podVolume: v.Name, unique: storage.UniqueVolumeName(pv.Spec.CSI.VolumeHandle), bound: true})
+		cv := claimVolume{podVolume: v.Name, bound: true}
+		if csi := pv.Spec.CSI; csi != nil && k.attachRequired(csi.Driver) {
+			cv.attachable, cv.unique = true, storage.UniqueVolumeName(csi.Driver, csi.VolumeHandle)
+		}
+		out = append(out, cv)
 	}
 	return out
+}
+
+// attachRequired is the CSIDriver's spec.attachRequired; a driver without a CSIDriver object
+// attaches, as the CSI volume plugin decides (pkg/volume/csi/csi_attacher.go,
+// isAttachRequired). NFS, local and hostPath PVs have no attacher at all.
+func (k *Kubelet) attachRequired(driver string) bool {
+	d, err := k.drivers.Get(driver)
+	if err != nil {
+		return true
+	}
+	return d.Spec.AttachRequired == nil || *d.Spec.AttachRequired
 }
 
 func containersTerminated(pod *corev1.Pod) bool {
@@ -432,8 +461,10 @@ func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod) {
 	c := k.running[pod.UID]
 	k.kill(pod.UID, "pod deleted")
 	if pod.Annotations[StuckUnmountAnnotation] == "true" {
-		for _, v := range k.csiVolumes(pod) {
-			k.stuck[v.unique] = true // syncPods holds mu
+		for _, v := range k.claimVolumes(pod) {
+			if v.attachable {
+				k.stuck[v.unique] = true // syncPods holds mu
+			}
 		}
 	}
 	if pod.Annotations[SlowTeardownAnnotation] == "true" {
@@ -542,7 +573,8 @@ func (k *Kubelet) tryStart(ctx context.Context, pod *corev1.Pod) {
 	}
 }
 
-// unreadyVolumes returns the pod volumes not yet attached to this node, and
+// unreadyVolumes returns the pod volumes not yet bound, or attachable and not yet attached to
+// this node, and
 // messages for volumes that cannot be set up at all (a missing ConfigMap).
 func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing []string) {
 	node, err := k.nodes.Get(k.Node)
@@ -552,8 +584,8 @@ func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing 
 			attached[v.Name] = true
 		}
 	}
-	for _, v := range k.csiVolumes(pod) {
-		if !v.bound || !attached[v.unique] {
+	for _, v := range k.claimVolumes(pod) {
+		if !v.bound || (v.attachable && !attached[v.unique]) {
 			unattached = append(unattached, v.podVolume)
 		}
 	}

@@ -1,6 +1,10 @@
 // Package storage is the sandbox's test-only CSI simulation, controller side:
-// it plays the storage backend with its external-provisioner and
-// external-attacher. The real attach/detach controller decides what to attach
+// it plays two storage backends with their external-provisioner and, for the
+// one that attaches, external-attacher: DriverName, block storage that attaches
+// to one node at a time (as EBS, Persistent Disk or Ceph RBD), and
+// NoAttachDriverName, a file system every node mounts without attaching (as
+// EFS, NFS CSI, CephFS or Azure Files: CSIDriver attachRequired false, so the
+// attach/detach controller creates no VolumeAttachment for it). The real attach/detach controller decides what to attach
 // where by creating and deleting VolumeAttachments; this only carries the
 // decisions out, as a CSI driver's sidecars would. The node side (mounts,
 // volumesInUse) lives in the simulated kubelet, so it shares its node's fate.
@@ -23,10 +27,14 @@ import (
 )
 
 const (
-	// DriverName is the CSI driver every sandbox volume belongs to.
+	// DriverName is the CSI driver that attaches.
 	DriverName = "csi.sandbox.sparkha.io"
-	// StorageClassName is the sandbox's default StorageClass.
+	// StorageClassName is the sandbox's default StorageClass, of DriverName.
 	StorageClassName = "sandbox-csi"
+	// NoAttachDriverName is the CSI driver that never attaches.
+	NoAttachDriverName = "files.csi.sandbox.sparkha.io"
+	// NoAttachStorageClassName is the StorageClass of NoAttachDriverName.
+	NoAttachStorageClassName = "sandbox-files"
 	// attacherFinalizer is what external-attacher puts on the VolumeAttachments it handles.
 	attacherFinalizer         = "external-attacher/csi-sandbox-sparkha-io"
 	provisionerAnnotation     = "volume.kubernetes.io/storage-provisioner"
@@ -35,8 +43,8 @@ const (
 
 // UniqueVolumeName is the name under which the attach/detach controller and
 // the kubelet track a CSI volume (node.status.volumesAttached/volumesInUse).
-func UniqueVolumeName(volumeHandle string) corev1.UniqueVolumeName {
-	return corev1.UniqueVolumeName("kubernetes.io/csi/" + DriverName + "^" + volumeHandle)
+func UniqueVolumeName(driver, volumeHandle string) corev1.UniqueVolumeName {
+	return corev1.UniqueVolumeName("kubernetes.io/csi/" + driver + "^" + volumeHandle)
 }
 
 // Controller provisions and attaches sandbox volumes.
@@ -79,29 +87,34 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 func (c *Controller) install(ctx context.Context) error {
-	driver := &storagev1.CSIDriver{
-		ObjectMeta: metav1.ObjectMeta{Name: DriverName},
-		Spec: storagev1.CSIDriverSpec{
-			AttachRequired:       ptr.To(true),
-			PodInfoOnMount:       ptr.To(false),
-			VolumeLifecycleModes: []storagev1.VolumeLifecycleMode{storagev1.VolumeLifecyclePersistent},
-		},
-	}
-	if _, err := c.Client.StorageV1().CSIDrivers().Create(ctx, driver, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating CSIDriver: %w", err)
-	}
-	class := &storagev1.StorageClass{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        StorageClassName,
-			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"},
-		},
-		Provisioner: DriverName,
-		// Retain: the sandbox never destroys a volume's data, like the product.
-		ReclaimPolicy:     ptr.To(corev1.PersistentVolumeReclaimRetain),
-		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate),
-	}
-	if _, err := c.Client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating StorageClass: %w", err)
+	for _, d := range []struct {
+		driver, class     string
+		attach, isDefault bool
+	}{{DriverName, StorageClassName, true, true}, {NoAttachDriverName, NoAttachStorageClassName, false, false}} {
+		driver := &storagev1.CSIDriver{
+			ObjectMeta: metav1.ObjectMeta{Name: d.driver},
+			Spec: storagev1.CSIDriverSpec{
+				AttachRequired:       ptr.To(d.attach),
+				PodInfoOnMount:       ptr.To(false),
+				VolumeLifecycleModes: []storagev1.VolumeLifecycleMode{storagev1.VolumeLifecyclePersistent},
+			},
+		}
+		if _, err := c.Client.StorageV1().CSIDrivers().Create(ctx, driver, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating CSIDriver %s: %w", d.driver, err)
+		}
+		class := &storagev1.StorageClass{
+			ObjectMeta:  metav1.ObjectMeta{Name: d.class},
+			Provisioner: d.driver,
+			// Retain: the sandbox never destroys a volume's data, like the product.
+			ReclaimPolicy:     ptr.To(corev1.PersistentVolumeReclaimRetain),
+			VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate),
+		}
+		if d.isDefault {
+			class.Annotations = map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}
+		}
+		if _, err := c.Client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating StorageClass %s: %w", d.class, err)
+		}
 	}
 	return nil
 }
@@ -112,14 +125,18 @@ func (c *Controller) provision(ctx context.Context, pvc *corev1.PersistentVolume
 	if pvc.Spec.VolumeName != "" || pvc.DeletionTimestamp != nil {
 		return nil
 	}
-	if pvc.Annotations[provisionerAnnotation] != DriverName && pvc.Annotations[betaProvisionerAnnotation] != DriverName {
+	driver := pvc.Annotations[provisionerAnnotation]
+	if driver == "" {
+		driver = pvc.Annotations[betaProvisionerAnnotation]
+	}
+	if driver != DriverName && driver != NoAttachDriverName {
 		return nil
 	}
 	name := "pvc-" + string(pvc.UID)
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
-			Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": DriverName},
+			Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": driver},
 		},
 		Spec: corev1.PersistentVolumeSpec{
 			Capacity:    corev1.ResourceList{corev1.ResourceStorage: pvc.Spec.Resources.Requests[corev1.ResourceStorage]},
@@ -132,7 +149,7 @@ func (c *Controller) provision(ctx context.Context, pvc *corev1.PersistentVolume
 			StorageClassName:              ptr.Deref(pvc.Spec.StorageClassName, ""),
 			VolumeMode:                    pvc.Spec.VolumeMode,
 			PersistentVolumeSource: corev1.PersistentVolumeSource{
-				CSI: &corev1.CSIPersistentVolumeSource{Driver: DriverName, VolumeHandle: "vol-" + string(pvc.UID), FSType: "ext4"},
+				CSI: &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: "vol-" + string(pvc.UID), FSType: "ext4"},
 			},
 		},
 	}
