@@ -294,7 +294,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 
 	e.killNode(held)
 	got := e.verdict(ns, app, "f3-volume-left-on-dead-node", analysis.ReplacementBlocked)
-	wantReason := fmt.Sprintf("new driver %s on %s waits for volume checkpoint (claim %s-checkpoint) still attached to %s (Ready=Unknown, last heartbeat ",
+	wantReason := fmt.Sprintf("new driver %s on %s waits for volume checkpoint (claim %s-checkpoint) still attached to %s (Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute); no driver pod is left there",
 		repl.Name, repl.Spec.NodeName, app, held)
 	if got.LostNode != held || !strings.HasPrefix(got.Reason, wantReason) ||
 		!strings.HasSuffix(got.Reason, "; no driver pod is left there, but only its kubelet can report the volume unmounted") {

@@ -1,0 +1,212 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
+)
+
+// The storage matrix: one app per kind of checkpoint storage clusters have, each in its own
+// namespace, all with their driver on node-a. node-a and node-b are in zone-1, node-c in zone-2.
+var matrixNodes = sandbox.Options{Nodes: []string{"node-a", "node-b", "node-c"}}
+
+var matrixZones = map[string]string{"node-a": "zone-1", "node-b": "zone-1", "node-c": "zone-2"}
+
+// storageKind is one kind of checkpoint storage and what to submit for it.
+type storageKind struct {
+	ns string
+	// flags of submit for the checkpoint; pv, when set, is created first (bound statically to
+	// the claim "ckpt", as an administrator provisions NFS or local volumes).
+	flags []string
+	pv    func(ns string) *corev1.PersistentVolume
+	// attaches: a VolumeAttachment is created for it, and failover waits for its detach.
+	attaches bool
+	// pinned: only node-a may mount it (a local PV).
+	pinned bool
+}
+
+var storageKinds = []storageKind{
+	{ns: "m-csi-rwop", flags: []string{"--checkpoint-size", "1Gi"}, attaches: true},
+	{ns: "m-csi-rwo", flags: []string{"--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOnce"}, attaches: true},
+	{ns: "m-files", flags: []string{"--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany"}},
+	{ns: "m-nfs", flags: []string{"--checkpoint-claim", "ckpt"}, pv: func(ns string) *corev1.PersistentVolume {
+		return staticPV(ns, corev1.ReadWriteMany, corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.sandbox.invalid", Path: "/exports/" + ns}}, nil)
+	}},
+	{ns: "m-local", flags: []string{"--checkpoint-claim", "ckpt"}, pinned: true, pv: func(ns string) *corev1.PersistentVolume {
+		return staticPV(ns, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disks/" + ns}},
+			nodeAffinity(corev1.LabelHostname, "node-a"))
+	}},
+	{ns: "m-zonal", flags: []string{"--checkpoint-claim", "ckpt"}, attaches: true, pv: func(ns string) *corev1.PersistentVolume {
+		return staticPV(ns, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: storage.DriverName, VolumeHandle: "zonal-" + ns, FSType: "ext4"}},
+			nodeAffinity(corev1.LabelTopologyZone, "zone-1"))
+	}},
+	{ns: "m-none"},
+	{ns: "m-object-store", flags: []string{"--conf", "spark.sql.streaming.checkpointLocation=s3a://checkpoints/m-object-store"}},
+}
+
+func staticPV(ns string, mode corev1.PersistentVolumeAccessMode, src corev1.PersistentVolumeSource, affinity *corev1.VolumeNodeAffinity) *corev1.PersistentVolume {
+	return &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-pv"},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{mode},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: ns, Name: "ckpt"},
+			PersistentVolumeSource:        src,
+			NodeAffinity:                  affinity,
+		},
+	}
+}
+
+func nodeAffinity(key, value string) *corev1.VolumeNodeAffinity {
+	return &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+		MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: corev1.NodeSelectorOpIn, Values: []string{value}}}}}}}
+}
+
+// startMatrix starts three zoned nodes and submits one app per storage kind, every driver on
+// node-a, and returns each app's driver pod by namespace.
+func startMatrix(t *testing.T) (*env, map[string]corev1.Pod) {
+	e := start(t, matrixNodes)
+	for node, zone := range matrixZones {
+		e.kubectl("label", "node", node, corev1.LabelTopologyZone+"="+zone)
+	}
+	e.kubectl("cordon", "node-b")
+	e.kubectl("cordon", "node-c")
+	drivers := map[string]corev1.Pod{}
+	for _, k := range storageKinds {
+		e.namespace(k.ns)
+		if k.pv != nil {
+			if _, err := e.client().CoreV1().PersistentVolumes().Create(ctx, k.pv(k.ns), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			mode := k.pv(k.ns).Spec.AccessModes[0]
+			claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "ckpt", Namespace: k.ns}, Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{mode}, StorageClassName: ptr.To(""), VolumeName: k.ns + "-pv",
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+			if _, err := e.client().CoreV1().PersistentVolumeClaims(k.ns).Create(ctx, claim, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := []string{"app", "-n", k.ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar", "--node-lost-timeout", "5s"}
+		e.submit(append(append(args, k.flags...), "--wait", "--timeout", "60s")...)
+		drivers[k.ns] = e.runningDriver(k.ns, "app")
+		if node := drivers[k.ns].Spec.NodeName; node != "node-a" {
+			t.Fatalf("%s: driver on %s, want node-a", k.ns, node)
+		}
+	}
+	e.kubectl("uncordon", "node-b")
+	e.kubectl("uncordon", "node-c")
+	// What inspect shows of each checkpoint, and what the attach/detach controller did.
+	for _, k := range storageKinds {
+		a, _ := e.inspectCLI(k.ns, "app")
+		var vols []analysis.Volume
+		for _, d := range a.Drivers {
+			vols = append(vols, d.Volumes...)
+		}
+		if (k.pv != nil || slices.Contains(k.flags, "--checkpoint-size")) != (len(vols) == 1) {
+			t.Fatalf("%s: volumes %+v", k.ns, vols)
+		}
+		if len(vols) == 1 && (vols[0].NoAttach == k.attaches || (vols[0].NodeAffinity != "") != (k.pinned || k.ns == "m-zonal")) {
+			t.Errorf("%s: volume %+v: want noAttach=%t, node affinity=%t", k.ns, vols[0], !k.attaches, k.pinned || k.ns == "m-zonal")
+		}
+		if len(vols) == 1 && !k.attaches && len(e.attachments(vols[0].PV)) != 0 {
+			t.Errorf("%s: %d VolumeAttachments for a volume that never attaches", k.ns, len(e.attachments(vols[0].PV)))
+		}
+	}
+	return e, drivers
+}
+
+// TestStorageMatrixRejoin: node-a is partitioned with every kind of checkpoint under its
+// drivers. inspect tells each apart: a driver that can move waits for node-a or a fence
+// (StuckTerminating), the local volume's cannot move at all (ReplacementBlocked, naming the
+// PV and its node affinity). When node-a rejoins, every app recovers by itself, one driver at
+// a time.
+func TestStorageMatrixRejoin(t *testing.T) {
+	e, drivers := startMatrix(t)
+	if err := e.sb.Partition("node-a"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNodeLost("node-a")
+	for _, k := range storageKinds {
+		e.waitEvicted(k.ns, drivers[k.ns].Name)
+		want := analysis.StuckTerminating
+		if k.pinned {
+			want = analysis.ReplacementBlocked
+		}
+		a := e.verdict(k.ns, "app", k.ns+"-partitioned", want)
+		if k.pinned && (!strings.Contains(a.Reason, "pv "+k.ns+"-pv) can only be mounted on nodes matching kubernetes.io/hostname in (node-a), and no Ready node does") ||
+			!strings.HasPrefix(a.NextAction, "bring node-a back")) {
+			t.Errorf("%s: %s / next: %s", k.ns, a.Reason, a.NextAction)
+		}
+	}
+	if err := e.sb.Rejoin("node-a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range storageKinds {
+		e.eventually(90*time.Second, k.ns+": a new driver Running", func() (bool, string) {
+			repl, pods := e.replacement(k.ns, "app", drivers[k.ns].Name)
+			return repl != nil && repl.Status.Phase == corev1.PodRunning, describePods(pods)
+		})
+		e.verdict(k.ns, "app", k.ns+"-rejoined", analysis.Healthy)
+		e.noOverlap(k.ns)
+	}
+}
+
+// TestStorageMatrixNodeDown: node-a is powered off (killed). failover --node-down refuses for
+// the local volume (a new driver could not start anywhere: no fence), and for the zonal one
+// while zone-1 has no Ready node left; it recovers every other app, waiting only for what its
+// storage does: the detach and attach of volumes that attach, nothing for the others.
+func TestStorageMatrixNodeDown(t *testing.T) {
+	e, drivers := startMatrix(t)
+	e.killNode("node-a")
+	for _, k := range storageKinds {
+		e.waitEvicted(k.ns, drivers[k.ns].Name)
+	}
+	// The local volume: refused before any fence.
+	out, stderr, code := e.cli("failover", "app", "-n", "m-local", "--node-down", "--yes")
+	if code != 4 || !strings.Contains(stderr, "A fence would only stop the old driver") || e.nodeHasFence("node-a") {
+		t.Fatalf("m-local: exit %d, fenced %t\n%s\n%s", code, e.nodeHasFence("node-a"), out, stderr)
+	}
+	// The zonal volume while zone-1's other node is cordoned: blocked, naming the zone.
+	e.kubectl("cordon", "node-b")
+	a := e.verdict("m-zonal", "app", "m-zonal-no-node-in-zone", analysis.ReplacementBlocked)
+	if !strings.Contains(a.Reason, "topology.kubernetes.io/zone in (zone-1), and no Ready node does") {
+		t.Errorf("m-zonal: %s", a.Reason)
+	}
+	if _, stderr, code := e.cli("failover", "app", "-n", "m-zonal", "--node-down", "--yes"); code != 4 || e.nodeHasFence("node-a") {
+		t.Fatalf("m-zonal with zone-1 cordoned: exit %d, fenced %t\n%s", code, e.nodeHasFence("node-a"), stderr)
+	}
+	e.kubectl("uncordon", "node-b")
+	for _, k := range storageKinds {
+		if k.pinned {
+			continue
+		}
+		out, stderr, code := e.cli("failover", "app", "-n", k.ns, "--node-down", "--yes", "--wait", "--timeout", "120s")
+		if code != 0 || !strings.Contains(out, "failover of "+k.ns+"/app complete: a new driver runs") {
+			t.Fatalf("%s: failover exit %d\n%s\n%s", k.ns, code, out, stderr)
+		}
+		waitedDetach := strings.Contains(stderr, "volume detached from the old node")
+		if waitedDetach != k.attaches {
+			t.Errorf("%s: waited for a detach: %t, want %t\n%s", k.ns, waitedDetach, k.attaches, stderr)
+		}
+		e.verdict(k.ns, "app", k.ns+"-failed-over", analysis.Healthy)
+		e.noOverlap(k.ns)
+		e.t.Logf("%s: %s", k.ns, strings.ReplaceAll(strings.TrimSpace(stderr), "\n", " | "))
+	}
+	// node-a is fenced now; the local volume's driver still cannot start anywhere.
+	e.verdict("m-local", "app", "m-local-fenced", analysis.ReplacementBlocked)
+	if _, stderr, code := e.cli("failover", "app", "-n", "m-local", "--node-down", "--yes"); code != 4 {
+		t.Errorf("m-local after the fence: exit %d\n%s", code, stderr)
+	}
+	e.noOverlap("m-local")
+}
