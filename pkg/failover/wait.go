@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 )
 
 // TimeoutError says which phase a wait was stuck in, with the evidence.
@@ -26,8 +27,10 @@ func (e *TimeoutError) Error() string {
 	return msg
 }
 
-// Wait follows the plan's phases until the new driver runs, reporting each
-// phase as it is reached. It re-gathers the evidence every Poll.
+// Wait follows the plan's phases until the new driver runs, reporting each phase as it is
+// reached. It watches the app's evidence (inspect.Watch: one LIST and WATCH per kind, then
+// only changes) and re-reads it on every change, and every Poll for the rules of time, so a
+// long wait costs the API server no more on a large cluster than on a small one.
 func (r *Runner) Wait(ctx context.Context, plan analysis.Plan, old analysis.App, timeout time.Duration) error {
 	if len(plan.Waits) == 0 {
 		return nil
@@ -48,10 +51,18 @@ func (r *Runner) Wait(ctx context.Context, plan analysis.Plan, old analysis.App,
 	phase := 0
 	var last *analysis.App
 	var lastErr error
+	w, err := inspect.Watch(ctx, r.Client, inspect.Query{Namespace: r.Namespace, App: r.App, Now: r.now})
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &TimeoutError{Phase: plan.Waits[phase], Timeout: timeout, LastErr: err}
+		}
+		return err
+	}
 	for {
-		app, err := r.Inspect(ctx)
+		rep, _, err := w.Inspect()
 		lastErr = err
 		if err == nil {
+			app := &rep.Apps[0]
 			last = app
 			for phase < len(plan.Waits) && reached(plan.Waits[phase], app, oldUIDs, lostNode) {
 				r.progress("%s", plan.Waits[phase])
@@ -67,6 +78,7 @@ func (r *Runner) Wait(ctx context.Context, plan analysis.Plan, old analysis.App,
 				return &TimeoutError{Phase: plan.Waits[phase], Timeout: timeout, Evidence: last, LastErr: lastErr}
 			}
 			return ctx.Err()
+		case <-w.Changed():
 		case <-time.After(poll):
 		}
 	}

@@ -57,6 +57,13 @@ func Inspect(ctx context.Context, client kubernetes.Interface, q Query) (*analys
 	if err != nil {
 		return nil, nil, err
 	}
+	r, err := analyse(snap, q)
+	return r, snap, err
+}
+
+// analyse analyses a snapshot for q: the app asked for alone (or a *NotFoundError), the apps
+// with a driver on the node asked for.
+func analyse(snap *analysis.Snapshot, q Query) (*analysis.Report, error) {
 	now := time.Now
 	if q.Now != nil {
 		now = q.Now
@@ -67,7 +74,7 @@ func Inspect(ctx context.Context, client kubernetes.Interface, q Query) (*analys
 	if q.App != "" {
 		r.Apps = slices.DeleteFunc(r.Apps, func(a analysis.App) bool { return a.Name != q.App })
 		if len(r.Apps) == 0 {
-			return nil, nil, &NotFoundError{App: q.App, Namespace: q.Namespace}
+			return nil, &NotFoundError{App: q.App, Namespace: q.Namespace}
 		}
 	}
 	if q.Node != "" {
@@ -75,7 +82,7 @@ func Inspect(ctx context.Context, client kubernetes.Interface, q Query) (*analys
 			return !slices.ContainsFunc(a.Drivers, func(d analysis.Driver) bool { return d.Node == q.Node })
 		})
 	}
-	return r, snap, nil
+	return r, nil
 }
 
 // Apps lists the applications of a namespace ("" for all) from their driver pods and driver

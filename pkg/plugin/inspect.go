@@ -43,9 +43,10 @@ Exit status:
   1  error (bad flags, cannot list driver pods)
   3  at least one app needs attention (any other verdict)
 
---watch gathers again every --watch-interval and reprints when the report changes: a verdict,
-a driver, a node's state, a volume attachment, an executor (not when only ages or heartbeats
-do). --no-headers prints only the table's rows, for scripts. -o json, yaml, jsonpath and
+--watch lists each kind once, then follows the API server's watches (so it costs the cluster
+the same however large it is), re-reads on every change and every --watch-interval, and
+reprints when the report changes: a verdict, a driver, a node's state, a volume attachment,
+an executor (not when only ages or heartbeats do). --no-headers prints only the table's rows, for scripts. -o json, yaml, jsonpath and
 go-template print the report for scripts; it holds facts and timestamps, never ages, so an
 unchanged cluster gives the same document from one second to the next.
 
@@ -124,7 +125,7 @@ func NewCmdInspect(configFlags *genericclioptions.ConfigFlags, streams genericio
 	o.output.addFlags(cmd, "a table, one line per app")
 	f.BoolVar(&o.NoHeaders, "no-headers", o.NoHeaders, "Print the table without its header.")
 	f.BoolVarP(&o.Watch, "watch", "w", o.Watch, "Keep inspecting and reprint whenever the result changes (Ctrl-C to stop).")
-	f.DurationVar(&o.WatchInterval, "watch-interval", o.WatchInterval, "How often --watch gathers the evidence again.")
+	f.DurationVar(&o.WatchInterval, "watch-interval", o.WatchInterval, "How often --watch re-reads the watched evidence when nothing changed (rules of time, such as a driver terminating too long).")
 	f.BoolVar(&o.Timeline, "timeline", o.Timeline, "Show the incident of APP as a time line: node NotReady, taints, eviction, replacement, volume errors, rejoin, recovery.")
 	mustRegister(RegisterNodeCompletion(cmd, configFlags))
 	return cmd
@@ -163,7 +164,8 @@ func (o *InspectOptions) Validate() error {
 	return nil
 }
 
-// Run gathers, analyses and prints; with --watch it repeats until the context ends.
+// Run gathers, analyses and prints; with --watch it keeps the evidence current through
+// watches (inspect.Watch) and reprints when the report changes, until the context ends.
 func (o *InspectOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -176,7 +178,12 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		}
 	}
 	if !o.Watch {
-		r, err := o.once(ctx)
+		now := o.now()
+		report, snap, err := inspect.Inspect(ctx, o.client, o.query(now))
+		if err != nil {
+			return err
+		}
+		r, err := o.render(report, snap, now)
 		if err != nil {
 			return err
 		}
@@ -188,21 +195,34 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
+	w, err := inspect.Watch(ctx, o.client, o.query(time.Time{}))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	var last string
 	tick := time.NewTicker(o.WatchInterval)
 	defer tick.Stop()
 	for {
-		r, err := o.once(ctx)
+		// Rules of time (a driver terminating too long) change verdicts without an event:
+		// the report is read again every --watch-interval too, from the watch caches.
+		now := o.now()
+		w.SetNow(func() time.Time { return now })
+		report, snap, err := w.Inspect()
+		var r rendering
+		if err == nil {
+			r, err = o.render(report, snap, now)
+		}
 		switch {
-		case ctx.Err() != nil:
-			return nil
 		case err != nil:
-			fmt.Fprintf(o.ErrOut, "%s: %v (retrying)\n", o.now().Format("15:04:05"), err)
+			fmt.Fprintf(o.ErrOut, "%s: %v (retrying)\n", now.Format("15:04:05"), err)
 		case r.state != last:
 			if last != "" {
 				fmt.Fprintln(o.Out)
 			}
-			fmt.Fprintf(o.ErrOut, "--- %s\n", o.now().Format("15:04:05"))
+			fmt.Fprintf(o.ErrOut, "--- %s\n", now.Format("15:04:05"))
 			if err := r.print(o.IOStreams); err != nil {
 				return err
 			}
@@ -211,9 +231,16 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-w.Changed():
 		case <-tick.C:
 		}
 	}
+}
+
+// query is what the flags ask for, analysed at now.
+func (o *InspectOptions) query(now time.Time) inspect.Query {
+	return inspect.Query{Namespace: o.namespace, App: o.App, Node: o.Node, AllEvents: o.Timeline,
+		Now: func() time.Time { return now }}
 }
 
 // rendering is one inspection, ready to print.
@@ -233,20 +260,13 @@ func (r rendering) print(s genericiooptions.IOStreams) error {
 	return err
 }
 
-// once inspects and renders one time.
-func (o *InspectOptions) once(ctx context.Context) (rendering, error) {
+// render prints one report, in the format of the flags.
+func (o *InspectOptions) render(report *analysis.Report, snap *analysis.Snapshot, now time.Time) (rendering, error) {
 	var r rendering
-	now := o.now()
-	report, snap, err := inspect.Inspect(ctx, o.client, inspect.Query{
-		Namespace: o.namespace, App: o.App, Node: o.Node, AllEvents: o.Timeline,
-		Now: func() time.Time { return now },
-	})
-	if err != nil {
-		return r, err
-	}
 	for _, a := range report.Apps {
 		r.attention = r.attention || a.Verdict.NeedsAttention()
 	}
+	var err error
 	if r.state, err = report.State(); err != nil {
 		return r, err
 	}
