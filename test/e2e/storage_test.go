@@ -97,7 +97,8 @@ func startMatrix(t *testing.T) (*env, map[string]corev1.Pod) {
 				t.Fatal(err)
 			}
 		}
-		args := []string{"app", "-n", k.ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar", "--node-lost-timeout", "5s"}
+		// One executor each: every app runs on node-a first, and its 16 CPUs must hold them all.
+		args := []string{"app", "-n", k.ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar", "--node-lost-timeout", "5s", "--executor-instances", "1"}
 		e.submit(append(append(args, k.flags...), "--wait", "--timeout", "60s")...)
 		drivers[k.ns] = e.runningDriver(k.ns, "app")
 		if node := drivers[k.ns].Spec.NodeName; node != "node-a" {

@@ -565,3 +565,25 @@ func (sc *scaleCluster) settle() time.Duration {
 	}
 	return time.Since(began)
 }
+
+// lostJobApp creates one more app in state 4 (a Job's driver Running on a lost node, its
+// claim attached there) for the failover --wait measurement at this size, and returns its
+// namespace and name.
+func (sc *scaleCluster) lostJobApp() (ns, name string) {
+	sc.mu.Lock()
+	ready := append([]string(nil), sc.ready...)
+	sc.mu.Unlock()
+	var lost []string
+	for i := 0; i < sc.nodes; i++ {
+		if !readyNode(i) {
+			lost = append(lost, benchNode(i))
+		}
+	}
+	i := 6*(1000+sc.nodes) + 4 // i%6 == 4, apart from the apps grow creates
+	refs, _, err := sc.createApp(context.Background(), i, ready, lost, time.Now())
+	if err != nil {
+		sc.tb.Fatalf("creating the app to fail over: %v", err)
+	}
+	sc.pods = append(sc.pods, refs...)
+	return benchSpark[i%len(benchSpark)], fmt.Sprintf("app-%03d", i)
+}

@@ -120,6 +120,32 @@ func measure(tb testing.TB, proxy *harness.CountingProxy, name string, args ...s
 	return s
 }
 
+// measureFor runs a command that follows the cluster (inspect --watch, failover --wait) for
+// d through the counting proxy, then interrupts it as Ctrl-C would (d == 0: until it ends by
+// itself), and returns its requests and wall time. Exit codes 0, 1 (failover's timeout) and
+// 3 (apps need attention) are expected.
+func measureFor(tb testing.TB, proxy *harness.CountingProxy, d time.Duration, name string, args ...string) sample {
+	tb.Helper()
+	proxy.Take()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	if d > 0 {
+		timer := time.AfterFunc(d, func() { _ = cmd.Process.Signal(os.Interrupt) })
+		defer timer.Stop()
+	}
+	err := cmd.Wait()
+	if err != nil && cmd.ProcessState.ExitCode() != 1 && cmd.ProcessState.ExitCode() != 3 {
+		tb.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+	}
+	return sample{wall: time.Since(t0), requests: proxy.Take()}
+}
+
 // pages counts the requests per resource: "events 11, nodes 2, ...".
 func pages(reqs []string) (lists int, byKind string) {
 	counts := map[string]int{}

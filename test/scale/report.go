@@ -23,6 +23,26 @@ type scaleRow struct {
 	Inspect  samples
 	Raw      samples
 	Apps     map[string]int
+	// Watch is inspect -A --watch and Wait failover --node-down --wait, each for followFor.
+	Watch, Wait sample
+}
+
+// followFor is how long the watch and wait measurements follow the cluster.
+var followFor = 2 * time.Minute
+
+// followTable: the requests of commands that follow the cluster, against what gathering
+// every kind again at inspect --watch's default interval (2 s) would cost.
+func followTable(rows []scaleRow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| nodes | `inspect -A --watch`, %s: requests | per second | re-gathering every 2 s instead (estimated from one `inspect -A`) | `failover APP --node-down --yes --wait`, %s: requests | per second |\n", followFor, followFor)
+	b.WriteString("|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		regather := float64(r.Inspect.requests()) * followFor.Seconds() / 2
+		fmt.Fprintf(&b, "| %d | %d | %.2f | %.0f (%.1f/s) | %d | %.2f |\n", r.Nodes,
+			len(r.Watch.requests), float64(len(r.Watch.requests))/r.Watch.wall.Seconds(), regather, regather/followFor.Seconds(),
+			len(r.Wait.requests), float64(len(r.Wait.requests))/r.Wait.wall.Seconds())
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func (r scaleRow) line() string {
@@ -138,6 +158,14 @@ func scaleDoc(kubectl, server string, rows []scaleRow, floorKiB int64, table str
 		last.Nodes,
 		verdict(last.Inspect.median(wallOf) <= last.Raw.median(wallOf)/2), last.Inspect.median(wallOf).Seconds()/last.Raw.median(wallOf).Seconds(),
 		strings.Join(rss, ", "), inLists)
+	fmt.Fprintf(&b, "\nFollowing the cluster: `inspect -A --watch` for %s, and `failover APP --node-down --yes --wait` on a Job whose driver ran on a lost node, "+
+		"waiting %s for a new driver that never comes (its Job is suspended), each through the counting proxy; a WATCH is one request for as long as it lasts. "+
+		"Target: requests per second independent of the cluster's size.\n\n%s\n", followFor, followFor, followTable(rows))
+	for _, r := range rows {
+		_, w := pages(r.Watch.requests)
+		_, f := pages(r.Wait.requests)
+		fmt.Fprintf(&b, "\n%d nodes: inspect --watch: %s; failover --wait: %s.\n", r.Nodes, w, f)
+	}
 	return b.String()
 }
 

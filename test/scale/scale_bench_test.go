@@ -33,6 +33,8 @@ func TestMain(m *testing.M) { harness.Main(m, "scale", &bins) }
 //	SPARKHA_BENCH_DOC=PATH            write the table and machine details to PATH
 //	SPARKHA_BENCH_PROFILE=DIR         CPU and heap profiles of the in-process
 //	                                  Gather+Analyze+render at the largest size
+//	SPARKHA_BENCH_FOLLOW=2m           how long inspect -A --watch and failover
+//	                                  --node-down --wait follow the cluster at each size
 func BenchmarkScale(b *testing.B) {
 	sizes := []int{10, 100, 1000}
 	if s := os.Getenv("SPARKHA_BENCH_SIZES"); s != "" {
@@ -44,6 +46,13 @@ func BenchmarkScale(b *testing.B) {
 			}
 			sizes = append(sizes, n)
 		}
+	}
+	if s := os.Getenv("SPARKHA_BENCH_FOLLOW"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			b.Fatalf("SPARKHA_BENCH_FOLLOW=%q: want a duration such as 2m", s)
+		}
+		followFor = d
 	}
 	loadBefore := loadavg()
 	began := time.Now()
@@ -81,14 +90,22 @@ func BenchmarkScale(b *testing.B) {
 			row.Raw = append(row.Raw, raw)
 		}
 		row.Apps = countApps(b, row.Inspect[0].head)
+		// Following the cluster: requests per second must not grow with it.
+		row.Watch = measureFor(b, proxy, followFor, bins.Plugin, "inspect", "-A", "--watch", "-o", "json", "--kubeconfig", kc)
+		ns, app := sc.lostJobApp()
+		row.Wait = measureFor(b, proxy, 0, bins.Plugin, "failover", app, "-n", ns, "--node-down", "--yes", "--wait",
+			"--timeout", followFor.String(), "--kubeconfig", kc)
 		rows = append(rows, row)
 		fmt.Println(row.line())
+		fmt.Printf("follow %d nodes: inspect --watch %d requests, failover --wait %d requests in %s\n", n, len(row.Watch.requests), len(row.Wait.requests), followFor)
 	}
 	if dir := os.Getenv("SPARKHA_BENCH_PROFILE"); dir != "" {
 		profile(b, kc, dir)
 	}
 	table := scaleTable(rows)
 	fmt.Printf("\nScale (one sandbox, grown from size to size; wall: median of 3, RSS: max of 3):\n%s\n", table)
+	follow := followTable(rows)
+	fmt.Printf("\nFollowing the cluster (requests through the counting proxy):\n%s\n", follow)
 	b.ReportMetric(rows[len(rows)-1].Inspect.median(wallOf).Seconds(), "s-inspect-largest")
 	b.ReportMetric(rows[len(rows)-1].Raw.median(wallOf).Seconds(), "s-raw-largest")
 	if path := os.Getenv("SPARKHA_BENCH_DOC"); path != "" {
