@@ -24,7 +24,8 @@ const (
 	// it lingers; failover can finish the job.
 	SafeToComplete Verdict = "SafeToComplete"
 	// ReplacementBlocked: a new driver waits for a volume still attached to
-	// the old driver's lost node.
+	// the old driver's lost node, or for a Ready node allowed to mount it (a
+	// local or zonal volume whose nodes are all lost).
 	ReplacementBlocked Verdict = "ReplacementBlocked"
 	// StuckTerminating: the old driver was deleted but cannot finish
 	// terminating, because only its unreachable kubelet could confirm it.

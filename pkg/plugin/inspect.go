@@ -32,7 +32,8 @@ Verdicts:
   Finished            the application completed
   DriverAtRisk        the driver's node is not Ready; the driver is not evicted yet
   StuckTerminating    the old driver was deleted but only its unreachable node can confirm it stopped
-  ReplacementBlocked  a new driver waits for a volume still attached to the lost node
+  ReplacementBlocked  a new driver waits for a volume still attached to the lost node, or for a node
+                      allowed to mount it (a local or zonal volume)
   SplitBrainRisk      two driver generations may run at once: act now
   SafeToComplete      the old driver is confirmed stopped (node rejoined or fenced); failover can finish
   StrayExecutors      executors of a gone, deleted or fenced driver still run on Ready nodes

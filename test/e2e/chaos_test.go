@@ -13,7 +13,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -22,8 +21,9 @@ var (
 	chaosSeed = flag.Int64("chaos-seed", 0, "seed of the first chaos run; 0 picks one from the clock (make chaos SEED=S)")
 )
 
-// chaosApps are submitted by kubectl sparkha with each checkpoint access mode.
-var chaosApps = map[string]string{"rwop": "ReadWriteOncePod", "rwo": "ReadWriteOnce", "rwx": "ReadWriteMany"}
+// chaosAppsPerRun apps are submitted in each run, each with a storage kind drawn from the
+// matrix (storageKinds) and named after it.
+const chaosAppsPerRun = 3
 
 // chaos is one randomized schedule on its own sandbox.
 type chaos struct {
@@ -38,6 +38,12 @@ type chaos struct {
 	// any of them ran past the next driver's start.
 	executors  map[string]bool
 	maxOverrun time.Duration
+	// apps are the apps of the run, kinds their storage.
+	apps  []string
+	kinds map[string]storageKind
+	// failedNonZero counts failover --node-down --wait runs of the heal that exited non-zero
+	// (not a refusal) for an app that then ran again.
+	failedNonZero map[string]int
 }
 
 func (c *chaos) act(format string, args ...any) {
@@ -147,7 +153,7 @@ func (c *chaos) checkInvariant(ns string, apps []string) {
 // inspectAll returns each app's report, by name.
 func (c *chaos) inspectAll(ns string) map[string]analysis.App {
 	out := map[string]analysis.App{}
-	for app := range chaosApps {
+	for _, app := range c.apps {
 		a, _ := c.inspectCLI(ns, app)
 		out[app] = a
 	}
@@ -157,64 +163,77 @@ func (c *chaos) inspectAll(ns string) map[string]analysis.App {
 // TestChaos runs randomized schedules of partitions, rejoins, flapping nodes,
 // a killed node and operator actions (inspect, failover with and without
 // --node-down, the latter only for a node the operator knows is dead) over
-// apps with RWOP, RWO and RWX checkpoints. The invariant, checked against the
-// ground truth after every step: never two driver generations of one app at
-// once; and in the end every app runs again or is reported as needing a
-// decision. Each run prints its seed; `make chaos RUNS=1 SEED=S` replays it.
+// three apps whose checkpoint storage is drawn from the storage matrix (CSI that
+// attaches, RWOP or RWO; CSI without attach; NFS; a local PV on node-a; a zonal PV
+// in zone-1 = node-a, node-b; none; an object store). The invariant, checked
+// against the ground truth after every step: never two driver generations of one
+// app at once; and in the end every app runs again or is reported as needing a
+// decision (its Job failed, or its volume is pinned to a dead node). Each run
+// prints its seed; `make chaos RUNS=1 SEED=S` replays it.
 func TestChaos(t *testing.T) {
 	seed := *chaosSeed
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
 	type result struct {
-		seed             int64
-		steps, recovered int
-		decisions        []string
+		seed                      int64
+		steps, recovered, nonZero int
+		decisions                 []string
+		kinds                     []string
 	}
 	var results []result
 	for i := 0; i < *chaosRuns; i++ {
 		s := seed + int64(i)
 		t.Run(fmt.Sprintf("seed-%d", s), func(t *testing.T) {
 			t.Logf("chaos seed %d: replay with `make chaos RUNS=1 SEED=%d`", s, s)
-			steps, recovered, decisions := chaosRun(t, s)
-			results = append(results, result{s, steps, recovered, decisions})
+			steps, recovered, nonZero, decisions, kinds := chaosRun(t, s)
+			results = append(results, result{s, steps, recovered, nonZero, decisions, kinds})
 			// One line per run, so runs spread over several processes add up.
-			t.Logf("CHAOS RUN: seed %d, %d actions, %d/%d apps ran again, %d needing a decision %v, 0 invariant violations",
-				s, steps, recovered, len(chaosApps), len(decisions), decisions)
+			t.Logf("CHAOS RUN: seed %d, storage %v, %d actions, %d/%d apps ran again, %d needing a decision %v, %d failovers exited non-zero although the app ran again, 0 invariant violations",
+				s, kinds, steps, recovered, chaosAppsPerRun, len(decisions), decisions, nonZero)
 		})
 		if t.Failed() {
 			break
 		}
 	}
-	total, recovered, steps := 0, 0, 0
+	total, recovered, steps, nonZero := 0, 0, 0, 0
 	var decisions []string
+	byKind := map[string]int{}
 	for _, r := range results {
-		total += len(chaosApps)
+		total += chaosAppsPerRun
 		recovered += r.recovered
 		steps += r.steps
+		nonZero += r.nonZero
 		decisions = append(decisions, r.decisions...)
+		for _, k := range r.kinds {
+			byKind[k]++
+		}
 	}
-	t.Logf("CHAOS TOTALS: %d runs (seeds %d..%d), %d actions, %d app-runs, %d ran again, %d reported as needing a decision %v, 0 invariant violations",
-		len(results), seed, seed+int64(len(results))-1, steps, total, recovered, len(decisions), decisions)
+	t.Logf("CHAOS TOTALS: %d runs (seeds %d..%d), %d actions, %d app-runs (by storage %v), %d ran again, %d reported as needing a decision %v, %d failovers exited non-zero although the app ran again, 0 invariant violations",
+		len(results), seed, seed+int64(len(results))-1, steps, total, byKind, recovered, len(decisions), decisions, nonZero)
 }
 
-func chaosRun(t *testing.T, seed int64) (int, int, []string) {
-	e := start(t, sandbox.Options{Nodes: []string{"node-a", "node-b", "node-c"}})
-	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: []string{"node-a", "node-b", "node-c"},
-		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour}
+func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decisions, kinds []string) {
+	e := start(t, matrixNodes)
+	e.zoneNodes()
+	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: matrixNodes.Nodes,
+		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour,
+		kinds: map[string]storageKind{}, failedNonZero: map[string]int{}}
 	const ns = "chaos"
 	e.namespace(ns)
-	var apps []string
-	for app := range chaosApps {
-		apps = append(apps, app)
+	for _, i := range c.rng.Perm(len(storageKinds))[:chaosAppsPerRun] {
+		k := storageKinds[i]
+		c.apps = append(c.apps, k.name)
+		c.kinds[k.name] = k
 	}
-	sort.Strings(apps)
+	sort.Strings(c.apps)
+	apps := c.apps
 	for _, app := range apps {
-		e.submit(app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/s.jar",
-			"--checkpoint-size", "1Gi", "--checkpoint-access-mode", chaosApps[app], "--node-lost-timeout", "3s", "--wait", "--timeout", "60s")
+		e.submitWithStorage(ns, app, c.kinds[app], "--node-lost-timeout", "3s")
+		kinds = append(kinds, app)
 	}
-	steps := 6 + c.rng.Intn(5)
-	for step := 0; step < steps; step++ {
+	actions := 6 + c.rng.Intn(5)
+	for step := 0; step < actions; step++ {
 		time.Sleep(time.Duration(1000+c.rng.Intn(5000)) * time.Millisecond)
 		c.randomAction(ns, apps)
 		c.checkInvariant(ns, apps)
@@ -230,19 +249,22 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 			delete(c.partitioned, n)
 		}
 	}
-	var decisions []string
-	recovered := 0
 	for _, app := range apps {
 		var last analysis.App
 		deadline := time.Now().Add(150 * time.Second)
+		failed := 0
 		for time.Now().Before(deadline) {
 			last, _ = e.inspectCLI(ns, app)
-			if last.Verdict == analysis.Healthy || last.Verdict == analysis.RetriesExhausted {
+			if last.Verdict == analysis.Healthy || last.Verdict == analysis.RetriesExhausted || pinnedToDead(last, c.killed) {
 				break
 			}
 			if last.LostNode != "" && c.killed[last.LostNode] {
 				c.act("failover %s --node-down (%s is dead)", app, last.LostNode)
-				e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "60s")
+				_, stderr, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "60s")
+				if code != 0 && code != 4 {
+					failed++
+					c.act("  exit %d: %s", code, firstLine(stderr))
+				}
 			} else if last.Verdict == analysis.SafeToComplete {
 				c.act("failover %s", app)
 				e.cli("failover", app, "-n", ns, "--timeout", "60s")
@@ -250,10 +272,11 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 			c.checkInvariant(ns, apps)
 			time.Sleep(time.Second)
 		}
-		switch last.Verdict {
-		case analysis.Healthy:
+		switch {
+		case last.Verdict == analysis.Healthy:
 			recovered++
-		case analysis.RetriesExhausted:
+			nonZero += failed
+		case last.Verdict == analysis.RetriesExhausted, pinnedToDead(last, c.killed):
 			decisions = append(decisions, fmt.Sprintf("%s@%d: %s", app, seed, last.Reason))
 		default:
 			t.Fatalf("app %s neither ran again nor asked for a decision: %s (%s)\nschedule:\n%s", app, last.Verdict, last.Reason, strings.Join(c.log, "\n"))
@@ -278,7 +301,24 @@ func chaosRun(t *testing.T, seed int64) (int, int, []string) {
 	}
 	t.Logf("CHAOS EXECUTORS: seed %d, %d executor runs, %d of superseded generations, %s (bound %s); %d stopped after their driver, at most %s later",
 		seed, len(execs), len(c.executors), overrun, executorBound, lagged, lag.Round(time.Millisecond))
-	return len(c.log), recovered, decisions
+	return len(c.log), recovered, nonZero, decisions, kinds
+}
+
+// pinnedToDead: once the partitions are healed, the app's volume may only be mounted on
+// nodes that are not Ready, so dead (a local PV on the killed node): only bringing the machine
+// back, or restoring the data elsewhere, helps.
+func pinnedToDead(a analysis.App, killed map[string]bool) bool {
+	if a.Verdict != analysis.ReplacementBlocked || len(killed) == 0 {
+		return false
+	}
+	for _, d := range a.Drivers {
+		for _, v := range d.Volumes {
+			if v.NoReadyNode {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // randomAction does one thing a bad day might bring.

@@ -24,48 +24,83 @@ var matrixZones = map[string]string{"node-a": "zone-1", "node-b": "zone-1", "nod
 
 // storageKind is one kind of checkpoint storage and what to submit for it.
 type storageKind struct {
-	ns string
-	// flags of submit for the checkpoint; pv, when set, is created first (bound statically to
-	// the claim "ckpt", as an administrator provisions NFS or local volumes).
-	flags []string
-	pv    func(ns string) *corev1.PersistentVolume
+	name string
+	// flags of submit for the checkpoint, given the claim name an administrator's static PV is
+	// bound to (pv, when set, makes it first, as one provisions NFS or local volumes).
+	flags func(claim string) []string
+	pv    func(name, ns, claim string) *corev1.PersistentVolume
 	// attaches: a VolumeAttachment is created for it, and failover waits for its detach.
 	attaches bool
-	// pinned: only node-a may mount it (a local PV).
-	pinned bool
+	// pinned: only node-a may mount it (a local PV); zonal: only zone-1's nodes may.
+	pinned, zonal bool
 }
+
+func fixedFlags(f ...string) func(string) []string { return func(string) []string { return f } }
+
+func claimFlags(claim string) []string { return []string{"--checkpoint-claim", claim} }
 
 var storageKinds = []storageKind{
-	{ns: "m-csi-rwop", flags: []string{"--checkpoint-size", "1Gi"}, attaches: true},
-	{ns: "m-csi-rwo", flags: []string{"--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOnce"}, attaches: true},
-	{ns: "m-files", flags: []string{"--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany"}},
-	{ns: "m-nfs", flags: []string{"--checkpoint-claim", "ckpt"}, pv: func(ns string) *corev1.PersistentVolume {
-		return staticPV(ns, corev1.ReadWriteMany, corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.sandbox.invalid", Path: "/exports/" + ns}}, nil)
+	{name: "csi-rwop", flags: fixedFlags("--checkpoint-size", "1Gi"), attaches: true},
+	{name: "csi-rwo", flags: fixedFlags("--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOnce"), attaches: true},
+	{name: "files", flags: fixedFlags("--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany")},
+	{name: "nfs", flags: claimFlags, pv: func(name, ns, claim string) *corev1.PersistentVolume {
+		return staticPV(name, ns, claim, corev1.ReadWriteMany, corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.sandbox.invalid", Path: "/exports/" + name}}, nil)
 	}},
-	{ns: "m-local", flags: []string{"--checkpoint-claim", "ckpt"}, pinned: true, pv: func(ns string) *corev1.PersistentVolume {
-		return staticPV(ns, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disks/" + ns}},
+	{name: "local", flags: claimFlags, pinned: true, pv: func(name, ns, claim string) *corev1.PersistentVolume {
+		return staticPV(name, ns, claim, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disks/" + name}},
 			nodeAffinity(corev1.LabelHostname, "node-a"))
 	}},
-	{ns: "m-zonal", flags: []string{"--checkpoint-claim", "ckpt"}, attaches: true, pv: func(ns string) *corev1.PersistentVolume {
-		return staticPV(ns, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: storage.DriverName, VolumeHandle: "zonal-" + ns, FSType: "ext4"}},
+	{name: "zonal", flags: claimFlags, attaches: true, zonal: true, pv: func(name, ns, claim string) *corev1.PersistentVolume {
+		return staticPV(name, ns, claim, corev1.ReadWriteOnce, corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: storage.DriverName, VolumeHandle: name, FSType: "ext4"}},
 			nodeAffinity(corev1.LabelTopologyZone, "zone-1"))
 	}},
-	{ns: "m-none"},
-	{ns: "m-object-store", flags: []string{"--conf", "spark.sql.streaming.checkpointLocation=s3a://checkpoints/m-object-store"}},
+	{name: "none", flags: fixedFlags()},
+	{name: "object-store", flags: fixedFlags("--conf", "spark.sql.streaming.checkpointLocation=s3a://checkpoints/app")},
 }
 
-func staticPV(ns string, mode corev1.PersistentVolumeAccessMode, src corev1.PersistentVolumeSource, affinity *corev1.VolumeNodeAffinity) *corev1.PersistentVolume {
+// hasClaim: the kind mounts a claim.
+func (k storageKind) hasClaim() bool { return k.pv != nil || slices.Contains(k.flags(""), "--checkpoint-size") }
+
+func staticPV(name, ns, claim string, mode corev1.PersistentVolumeAccessMode, src corev1.PersistentVolumeSource, affinity *corev1.VolumeNodeAffinity) *corev1.PersistentVolume {
 	return &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: ns + "-pv"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: corev1.PersistentVolumeSpec{
 			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 			AccessModes:                   []corev1.PersistentVolumeAccessMode{mode},
 			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
-			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: ns, Name: "ckpt"},
+			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: ns, Name: claim},
 			PersistentVolumeSource:        src,
 			NodeAffinity:                  affinity,
 		},
 	}
+}
+
+// zoneNodes labels the nodes with their zones, as a cloud's node controller does.
+func (e *env) zoneNodes() {
+	for node, zone := range matrixZones {
+		e.kubectl("label", "node", node, corev1.LabelTopologyZone+"="+zone)
+	}
+}
+
+// submitWithStorage creates the static PV and claim the kind needs, then submits app with its
+// checkpoint flags and extra.
+func (e *env) submitWithStorage(ns, app string, k storageKind, extra ...string) {
+	e.t.Helper()
+	claim := app + "-ckpt"
+	if k.pv != nil {
+		pv := k.pv(ns+"-"+app+"-pv", ns, claim)
+		if _, err := e.client().CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: pv.Spec.AccessModes, StorageClassName: ptr.To(""), VolumeName: pv.Name,
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+		if _, err := e.client().CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	args := []string{app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar"}
+	e.submit(append(append(append(args, k.flags(claim)...), extra...), "--wait", "--timeout", "60s")...)
 }
 
 func nodeAffinity(key, value string) *corev1.VolumeNodeAffinity {
@@ -73,55 +108,43 @@ func nodeAffinity(key, value string) *corev1.VolumeNodeAffinity {
 		MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: corev1.NodeSelectorOpIn, Values: []string{value}}}}}}}
 }
 
-// startMatrix starts three zoned nodes and submits one app per storage kind, every driver on
-// node-a, and returns each app's driver pod by namespace.
+// startMatrix starts three zoned nodes and submits one app per storage kind, each in the
+// namespace "m-" + its kind, every driver on node-a, and returns each app's driver pod by
+// namespace.
 func startMatrix(t *testing.T) (*env, map[string]corev1.Pod) {
 	e := start(t, matrixNodes)
-	for node, zone := range matrixZones {
-		e.kubectl("label", "node", node, corev1.LabelTopologyZone+"="+zone)
-	}
+	e.zoneNodes()
 	e.kubectl("cordon", "node-b")
 	e.kubectl("cordon", "node-c")
 	drivers := map[string]corev1.Pod{}
 	for _, k := range storageKinds {
-		e.namespace(k.ns)
-		if k.pv != nil {
-			if _, err := e.client().CoreV1().PersistentVolumes().Create(ctx, k.pv(k.ns), metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			mode := k.pv(k.ns).Spec.AccessModes[0]
-			claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "ckpt", Namespace: k.ns}, Spec: corev1.PersistentVolumeClaimSpec{
-				AccessModes: []corev1.PersistentVolumeAccessMode{mode}, StorageClassName: ptr.To(""), VolumeName: k.ns + "-pv",
-				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
-			if _, err := e.client().CoreV1().PersistentVolumeClaims(k.ns).Create(ctx, claim, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ns := "m-" + k.name
+		e.namespace(ns)
 		// One executor each: every app runs on node-a first, and its 16 CPUs must hold them all.
-		args := []string{"app", "-n", k.ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar", "--node-lost-timeout", "5s", "--executor-instances", "1"}
-		e.submit(append(append(args, k.flags...), "--wait", "--timeout", "60s")...)
-		drivers[k.ns] = e.runningDriver(k.ns, "app")
-		if node := drivers[k.ns].Spec.NodeName; node != "node-a" {
-			t.Fatalf("%s: driver on %s, want node-a", k.ns, node)
+		e.submitWithStorage(ns, "app", k, "--node-lost-timeout", "5s", "--executor-instances", "1")
+		drivers[ns] = e.runningDriver(ns, "app")
+		if node := drivers[ns].Spec.NodeName; node != "node-a" {
+			t.Fatalf("%s: driver on %s, want node-a", ns, node)
 		}
 	}
 	e.kubectl("uncordon", "node-b")
 	e.kubectl("uncordon", "node-c")
 	// What inspect shows of each checkpoint, and what the attach/detach controller did.
 	for _, k := range storageKinds {
-		a, _ := e.inspectCLI(k.ns, "app")
+		ns := "m-" + k.name
+		a, _ := e.inspectCLI(ns, "app")
 		var vols []analysis.Volume
 		for _, d := range a.Drivers {
 			vols = append(vols, d.Volumes...)
 		}
-		if (k.pv != nil || slices.Contains(k.flags, "--checkpoint-size")) != (len(vols) == 1) {
-			t.Fatalf("%s: volumes %+v", k.ns, vols)
+		if k.hasClaim() != (len(vols) == 1) {
+			t.Fatalf("%s: volumes %+v", ns, vols)
 		}
-		if len(vols) == 1 && (vols[0].NoAttach == k.attaches || (vols[0].NodeAffinity != "") != (k.pinned || k.ns == "m-zonal")) {
-			t.Errorf("%s: volume %+v: want noAttach=%t, node affinity=%t", k.ns, vols[0], !k.attaches, k.pinned || k.ns == "m-zonal")
+		if len(vols) == 1 && (vols[0].NoAttach == k.attaches || (vols[0].NodeAffinity != "") != (k.pinned || k.zonal)) {
+			t.Errorf("%s: volume %+v: want noAttach=%t, node affinity=%t", ns, vols[0], !k.attaches, k.pinned || k.zonal)
 		}
 		if len(vols) == 1 && !k.attaches && len(e.attachments(vols[0].PV)) != 0 {
-			t.Errorf("%s: %d VolumeAttachments for a volume that never attaches", k.ns, len(e.attachments(vols[0].PV)))
+			t.Errorf("%s: %d VolumeAttachments for a volume that never attaches", ns, len(e.attachments(vols[0].PV)))
 		}
 	}
 	return e, drivers
@@ -139,27 +162,29 @@ func TestStorageMatrixRejoin(t *testing.T) {
 	}
 	e.waitNodeLost("node-a")
 	for _, k := range storageKinds {
-		e.waitEvicted(k.ns, drivers[k.ns].Name)
+		ns := "m-" + k.name
+		e.waitEvicted(ns, drivers[ns].Name)
 		want := analysis.StuckTerminating
 		if k.pinned {
 			want = analysis.ReplacementBlocked
 		}
-		a := e.verdict(k.ns, "app", k.ns+"-partitioned", want)
-		if k.pinned && (!strings.Contains(a.Reason, "pv "+k.ns+"-pv) can only be mounted on nodes matching kubernetes.io/hostname in (node-a), and no Ready node does") ||
+		a := e.verdict(ns, "app", ns+"-partitioned", want)
+		if k.pinned && (!strings.Contains(a.Reason, "pv "+ns+"-app-pv) can only be mounted on nodes matching kubernetes.io/hostname in (node-a), and no Ready node does") ||
 			!strings.HasPrefix(a.NextAction, "bring node-a back")) {
-			t.Errorf("%s: %s / next: %s", k.ns, a.Reason, a.NextAction)
+			t.Errorf("%s: %s / next: %s", ns, a.Reason, a.NextAction)
 		}
 	}
 	if err := e.sb.Rejoin("node-a"); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range storageKinds {
-		e.eventually(90*time.Second, k.ns+": a new driver Running", func() (bool, string) {
-			repl, pods := e.replacement(k.ns, "app", drivers[k.ns].Name)
+		ns := "m-" + k.name
+		e.eventually(90*time.Second, ns+": a new driver Running", func() (bool, string) {
+			repl, pods := e.replacement(ns, "app", drivers[ns].Name)
 			return repl != nil && repl.Status.Phase == corev1.PodRunning, describePods(pods)
 		})
-		e.verdict(k.ns, "app", k.ns+"-rejoined", analysis.Healthy)
-		e.noOverlap(k.ns)
+		e.verdict(ns, "app", ns+"-rejoined", analysis.Healthy)
+		e.noOverlap(ns)
 	}
 }
 
@@ -170,8 +195,8 @@ func TestStorageMatrixRejoin(t *testing.T) {
 func TestStorageMatrixNodeDown(t *testing.T) {
 	e, drivers := startMatrix(t)
 	e.killNode("node-a")
-	for _, k := range storageKinds {
-		e.waitEvicted(k.ns, drivers[k.ns].Name)
+	for ns, d := range drivers {
+		e.waitEvicted(ns, d.Name)
 	}
 	// The local volume: refused before any fence.
 	out, stderr, code := e.cli("failover", "app", "-n", "m-local", "--node-down", "--yes")
@@ -189,20 +214,21 @@ func TestStorageMatrixNodeDown(t *testing.T) {
 	}
 	e.kubectl("uncordon", "node-b")
 	for _, k := range storageKinds {
+		ns := "m-" + k.name
 		if k.pinned {
 			continue
 		}
-		out, stderr, code := e.cli("failover", "app", "-n", k.ns, "--node-down", "--yes", "--wait", "--timeout", "120s")
-		if code != 0 || !strings.Contains(out, "failover of "+k.ns+"/app complete: a new driver runs") {
-			t.Fatalf("%s: failover exit %d\n%s\n%s", k.ns, code, out, stderr)
+		out, stderr, code := e.cli("failover", "app", "-n", ns, "--node-down", "--yes", "--wait", "--timeout", "120s")
+		if code != 0 || !strings.Contains(out, "failover of "+ns+"/app complete: a new driver runs") {
+			t.Fatalf("%s: failover exit %d\n%s\n%s", ns, code, out, stderr)
 		}
 		waitedDetach := strings.Contains(stderr, "volume detached from the old node")
 		if waitedDetach != k.attaches {
-			t.Errorf("%s: waited for a detach: %t, want %t\n%s", k.ns, waitedDetach, k.attaches, stderr)
+			t.Errorf("%s: waited for a detach: %t, want %t\n%s", ns, waitedDetach, k.attaches, stderr)
 		}
-		e.verdict(k.ns, "app", k.ns+"-failed-over", analysis.Healthy)
-		e.noOverlap(k.ns)
-		e.t.Logf("%s: %s", k.ns, strings.ReplaceAll(strings.TrimSpace(stderr), "\n", " | "))
+		e.verdict(ns, "app", ns+"-failed-over", analysis.Healthy)
+		e.noOverlap(ns)
+		e.t.Logf("%s: %s", ns, strings.ReplaceAll(strings.TrimSpace(stderr), "\n", " | "))
 	}
 	// node-a is fenced now; the local volume's driver still cannot start anywhere.
 	e.verdict("m-local", "app", "m-local-fenced", analysis.ReplacementBlocked)
