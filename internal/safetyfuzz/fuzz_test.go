@@ -219,6 +219,7 @@ const (
 	maxJobs, maxApps       = 4, 4
 	maxNamespaces          = 2
 	maxClaims, maxPVs      = 4, 4
+	maxZones               = 3
 	maxAttachments         = 4
 	maxEvents              = 8
 	maxPodVolumes          = 2
@@ -259,6 +260,8 @@ type nodeShape struct {
 	Taints    uint8  // bits: unreachable NoExecute, NoSchedule; not-ready NoExecute, NoSchedule; out-of-service NoExecute
 	Lease     uint8  // 0 none, 1 never renewed, else renewed
 	Renew     uint16
+	Zone      uint8 // 0 no zone label, else topology.kubernetes.io/zone=zone-(Zone-1)
+	Cordon    uint8 // odd: spec.unschedulable
 }
 
 type jobShape struct {
@@ -299,7 +302,12 @@ type claimShape struct {
 	Mode     uint8 // 0 none, RWOP, RWO, RWX
 }
 
-type pvShape struct{ Name uint8 }
+type pvShape struct {
+	Name uint8
+	// Pin is the PV's required node affinity: 0 none, 1 kubernetes.io/hostname in (node Target),
+	// 2 topology.kubernetes.io/zone in (zone-Target).
+	Pin, Target uint8
+}
 
 type attachShape struct {
 	PV       uint8 // 0 no PV source (inline), else pv-(n-1)
@@ -336,6 +344,8 @@ func (n *nodeShape) walk(t *tape) {
 	t.u8(&n.Taints)
 	t.u8(&n.Lease)
 	t.u16(&n.Renew)
+	t.u8(&n.Zone)
+	t.u8(&n.Cordon)
 }
 
 func (j *jobShape) walk(t *tape) {
@@ -363,7 +373,11 @@ func (c *claimShape) walk(t *tape) {
 	}
 }
 
-func (p *pvShape) walk(t *tape) { t.u8(&p.Name) }
+func (p *pvShape) walk(t *tape) {
+	t.u8(&p.Name)
+	t.u8(&p.Pin)
+	t.u8(&p.Target)
+}
 
 func (a *attachShape) walk(t *tape) {
 	for _, v := range []*uint8{&a.PV, &a.Node, &a.Attached, &a.Deleting} {
@@ -404,6 +418,7 @@ func appName(b uint8) string   { return fmt.Sprintf("app-%d", int(b)%maxApps) }
 func nodeName(b uint8) string  { return fmt.Sprintf("node-%d", int(b)%maxNodeNames) }
 func claimName(b uint8) string { return fmt.Sprintf("claim-%d", int(b)%maxClaims) }
 func pvName(b uint8) string    { return fmt.Sprintf("pv-%d", int(b)%maxPVs) }
+func zoneName(b uint8) string  { return fmt.Sprintf("zone-%d", int(b)%maxZones) }
 
 func (s *shape) snapshot() (*analysis.Snapshot, time.Time) {
 	snap := &analysis.Snapshot{DriverPods: []corev1.Pod{}}
@@ -416,7 +431,12 @@ func (s *shape) snapshot() (*analysis.Snapshot, time.Time) {
 		return false
 	}
 	for i, n := range s.Nodes {
-		node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName(uint8(i)), UID: types.UID(fmt.Sprintf("node-uid-%d", i))}}
+		node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName(uint8(i)), UID: types.UID(fmt.Sprintf("node-uid-%d", i)),
+			Labels: map[string]string{corev1.LabelHostname: nodeName(uint8(i))}}}
+		if n.Zone != 0 {
+			node.Labels[corev1.LabelTopologyZone] = zoneName(n.Zone - 1)
+		}
+		node.Spec.Unschedulable = n.Cordon%2 == 1
 		if st := int(n.Ready) % 4; st > 0 {
 			status := []corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse, corev1.ConditionUnknown}[st-1]
 			node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, LastHeartbeatTime: ago(n.Heartbeat), LastTransitionTime: ago(n.Heartbeat)}}
@@ -566,8 +586,17 @@ func (s *shape) snapshot() (*analysis.Snapshot, time.Time) {
 		}
 	}
 	for _, p := range s.PVs {
+		pv := corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pvName(p.Name)}}
+		if pin := p.Pin % 3; pin != 0 {
+			key, value := corev1.LabelHostname, nodeName(p.Target)
+			if pin == 2 {
+				key, value = corev1.LabelTopologyZone, zoneName(p.Target)
+			}
+			pv.Spec.NodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: corev1.NodeSelectorOpIn, Values: []string{value}}}}}}}
+		}
 		if !hidden("persistentvolumes") {
-			snap.Volumes = append(snap.Volumes, corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pvName(p.Name)}})
+			snap.Volumes = append(snap.Volumes, pv)
 		}
 	}
 	for i, a := range s.Attachments {
@@ -688,7 +717,7 @@ func secsAgo(now, t time.Time) uint16 {
 
 func encodeFixture(snap *analysis.Snapshot, now time.Time) *shape {
 	s := &shape{}
-	nss, apps, nodes, claims, pvs := names{}, names{}, names{}, names{}, names{}
+	nss, apps, nodes, claims, pvs, zones := names{}, names{}, names{}, names{}, names{}, names{}
 	for i, k := range unavailableKinds {
 		for _, u := range snap.Unavailable {
 			if strings.HasPrefix(u, k+":") {
@@ -711,6 +740,12 @@ func encodeFixture(snap *analysis.Snapshot, now time.Time) *shape {
 					ns.Taints |= 1 << bit
 				}
 			}
+		}
+		if z := n.Labels[corev1.LabelTopologyZone]; z != "" {
+			ns.Zone = zones.of(z, maxZones) + 1
+		}
+		if n.Spec.Unschedulable {
+			ns.Cordon = 1
 		}
 		for _, l := range snap.Leases {
 			if l.Name == n.Name {
@@ -858,7 +893,17 @@ func encodeFixture(snap *analysis.Snapshot, now time.Time) *shape {
 	}
 	for _, p := range snap.Volumes {
 		if len(s.PVs) < maxPVs {
-			s.PVs = append(s.PVs, pvShape{Name: pvs.of(p.Name, maxPVs)})
+			ps := pvShape{Name: pvs.of(p.Name, maxPVs)}
+			if a := p.Spec.NodeAffinity; a != nil && a.Required != nil && len(a.Required.NodeSelectorTerms) > 0 && len(a.Required.NodeSelectorTerms[0].MatchExpressions) > 0 {
+				e := a.Required.NodeSelectorTerms[0].MatchExpressions[0]
+				switch {
+				case e.Key == corev1.LabelHostname && len(e.Values) > 0:
+					ps.Pin, ps.Target = 1, nodes.of(e.Values[0], maxNodeNames)
+				case e.Key == corev1.LabelTopologyZone && len(e.Values) > 0:
+					ps.Pin, ps.Target = 2, zones.of(e.Values[0], maxZones)
+				}
+			}
+			s.PVs = append(s.PVs, ps)
 		}
 	}
 	for _, va := range snap.VolumeAttachments {

@@ -45,6 +45,14 @@ var wantVerdicts = map[string]analysis.Verdict{
 	// (as the sandbox's Spark stand-in labels and owns them).
 	"x1-stray-executors":        analysis.StrayExecutors,
 	"x2-stuck-driver-executors": analysis.StuckTerminating,
+	// Captured by TestStorageMatrixRejoin and TestStorageMatrixNodeDown (-capture).
+	"m-files-partitioned":     analysis.StuckTerminating,
+	"m-nfs-partitioned":       analysis.StuckTerminating,
+	"m-none-partitioned":      analysis.StuckTerminating,
+	"m-local-partitioned":     analysis.ReplacementBlocked,
+	"m-local-fenced":          analysis.ReplacementBlocked,
+	"m-zonal-no-node-in-zone": analysis.ReplacementBlocked,
+	"m-files-failed-over":     analysis.Healthy,
 }
 
 func loadFixture(t *testing.T, name string) fixture.Fixture {
