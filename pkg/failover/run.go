@@ -248,21 +248,30 @@ func (r *Runner) finish(ctx context.Context, step analysis.Step) (bool, error) {
 	if pod.DeletionTimestamp == nil || !analysis.ContainersStopped(pod) || analysis.NodeReady(node) != string(corev1.ConditionTrue) {
 		return false, fmt.Errorf("pod %s no longer shows its containers stopped on a Ready node; nothing was done: rerun to decide again", step.Pod)
 	}
+	return r.failAndDelete(ctx, pod, "kubectl sparkha failover: the node's kubelet reported the containers stopped")
+}
+
+// failAndDelete marks pod Failed with the DisruptionTarget condition (kept if the pod has one
+// already), so the Job controller counts it off the retry budget, then deletes it with grace
+// period 0, as PodGC's markFailedAndDeletePod does. The status update carries the
+// resourceVersion just read and the delete the pod's UID: of two concurrent runs only one
+// acts; the other reports false.
+func (r *Runner) failAndDelete(ctx context.Context, pod *corev1.Pod, why string) (bool, error) {
+	pods := r.Client.CoreV1().Pods(pod.Namespace)
 	pod.Status.Phase = corev1.PodFailed
 	setCondition(&pod.Status, corev1.PodCondition{
 		Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
-		Message: "kubectl sparkha failover: the node's kubelet reported the containers stopped", LastTransitionTime: metav1.NewTime(r.now()),
+		Message: why, LastTransitionTime: metav1.NewTime(r.now()),
 	})
-	// The update carries the resourceVersion just read: of two concurrent runs only one writes.
 	if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return false, nil
 		}
-		return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
+		return false, fmt.Errorf("marking pod %s Failed: %w", pod.Name, err)
 	}
 	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}, DryRun: r.dryRun()}
-	if err := pods.Delete(ctx, step.Pod, del); err != nil && !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
+	if err := pods.Delete(ctx, pod.Name, del); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("deleting pod %s: %w", pod.Name, err)
 	}
 	return true, nil
 }
@@ -323,22 +332,7 @@ func (r *Runner) collect(ctx context.Context, step analysis.Step) (bool, error) 
 	if !analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue) {
 		return false, fmt.Errorf("node %s is no longer fenced and not Ready; old driver %s was left alone: rerun to decide again", node.Name, step.Pod)
 	}
-	pod.Status.Phase = corev1.PodFailed
-	setCondition(&pod.Status, corev1.PodCondition{
-		Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionBySparkhaFailover",
-		Message: fmt.Sprintf("kubectl sparkha failover: node %s is fenced (out-of-service) and not Ready", node.Name), LastTransitionTime: metav1.NewTime(r.now()),
-	})
-	if _, err := pods.UpdateStatus(ctx, pod, r.writeOpts()); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("marking pod %s Failed: %w", step.Pod, err)
-	}
-	del := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &pod.UID}, DryRun: r.dryRun()}
-	if err := pods.Delete(ctx, step.Pod, del); err != nil && !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("deleting pod %s: %w", step.Pod, err)
-	}
-	return true, nil
+	return r.failAndDelete(ctx, pod, fmt.Sprintf("kubectl sparkha failover: node %s is fenced (out-of-service) and not Ready", node.Name))
 }
 
 // Actor is who this client is, from a SelfSubjectReview.
