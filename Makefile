@@ -60,7 +60,7 @@ BENCH_SIZES ?= 10,100,1000
 bench: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		SPARKHA_BENCH_SIZES=$(BENCH_SIZES) SPARKHA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md \
-		$(GO) test ./scale -run '^$$' -bench Scale -benchtime 1x -timeout 30m $(BENCH_FLAGS)
+		$(GO) test ./scale -run '^$$' -bench Scale -benchtime 1x -timeout 60m $(BENCH_FLAGS)
 
 # Randomized partitions, rejoins, flaps, a killed node and operator actions,
 # checked against the ground truth: make chaos RUNS=200 [SEED=S] (make test runs one).
