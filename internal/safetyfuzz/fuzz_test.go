@@ -88,7 +88,7 @@ func checkAnalysis(t *testing.T, snap *analysis.Snapshot, now time.Time) *analys
 			t.Fatalf("app %s/%s (%s): empty reason %q or next action %q", a.Namespace, a.Name, a.Verdict, a.Reason, a.NextAction)
 		}
 		for _, nodeDown := range []bool{false, true} {
-			p := analysis.Decide(a, nodeDown)
+			p := analysis.Decide(a, analysis.Operator{NodeDown: nodeDown})
 			switch p.Outcome {
 			case analysis.Refuse, analysis.NothingToDo:
 				if p.Message == "" || len(p.Steps) > 0 {
@@ -104,7 +104,8 @@ func checkAnalysis(t *testing.T, snap *analysis.Snapshot, now time.Time) *analys
 					stranded := slices.ContainsFunc(a.Drivers, func(d analysis.Driver) bool {
 						return slices.ContainsFunc(d.Volumes, func(v analysis.Volume) bool { return v.NoReadyNode })
 					})
-					if st.Node == "" || ready[st.Node] || !nodeDown || (stranded && a.Verdict == analysis.ReplacementBlocked) {
+					alive := a.LostNodeEvidence != nil && a.LostNodeEvidence.Alive != ""
+					if st.Node == "" || ready[st.Node] || !nodeDown || (stranded && a.Verdict == analysis.ReplacementBlocked) || alive {
 						t.Fatalf("app %s/%s (%s: %s): fences node %q (Ready=%t, --node-down=%t)", a.Namespace, a.Name, a.Verdict, a.Reason, st.Node, ready[st.Node], nodeDown)
 					}
 				case analysis.FinishOldDriver:
@@ -260,8 +261,9 @@ type nodeShape struct {
 	Taints    uint8  // bits: unreachable NoExecute, NoSchedule; not-ready NoExecute, NoSchedule; out-of-service NoExecute
 	Lease     uint8  // 0 none, 1 never renewed, else renewed
 	Renew     uint16
-	Zone      uint8 // 0 no zone label, else topology.kubernetes.io/zone=zone-(Zone-1)
-	Cordon    uint8 // odd: spec.unschedulable
+	Since     uint16 // the Ready condition's last transition, seconds before now
+	Zone      uint8  // 0 no zone label, else topology.kubernetes.io/zone=zone-(Zone-1)
+	Cordon    uint8  // odd: spec.unschedulable
 }
 
 type jobShape struct {
@@ -344,6 +346,7 @@ func (n *nodeShape) walk(t *tape) {
 	t.u8(&n.Taints)
 	t.u8(&n.Lease)
 	t.u16(&n.Renew)
+	t.u16(&n.Since)
 	t.u8(&n.Zone)
 	t.u8(&n.Cordon)
 }
@@ -439,7 +442,7 @@ func (s *shape) snapshot() (*analysis.Snapshot, time.Time) {
 		node.Spec.Unschedulable = n.Cordon%2 == 1
 		if st := int(n.Ready) % 4; st > 0 {
 			status := []corev1.ConditionStatus{corev1.ConditionTrue, corev1.ConditionFalse, corev1.ConditionUnknown}[st-1]
-			node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, LastHeartbeatTime: ago(n.Heartbeat), LastTransitionTime: ago(n.Heartbeat)}}
+			node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, LastHeartbeatTime: ago(n.Heartbeat), LastTransitionTime: ago(n.Since)}}
 		}
 		for bit, tn := range []corev1.Taint{
 			{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute},
@@ -732,6 +735,7 @@ func encodeFixture(snap *analysis.Snapshot, now time.Time) *shape {
 			if c.Type == corev1.NodeReady {
 				ns.Ready = map[corev1.ConditionStatus]uint8{corev1.ConditionTrue: 1, corev1.ConditionFalse: 2, corev1.ConditionUnknown: 3}[c.Status]
 				ns.Heartbeat = secsAgo(now, c.LastHeartbeatTime.Time)
+				ns.Since = secsAgo(now, c.LastTransitionTime.Time)
 			}
 		}
 		for _, t := range n.Spec.Taints {
@@ -999,7 +1003,7 @@ func TestFuzzSeedsAreFixtureShapes(t *testing.T) {
 						g.Verdict, g.Reason, g.LostNode, len(g.Drivers), w.Verdict, w.Reason, w.LostNode, len(w.Drivers))
 				}
 				for nodeDown := range 2 {
-					pw, pg := analysis.Decide(w, nodeDown == 1), analysis.Decide(g, nodeDown == 1)
+					pw, pg := analysis.Decide(w, analysis.Operator{NodeDown: nodeDown == 1}), analysis.Decide(g, analysis.Operator{NodeDown: nodeDown == 1})
 					if pw.Outcome != pg.Outcome || len(pw.Steps) != len(pg.Steps) {
 						t.Errorf("--node-down=%d: decoded shape plans %s %+v, fixture %s %+v", nodeDown, pg.Outcome, pg.Steps, pw.Outcome, pw.Steps)
 					}

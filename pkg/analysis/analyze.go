@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
@@ -74,6 +75,8 @@ type index struct {
 	nodes      map[string]*corev1.Node
 	nodesKnown bool
 	heartbeats map[string]time.Time
+	// leases is each node Lease's last renewal.
+	leases map[string]time.Time
 	claims     map[string]*corev1.PersistentVolumeClaim
 	pvs        map[string]*corev1.PersistentVolume
 	attach     map[string][]Attachment
@@ -85,7 +88,7 @@ type index struct {
 
 func newIndex(s *Snapshot) *index {
 	idx := &index{
-		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{},
+		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{}, leases: map[string]time.Time{},
 		claims: map[string]*corev1.PersistentVolumeClaim{}, pvs: map[string]*corev1.PersistentVolume{},
 		attach: map[string][]Attachment{}, events: map[string][]Event{}, jobs: map[string]*batchv1.Job{},
 		csiAttach: map[string]bool{},
@@ -102,7 +105,11 @@ func newIndex(s *Snapshot) *index {
 		}
 	}
 	for _, l := range s.Leases {
-		if l.Spec.RenewTime != nil && l.Spec.RenewTime.After(idx.heartbeats[l.Name]) {
+		if l.Spec.RenewTime == nil {
+			continue
+		}
+		idx.leases[l.Name] = l.Spec.RenewTime.Time
+		if l.Spec.RenewTime.After(idx.heartbeats[l.Name]) {
 			idx.heartbeats[l.Name] = l.Spec.RenewTime.Time
 		}
 	}
@@ -203,6 +210,9 @@ func (a *appBuild) analyze(idx *index, now time.Time) {
 	}
 	a.decide(ds, idx, now)
 	a.executors(ds, idx, now)
+	if a.LostNode != "" && idx.nodesKnown {
+		a.LostNodeEvidence = idx.evidence(a.LostNode)
+	}
 }
 
 func (a *appBuild) target() string {
@@ -305,7 +315,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 
 	if lost != nil {
 		a.LostNode = lost.Node
-		decision := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", lost.Node, failover)
+		decision := idx.lostNodeNext(lost.Node, failover)
 		if starting != nil && starting.blocked != nil {
 			v := starting.blocked
 			a.set(ReplacementBlocked,
@@ -339,7 +349,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 			a.set(ReplacementBlocked,
 				fmt.Sprintf("new driver %s on %s waits for volume %s (claim %s) still attached to %s (%s); no driver pod is left there, but only its kubelet can report the volume unmounted",
 					starting.Pod, orNone(starting.Node), v.Name, v.Claim, n.Name, summarizeNode(NodeReady(n), nodeTaints(n))),
-				fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", n.Name, failover))
+				idx.lostNodeNext(n.Name, failover))
 			return
 		}
 	}
@@ -484,6 +494,75 @@ func strandedVolume(drivers []Driver) *Volume {
 		}
 	}
 	return nil
+}
+
+// evidence is what the cluster says of node's machine.
+func (idx *index) evidence(node string) *NodeEvidence {
+	var renewed *time.Time
+	if t, ok := idx.leases[node]; ok {
+		renewed = &t
+	}
+	return Evidence(node, idx.nodes[node], renewed)
+}
+
+// Evidence is what the cluster says of a node's machine: its Node object (nil when gone) and
+// its Lease's last renewal (nil when unknown). failover reads it again from the live objects
+// just before it fences.
+func Evidence(name string, n *corev1.Node, leaseRenewed *time.Time) *NodeEvidence {
+	e := &NodeEvidence{Node: name, Ready: "Missing", LeaseRenewed: leaseRenewed}
+	if n == nil {
+		e.Down = "the Node object is gone, as when its instance is deleted"
+		return e
+	}
+	e.Ready = NodeReady(n)
+	if c := nodeCondition(n, corev1.NodeReady); c != nil {
+		e.ReadyReason = c.Reason
+		if !c.LastTransitionTime.IsZero() {
+			e.ReadySince = ptr.To(c.LastTransitionTime.Time)
+		}
+		if !c.LastHeartbeatTime.IsZero() {
+			e.StatusHeartbeat = ptr.To(c.LastHeartbeatTime.Time)
+		}
+	}
+	e.CloudShutdown = slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == cloudShutdownTaint })
+	switch {
+	case e.Ready == string(corev1.ConditionFalse):
+		e.Alive = fmt.Sprintf("its kubelet reports Ready=False (%s): only a running kubelet reports that", orDash(e.ReadyReason))
+	case e.Ready != string(corev1.ConditionTrue) && e.LeaseRenewed != nil && e.ReadySince != nil && e.LeaseRenewed.After(*e.ReadySince):
+		e.Alive = fmt.Sprintf("its kubelet renewed its Lease at %s, after the node stopped being Ready at %s", clock(*e.LeaseRenewed), clock(*e.ReadySince))
+	}
+	if e.CloudShutdown {
+		e.Down = "the cloud provider reports the instance shut down (" + cloudShutdownTaint + ")"
+	}
+	return e
+}
+
+// cloudShutdownTaint is the taint the cloud node lifecycle controller puts on a node whose
+// instance the provider reports shut down (k8s.io/cloud-provider api/well_known_taints.go,
+// TaintNodeShutdown; set by controllers/nodelifecycle as ShutdownTaint, NoSchedule).
+const cloudShutdownTaint = "node.cloudprovider.kubernetes.io/shutdown"
+
+// lostNodeNext is the next action for an app whose old driver, or volume, is on a lost node:
+// wait for it, or fence it once it is known down; the evidence changes the wording.
+func (idx *index) lostNodeNext(node, failover string) string {
+	e := idx.evidence(node)
+	switch {
+	case e.Alive != "":
+		return fmt.Sprintf("%s's machine is running (%s): find out why it is not Ready (kubectl describe node %s) and bring it back; do not fence it", node, e.Alive, node)
+	case e.Down != "":
+		return fmt.Sprintf("%s is down (%s): %s --node-down", node, e.Down, failover)
+	}
+	return fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", node, failover)
+}
+
+// clock is a time as evidence states it.
+func clock(t time.Time) string { return t.UTC().Format("15:04:05Z") }
+
+func orDash(s string) string {
+	if s == "" {
+		return "no reason given"
+	}
+	return s
 }
 
 // anyReadyNode says whether a node that could run a new driver (Ready, schedulable, not

@@ -84,7 +84,7 @@ func TestPinnedVolumes(t *testing.T) {
 			if v.NodeAffinity == "" || v.NoReadyNode != (tt.verdict == analysis.ReplacementBlocked || tt.verdict == analysis.Healthy) {
 				t.Errorf("volume facts: affinity %q, noReadyNode %t", v.NodeAffinity, v.NoReadyNode)
 			}
-			p := analysis.Decide(a, true)
+			p := analysis.Decide(a, analysis.Operator{NodeDown: true})
 			fences := len(p.Steps) > 0 && p.Steps[0].Action == analysis.FenceNode
 			if fences != tt.fence {
 				t.Errorf("--node-down: %s %+v (%s), want fence=%t", p.Outcome, p.Steps, p.Message, tt.fence)

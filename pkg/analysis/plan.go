@@ -74,12 +74,24 @@ type Plan struct {
 	// BlastRadius lists the other pods on a node to be fenced: all of them
 	// are force-deleted and their volumes detached.
 	BlastRadius []string `json:"blastRadius,omitempty"`
+	// NodeEvidence is what the cluster says of the lost node's machine.
+	NodeEvidence *NodeEvidence `json:"nodeEvidence,omitempty"`
 }
 
-// Decide plans the failover of app. nodeDown is the operator's confirmation
-// that the old driver's node is powered off or cut off for good.
-func Decide(app App, nodeDown bool) Plan {
-	p := Plan{Namespace: app.Namespace, App: app.Name, Verdict: app.Verdict}
+// Operator is what the operator said on the command line.
+type Operator struct {
+	// NodeDown confirms that the old driver's machine is powered off, or cut from its storage
+	// and network (failover --node-down).
+	NodeDown bool
+	// IgnoreNodeEvidence fences even against evidence that the machine runs
+	// (failover --ignore-node-evidence); the plan and the audit say so.
+	IgnoreNodeEvidence bool
+}
+
+// Decide plans the failover of app on the operator's word.
+func Decide(app App, op Operator) Plan {
+	nodeDown := op.NodeDown
+	p := Plan{Namespace: app.Namespace, App: app.Name, Verdict: app.Verdict, NodeEvidence: app.LostNodeEvidence}
 	self := fmt.Sprintf("kubectl sparkha failover %s -n %s", app.Name, app.Namespace)
 	switch app.Verdict {
 	case Healthy, Finished, Starting:
@@ -138,6 +150,15 @@ func Decide(app App, nodeDown bool) Plan {
 			app.Namespace, app.Name, held, app.LostNode, self, app.LostNode, self)
 		return p
 	}
+	if ev := app.LostNodeEvidence; ev != nil && ev.Alive != "" && !op.IgnoreNodeEvidence {
+		// The operator's word against the cluster's: a kubelet that runs means a machine that
+		// runs, whose containers a fence would leave running beside a new driver.
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence node %s: %s, so its machine is running and its containers may be. "+
+			"Find out why it is not Ready (kubectl describe node %s). If you know the machine is powered off or cut from its storage "+
+			"and network and this evidence is stale, rerun with --ignore-node-evidence (the audit records it)", app.LostNode, ev.Alive, app.LostNode)
+		return p
+	}
 	if hasOld && old.NodeReady == "True" {
 		// Its kubelet is back and the node controller has not lifted the unreachable taint
 		// yet: the node is not down, and fencing it would only kill its pods (found by FuzzAnalyze).
@@ -150,6 +171,9 @@ func Decide(app App, nodeDown bool) Plan {
 	why := fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)
 	if !hasOld {
 		why = fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
+	}
+	if ev := app.LostNodeEvidence; ev != nil && ev.Alive != "" {
+		why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	if hasOld {

@@ -102,7 +102,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := analysis.Decide(app(t, tt.fixture, tt.mutate), tt.nodeDown)
+			p := analysis.Decide(app(t, tt.fixture, tt.mutate), analysis.Operator{NodeDown: tt.nodeDown})
 			var got []analysis.Action
 			for _, s := range p.Steps {
 				got = append(got, s.Action)
@@ -134,7 +134,7 @@ func terminated(p *corev1.Pod) {
 // never the one the replacement waits on.
 func TestFenceTargetsTheLostNode(t *testing.T) {
 	a := app(t, "s1-step5-replacement-blocked", nil)
-	p := analysis.Decide(a, true)
+	p := analysis.Decide(a, analysis.Operator{NodeDown: true})
 	if p.Steps[0].Node != "node-a" || a.LostNode != "node-a" {
 		t.Fatalf("fence %q, lost node %q", p.Steps[0].Node, a.LostNode)
 	}
@@ -167,7 +167,7 @@ func TestWaitsOnlyForWhatExists(t *testing.T) {
 		{"in-tree NFS", nfs, short},
 		{"CSI without attach", noAttachCSI, short},
 	} {
-		p := analysis.Decide(app(t, "s3-step4-stuck-terminating", tt.mutate), true)
+		p := analysis.Decide(app(t, "s3-step4-stuck-terminating", tt.mutate), analysis.Operator{NodeDown: true})
 		if p.Outcome != analysis.Act || strings.Join(p.Waits, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("%s: outcome %s, waits %q, want %q", tt.name, p.Outcome, p.Waits, tt.want)
 		}

@@ -112,12 +112,39 @@ type App struct {
 	// LostNode is the unhealthy node under the old driver: the node that
 	// `failover --node-down` would fence.
 	LostNode string `json:"lostNode,omitempty"`
+	// LostNodeEvidence is what the cluster knows of LostNode's machine: signs that it still
+	// runs, or that it is down.
+	LostNodeEvidence *NodeEvidence `json:"lostNodeEvidence,omitempty"`
 	// OrphanExecutors are executor pods of this app whose driver pod is gone
 	// (the garbage collector deletes them through their owner reference).
 	OrphanExecutors []Executor `json:"orphanExecutors,omitempty"`
 	// Warnings are what a responder should know beyond the verdict, such as
 	// stray executors (see Executor.Stray).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// NodeEvidence is what the cluster says of a node's machine, before anyone fences it.
+type NodeEvidence struct {
+	Node string `json:"node"`
+	// Ready is the Ready condition's status (True, False, Unknown), or Missing when the Node
+	// object is gone; ReadyReason and ReadySince its reason and last transition.
+	Ready       string     `json:"ready"`
+	ReadyReason string     `json:"readyReason,omitempty"`
+	ReadySince  *time.Time `json:"readySince,omitempty"`
+	// LeaseRenewed is the kubelet's last renewal of its node Lease (every 10 s while it runs);
+	// StatusHeartbeat the Ready condition's last heartbeat (the kubelet's last status post).
+	LeaseRenewed    *time.Time `json:"leaseRenewed,omitempty"`
+	StatusHeartbeat *time.Time `json:"statusHeartbeat,omitempty"`
+	// CloudShutdown: the cloud node lifecycle controller tainted the node
+	// node.cloudprovider.kubernetes.io/shutdown: the provider reports the instance shut down.
+	CloudShutdown bool `json:"cloudShutdown,omitempty"`
+	// Alive is evidence that the node's kubelet runs, in words ("" when there is none): a
+	// Lease renewed after the node stopped being Ready, or Ready=False, which only a running
+	// kubelet reports. Fencing such a node force-deletes pods whose containers may run.
+	Alive string `json:"alive,omitempty"`
+	// Down is evidence that the machine is down, in words ("" when there is none): the cloud
+	// provider's shutdown taint, or the Node object deleted with its instance.
+	Down string `json:"down,omitempty"`
 }
 
 // JobStatus is what the Job controller counts.

@@ -54,6 +54,8 @@ type Runner struct {
 	Namespace string
 	App       string
 	NodeDown  bool
+	// IgnoreNodeEvidence fences against evidence that the machine runs (recorded in the audit).
+	IgnoreNodeEvidence bool
 	// DryRun sends every write with dryRun=All (server-side dry run).
 	DryRun bool
 	// Progress receives one line per step or phase change.
@@ -63,6 +65,10 @@ type Runner struct {
 	Poll time.Duration
 
 	actor string
+}
+
+func (r *Runner) operator() analysis.Operator {
+	return analysis.Operator{NodeDown: r.NodeDown, IgnoreNodeEvidence: r.IgnoreNodeEvidence}
 }
 
 func (r *Runner) now() time.Time {
@@ -97,7 +103,7 @@ func (r *Runner) Plan(ctx context.Context) (analysis.Plan, *analysis.App, error)
 	if err != nil {
 		return analysis.Plan{}, nil, err
 	}
-	p := analysis.Decide(*app, r.NodeDown)
+	p := analysis.Decide(*app, r.operator())
 	for _, s := range p.Steps {
 		if s.Action != analysis.FenceNode {
 			continue
@@ -126,7 +132,7 @@ func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 		if err != nil {
 			return err
 		}
-		again := analysis.Decide(*app, r.NodeDown)
+		again := analysis.Decide(*app, r.operator())
 		if !containsStep(again, step) {
 			// Done by someone else: nothing is left, or only the steps that follow this one.
 			if again.Outcome == analysis.Act && allIn(again.Steps, plan.Steps[i+1:]) || again.Outcome == analysis.NothingToDo {
@@ -204,6 +210,11 @@ func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
 		if analysis.NodeReady(node) == string(corev1.ConditionTrue) {
 			return &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover %s -n %s", step.Node, r.App, r.Namespace)}
 		}
+		// The evidence again, from the live Node and Lease: a kubelet that came back to life
+		// since the plan stops the fence.
+		if ev := r.liveEvidence(ctx, node); ev.Alive != "" && !r.IgnoreNodeEvidence {
+			return &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: %s, so its machine is running; nothing was done (--ignore-node-evidence overrides, and the audit records it)", step.Node, ev.Alive)}
+		}
 		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{
 			Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute,
 			TimeAdded: ptr.To(metav1.NewTime(r.now())),
@@ -221,6 +232,16 @@ func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
 		return false, fmt.Errorf("node %s keeps changing while fencing it; nothing was done: rerun", step.Node)
 	}
 	return acted, err
+}
+
+// liveEvidence reads the node's Lease (a Lease the caller may not read counts as unknown) and
+// says what it and the node show of the machine.
+func (r *Runner) liveEvidence(ctx context.Context, node *corev1.Node) *analysis.NodeEvidence {
+	var renewed *time.Time
+	if l, err := r.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, node.Name, metav1.GetOptions{}); err == nil && l.Spec.RenewTime != nil {
+		renewed = &l.Spec.RenewTime.Time
+	}
+	return analysis.Evidence(node.Name, node, renewed)
 }
 
 // finish marks the old driver Failed, as PodGC does for orphaned pods, so the

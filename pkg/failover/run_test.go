@@ -581,3 +581,33 @@ func TestCollectRechecks(t *testing.T) {
 		})
 	}
 }
+
+// TestFenceRechecksEvidenceOfLife: the kubelet renewed its Lease between the plan and the
+// write: the fence is refused on the live evidence, unless the operator overrides it.
+func TestFenceRechecksEvidenceOfLife(t *testing.T) {
+	ctx := context.Background()
+	for _, ignore := range []bool{false, true} {
+		client, r, _ := cluster(t, "s3-step4-stuck-terminating", true, nil)
+		r.IgnoreNodeEvidence = ignore
+		l, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, "node-a", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		if _, err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		acted, err := r.fence(ctx, analysis.Step{Action: analysis.FenceNode, Node: "node-a"})
+		var refused *ErrRefused
+		if ignore {
+			if !acted || err != nil || outOfService(getNode(t, client, "node-a")) == nil {
+				t.Errorf("--ignore-node-evidence: fenced %t, %v", acted, err)
+			}
+			continue
+		}
+		if acted || !errors.As(err, &refused) || !strings.Contains(err.Error(), "refusing to fence node node-a: its kubelet renewed its Lease at") ||
+			outOfService(getNode(t, client, "node-a")) != nil {
+			t.Errorf("a Lease renewed after NotReady: fenced %t, %v", acted, err)
+		}
+	}
+}

@@ -106,8 +106,11 @@ func Watch(ctx context.Context, client kubernetes.Interface, q Query) (*Watcher,
 		}
 		// A refusal makes the kind unavailable, as in Gather. Errors are not logged: the
 		// reflector retries on its own, and a command's stderr is for the responder.
+		// A kind listed once but not watchable (a role that grants list alone) keeps what
+		// its LISTs bring: the reflector lists again after each refused watch.
+		inf := k.inf
 		if err := k.inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			if (apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err)) && !inf.HasSynced() {
 				wk.mu.Lock()
 				wk.refused = string(apierrors.ReasonForError(err))
 				wk.mu.Unlock()

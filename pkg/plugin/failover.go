@@ -32,7 +32,11 @@ failover asks the same analysis as inspect, and acts only when one of these hold
   * you confirm, with --node-down, that the machine is powered off, or cut from its storage
     and network by your infrastructure (a plain network partition is not enough: the old
     driver keeps running and writing there, and fencing would run two drivers):
-    failover taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
+    failover first shows what the cluster knows of the machine (Ready and its reason, the
+    last Lease renewal and status post, the cloud provider's shutdown taint) and refuses if
+    that shows it running (a Lease renewed after it stopped being Ready, or Ready=False);
+    --ignore-node-evidence overrides, recorded in the audit. Then it
+    taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
     Kubernetes force-deletes its pods and detaches its volumes. Once Kubernetes evicts the
     old driver, failover marks it Failed and deletes it at once, as the pod garbage
     collector's next pass (up to 20 s later) would. The taint is node-wide: the plan lists
@@ -73,9 +77,11 @@ type FailoverOptions struct {
 
 	App      string
 	NodeDown bool
-	Yes      bool
-	Wait     bool
-	Timeout  time.Duration
+	// IgnoreNodeEvidence fences against evidence that the machine runs.
+	IgnoreNodeEvidence bool
+	Yes                bool
+	Wait               bool
+	Timeout            time.Duration
 	// ReleaseNode is the deprecated --release-node: `kubectl sparkha release NODE` now.
 	ReleaseNode string
 	output      *outputFlags
@@ -115,6 +121,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.NodeDown, "node-down", o.NodeDown, "Confirm that the old driver's machine is powered off, or cut from its storage and network by your infrastructure (not merely partitioned): fence it with the out-of-service taint.")
+	f.BoolVar(&o.IgnoreNodeEvidence, "ignore-node-evidence", o.IgnoreNodeEvidence, "With --node-down, fence even though the cluster shows the machine running (a Lease renewed after the node stopped being Ready, or Ready=False): only when you know that evidence is stale. The audit records it.")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
@@ -159,6 +166,8 @@ func (o *FailoverOptions) Validate() error {
 		return fmt.Errorf("missing APP: kubectl sparkha failover APP [-n NAMESPACE]")
 	case o.ReleaseNode != "" && o.NodeDown:
 		return fmt.Errorf("--node-down fences a node; --release-node lifts a fence: use one")
+	case o.IgnoreNodeEvidence && !o.NodeDown:
+		return fmt.Errorf("--ignore-node-evidence only qualifies --node-down: add --node-down if the machine is down")
 	case o.Timeout <= 0:
 		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", o.Timeout)
 	}
@@ -167,7 +176,7 @@ func (o *FailoverOptions) Validate() error {
 
 func (o *FailoverOptions) runner() *failover.Runner {
 	return &failover.Runner{
-		Client: o.client, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown,
+		Client: o.client, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence,
 		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll,
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) },
 	}

@@ -3,7 +3,9 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
@@ -19,6 +21,9 @@ func Plan(w io.Writer, p analysis.Plan, note string) error {
 		fmt.Fprintf(&b, "%s/%s (%s): refused, nothing was done\n", p.Namespace, p.App, p.Verdict)
 	default:
 		fmt.Fprintf(&b, "Failover plan for %s/%s (%s)%s:\n", p.Namespace, p.App, p.Verdict, note)
+		if e := p.NodeEvidence; e != nil && slices.ContainsFunc(p.Steps, func(s analysis.Step) bool { return s.Action == analysis.FenceNode }) {
+			fmt.Fprintf(&b, "  What the cluster says of node %s: %s\n", e.Node, Evidence(e))
+		}
 		for i, s := range p.Steps {
 			fmt.Fprintf(&b, "  %d. %s\n     why: %s\n", i+1, analysis.Describe(s), s.Why)
 		}
@@ -34,4 +39,35 @@ func Plan(w io.Writer, p analysis.Plan, note string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Evidence says what the cluster knows of a node's machine, on one line.
+func Evidence(e *analysis.NodeEvidence) string {
+	parts := []string{"Ready=" + e.Ready}
+	if e.ReadyReason != "" {
+		parts[0] += " (" + e.ReadyReason + ")"
+	}
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "never"
+		}
+		return t.UTC().Format("15:04:05Z")
+	}
+	if e.Ready != "Missing" {
+		parts = append(parts, "since "+at(e.ReadySince), "Lease last renewed "+at(e.LeaseRenewed), "status last posted "+at(e.StatusHeartbeat))
+	}
+	shutdown := "no cloud shutdown taint"
+	if e.CloudShutdown {
+		shutdown = "cloud shutdown taint set"
+	}
+	parts = append(parts, shutdown)
+	switch {
+	case e.Alive != "":
+		parts = append(parts, "EVIDENCE OF LIFE: "+e.Alive)
+	case e.Down != "":
+		parts = append(parts, "evidence it is down: "+e.Down)
+	default:
+		parts = append(parts, "no evidence either way: the fence rests on your word")
+	}
+	return strings.Join(parts, "; ")
 }

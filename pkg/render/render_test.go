@@ -109,7 +109,7 @@ func TestPlan(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := fixture.Load(t, tt.fixture)
-			p := analysis.Decide(analysis.Analyze(&f.Snapshot, f.Now).Apps[0], tt.nodeDown)
+			p := analysis.Decide(analysis.Analyze(&f.Snapshot, f.Now).Apps[0], analysis.Operator{NodeDown: tt.nodeDown})
 			p.BlastRadius = tt.blast
 			var buf bytes.Buffer
 			if err := render.Plan(&buf, p, tt.note); err != nil {
