@@ -77,9 +77,9 @@ type index struct {
 	heartbeats map[string]time.Time
 	// leases is each node Lease's last renewal.
 	leases map[string]time.Time
-	claims     map[string]*corev1.PersistentVolumeClaim
-	pvs        map[string]*corev1.PersistentVolume
-	attach     map[string][]Attachment
+	claims map[string]*corev1.PersistentVolumeClaim
+	pvs    map[string]*corev1.PersistentVolume
+	attach map[string][]Attachment
 	// csiAttach is spec.attachRequired of each CSIDriver object.
 	csiAttach map[string]bool
 	events    map[string][]Event
