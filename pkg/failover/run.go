@@ -63,6 +63,12 @@ type Runner struct {
 	Now      func() time.Time
 	// Poll is how often Wait re-gathers the evidence.
 	Poll time.Duration
+	// Reconfirm asks the operator again when pods appeared on a node to fence since the plan
+	// listed them (the fence force-deletes them too); nil (--yes) fences and records them.
+	Reconfirm func(node string, added []string) bool
+
+	// confirmed is the blast radius the operator saw in the plan.
+	confirmed []string
 
 	actor string
 }
@@ -108,15 +114,11 @@ func (r *Runner) Plan(ctx context.Context) (analysis.Plan, *analysis.App, error)
 		if s.Action != analysis.FenceNode {
 			continue
 		}
-		pods, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{
-			FieldSelector: fields.OneTermEqualSelector("spec.nodeName", s.Node).String(),
-		})
+		pods, err := r.podsOn(ctx, s.Node)
 		if err != nil {
 			return analysis.Plan{}, nil, fmt.Errorf("listing the pods on %s to show what the fence affects: %w", s.Node, err)
 		}
-		for _, pod := range pods.Items {
-			p.BlastRadius = append(p.BlastRadius, pod.Namespace+"/"+pod.Name)
-		}
+		p.BlastRadius = append(p.BlastRadius, pods...)
 	}
 	return p, app, nil
 }
@@ -127,6 +129,7 @@ func (r *Runner) Plan(ctx context.Context) (analysis.Plan, *analysis.App, error)
 // only one acts.
 func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 	r.Actor(ctx)
+	r.confirmed = plan.BlastRadius
 	for i, step := range plan.Steps {
 		app, err := r.Inspect(ctx)
 		if err != nil {
@@ -197,9 +200,22 @@ func (r *Runner) writeOpts() metav1.UpdateOptions { return metav1.UpdateOptions{
 // The update carries the resourceVersion just read, so of two concurrent
 // runs one wins; the other re-reads, finds the taint and does nothing.
 func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
+	// The blast radius, listed again right before the write: what appeared since the plan is
+	// force-deleted too, so the operator confirms it again, or, with --yes, the audit says so.
+	pods, err := r.podsOn(ctx, step.Node)
+	if err != nil {
+		return false, fmt.Errorf("listing the pods on %s again before the fence: %w", step.Node, err)
+	}
+	if added := slices.DeleteFunc(pods, func(p string) bool { return slices.Contains(r.confirmed, p) }); len(added) > 0 {
+		if r.Reconfirm != nil && !r.Reconfirm(step.Node, added) {
+			return false, fmt.Errorf("not confirmed: nothing was done")
+		}
+		r.progress("the fence also force-deletes pods that appeared on %s since the plan: %s", step.Node, strings.Join(added, ", "))
+		step.Why += "; also force-deleted, appeared since the plan: " + strings.Join(added, ", ")
+	}
 	acted := false
 	// Heartbeats and other failovers change the node: on a conflict, read it again.
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		node, err := r.Client.CoreV1().Nodes().Get(ctx, step.Node, metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("reading node %s: %w", step.Node, err)
@@ -232,6 +248,23 @@ func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
 		return false, fmt.Errorf("node %s keeps changing while fencing it; nothing was done: rerun", step.Node)
 	}
 	return acted, err
+}
+
+// podsOn lists the pods bound to node, as namespace/name.
+func (r *Runner) podsOn(ctx context.Context, node string) ([]string, error) {
+	pods, err := r.Client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node).String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == node { // a fake client ignores field selectors
+			out = append(out, p.Namespace+"/"+p.Name)
+		}
+	}
+	return out, nil
 }
 
 // liveEvidence reads the node's Lease (a Lease the caller may not read counts as unknown) and

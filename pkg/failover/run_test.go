@@ -308,22 +308,33 @@ func TestFinishRechecksThePremise(t *testing.T) {
 	}
 }
 
+// sparkhaFence taints the first node out-of-service as failover does, its fence recorded in
+// the node's audit annotation.
+func sparkhaFence(s *analysis.Snapshot) {
+	s.Nodes[0].Spec.Taints = append(s.Nodes[0].Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+	if s.Nodes[0].Annotations == nil {
+		s.Nodes[0].Annotations = map[string]string{}
+	}
+	s.Nodes[0].Annotations[AuditAnnotation] = `{"by":"oncall","action":"fence-node","node":"` + s.Nodes[0].Name + `","why":"down"}`
+}
+
 func TestRelease(t *testing.T) {
 	ctx := context.Background()
 	fence := func(ready corev1.ConditionStatus) func(*analysis.Snapshot) {
 		return func(s *analysis.Snapshot) {
 			setNodeReady(&s.Nodes[0], ready)
-			s.Nodes[0].Spec.Taints = []corev1.Taint{
-				{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute},
-				{Key: "example.com/maintenance", Effect: corev1.TaintEffectNoSchedule},
-			}
+			s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: "example.com/maintenance", Effect: corev1.TaintEffectNoSchedule}}
+			sparkhaFence(s)
 		}
 	}
 	t.Run("repaired and Ready: the fence is lifted, other taints stay", func(t *testing.T) {
 		client, r, _ := cluster(t, "f1-rejoined-lingering", false, fence(corev1.ConditionTrue))
-		released, err := r.Release(ctx, "node-a")
+		released, checked, err := r.Release(ctx, "node-a")
 		if !released || err != nil {
 			t.Fatalf("release: %v, %v", released, err)
+		}
+		if !slices.Contains(checked.Pods, "f1/stream-j4nqb") {
+			t.Errorf("checked pods %v, want the lingering driver on node-a", checked.Pods)
 		}
 		n := getNode(t, client, "node-a")
 		if len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != "example.com/maintenance" {
@@ -340,7 +351,7 @@ func TestRelease(t *testing.T) {
 	})
 	t.Run("not Ready: refused, the fence stays", func(t *testing.T) {
 		client, r, _ := cluster(t, "f1-rejoined-lingering", false, fence(corev1.ConditionUnknown))
-		released, err := r.Release(ctx, "node-a")
+		released, _, err := r.Release(ctx, "node-a")
 		var refused *ErrRefused
 		if released || !errors.As(err, &refused) || !strings.HasPrefix(err.Error(), "refusing to release node node-a: it is not Ready.") {
 			t.Fatalf("release: %v, %v", released, err)
@@ -349,14 +360,28 @@ func TestRelease(t *testing.T) {
 			t.Fatal("fence lifted from a node that is not Ready")
 		}
 	})
+	t.Run("a taint sparkha did not put: refused, the fence stays", func(t *testing.T) {
+		client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *analysis.Snapshot) {
+			s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: "by-the-storage-team", Effect: corev1.TaintEffectNoExecute}}
+		})
+		released, _, err := r.Release(ctx, "node-a")
+		var refused *ErrRefused
+		if released || !errors.As(err, &refused) || !strings.Contains(err.Error(), "was not put there by kubectl sparkha failover") ||
+			!strings.HasSuffix(err.Error(), "kubectl taint node node-a node.kubernetes.io/out-of-service-") {
+			t.Fatalf("release: %v, %v", released, err)
+		}
+		if outOfService(getNode(t, client, "node-a")) == nil {
+			t.Fatal("someone else's fence lifted")
+		}
+	})
 	t.Run("no fence: nothing to do", func(t *testing.T) {
 		client, r, _ := cluster(t, "f1-rejoined-lingering", false, nil)
 		client.ClearActions()
-		if released, err := r.Release(ctx, "node-b"); released || err != nil {
+		if released, _, err := r.Release(ctx, "node-b"); released || err != nil {
 			t.Fatalf("release: %v, %v", released, err)
 		}
 		for _, a := range client.Actions() {
-			if a.GetVerb() != "get" && a.GetResource().Resource != "selfsubjectreviews" {
+			if a.GetVerb() != "get" && a.GetVerb() != "list" && a.GetResource().Resource != "selfsubjectreviews" {
 				t.Errorf("wrote %s %s", a.GetVerb(), a.GetResource().Resource)
 			}
 		}
@@ -472,11 +497,9 @@ func TestConflictsAreTriedFiveTimes(t *testing.T) {
 	if acted || err == nil || err.Error() != "node node-a keeps changing while fencing it; nothing was done: rerun" || *updates != retry.DefaultRetry.Steps {
 		t.Fatalf("fence: %v, %v after %d updates", acted, err, *updates)
 	}
-	client, r, _ = cluster(t, "f1-rejoined-lingering", false, func(s *analysis.Snapshot) {
-		s.Nodes[0].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
-	})
+	client, r, _ = cluster(t, "f1-rejoined-lingering", false, sparkhaFence)
 	updates = conflicts(client)
-	released, err := r.Release(ctx, "node-a")
+	released, _, err := r.Release(ctx, "node-a")
 	if released || err == nil || !strings.HasPrefix(err.Error(), "removing the taint from node node-a: ") || *updates != retry.DefaultRetry.Steps {
 		t.Fatalf("release: %v, %v after %d updates", released, err, *updates)
 	}
@@ -609,5 +632,57 @@ func TestFenceRechecksEvidenceOfLife(t *testing.T) {
 			outOfService(getNode(t, client, "node-a")) != nil {
 			t.Errorf("a Lease renewed after NotReady: fenced %t, %v", acted, err)
 		}
+	}
+}
+
+// TestFenceRelistsTheBlastRadius: a pod scheduled on the node after the plan is force-deleted
+// by the fence too: the operator is asked again (refusing stops the fence), or, with --yes,
+// the progress and the audit name it.
+func TestFenceRelistsTheBlastRadius(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name      string
+		reconfirm func(string, []string) bool
+		fenced    bool
+	}{
+		{"--yes: fenced, the newcomer recorded", nil, true},
+		{"asked again, confirmed", func(string, []string) bool { return true }, true},
+		{"asked again, declined", func(string, []string) bool { return false }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client, r, lines := cluster(t, "s1-step5-replacement-blocked", true, nil)
+			p, _, err := r.Plan(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var asked []string
+			if tt.reconfirm != nil {
+				r.Reconfirm = func(node string, added []string) bool { asked = added; return tt.reconfirm(node, added) }
+			}
+			late := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "late", Namespace: "other"}, Spec: corev1.PodSpec{NodeName: "node-a"}}
+			if _, err := client.CoreV1().Pods("other").Create(ctx, late, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			err = r.Execute(ctx, p)
+			if fenced := outOfService(getNode(t, client, "node-a")) != nil; fenced != tt.fenced {
+				t.Fatalf("fenced %t, want %t (%v)", fenced, tt.fenced, err)
+			}
+			if tt.reconfirm != nil && strings.Join(asked, ",") != "other/late" {
+				t.Errorf("asked about %v, want other/late", asked)
+			}
+			if !tt.fenced {
+				if err == nil || err.Error() != "not confirmed: nothing was done" {
+					t.Errorf("declined: %v", err)
+				}
+				return
+			}
+			if !strings.Contains(strings.Join(*lines, "\n"), "the fence also force-deletes pods that appeared on node-a since the plan: other/late") {
+				t.Errorf("progress %q", *lines)
+			}
+			var a Audit
+			if err := json.Unmarshal([]byte(getNode(t, client, "node-a").Annotations[AuditAnnotation]), &a); err != nil || !strings.HasSuffix(a.Why, "also force-deleted, appeared since the plan: other/late") {
+				t.Errorf("audit %+v (%v)", a, err)
+			}
+		})
 	}
 }

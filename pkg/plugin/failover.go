@@ -238,6 +238,12 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("not confirmed: nothing was done")
 		}
 	}
+	if !o.Yes && o.confirm != nil {
+		r.Reconfirm = func(node string, added []string) bool {
+			return o.confirm(fmt.Sprintf("Since the plan, these pods were scheduled on node %s and the fence force-deletes them too: %s. Type yes to continue: ",
+				node, strings.Join(added, ", ")))
+		}
+	}
 	if err := r.Execute(ctx, plan); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -17,7 +18,10 @@ import (
 const releaseLong = `Lift the fence from a repaired node: remove the node.kubernetes.io/out-of-service taint that
 kubectl sparkha failover --node-down put on it, so pods may run there again.
 
-release refuses while the node is not Ready: a node still down must keep its pods off it.
+release refuses while the node is not Ready: a node still down must keep its pods off it. It
+refuses a taint that kubectl sparkha did not put there (the node's sparkha.io/last-failover
+annotation records each fence): whoever fenced the node decides when it ends. It says on
+stderr which pods and volume attachments it found on the node.
 It records who lifted the fence, and when, in the node's sparkha.io/last-failover annotation
 and in an Event. It is the opposite of failover --node-down, as kubectl uncordon is of drain.
 
@@ -82,7 +86,10 @@ func (o *ReleaseOptions) Run(ctx context.Context) error {
 		}
 	}
 	r := &failover.Runner{Client: o.client, DryRun: o.dryRun == cmdutil.DryRunServer}
-	released, err := r.Release(ctx, o.Node)
+	released, checked, err := r.Release(ctx, o.Node)
+	if checked != nil {
+		fmt.Fprintf(o.ErrOut, "checked node %s: pods %s; volume attachments %s\n", o.Node, listOrNone(checked.Pods), listOrNone(checked.VolumeAttachments))
+	}
 	if err != nil {
 		return err
 	}
@@ -92,4 +99,11 @@ func (o *ReleaseOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.Out, "node/%s released%s\n", o.Node, dryRunNote(o.dryRun))
 	return nil
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
 }

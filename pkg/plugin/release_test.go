@@ -16,7 +16,8 @@ import (
 )
 
 func fencedNode(ready corev1.ConditionStatus) *corev1.Node {
-	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-7"},
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-7",
+		Annotations: map[string]string{failover.AuditAnnotation: `{"by":"oncall","action":"fence-node","node":"worker-7","why":"down"}`}},
 		Spec:   corev1.NodeSpec{Taints: []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute}}},
 		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}}}}
 }
@@ -35,8 +36,11 @@ func TestRelease(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			client := fake.NewClientset(tt.node)
-			streams, _, out, _ := genericiooptions.NewTestIOStreams()
+			streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 			err := (&ReleaseOptions{IOStreams: streams, Node: "worker-7", client: client}).Run(context.Background())
+			if errOut.String() != "checked node worker-7: pods none; volume attachments none\n" {
+				t.Errorf("stderr %q", errOut)
+			}
 			var refused *failover.ErrRefused
 			if errors.As(err, &refused) != tt.refused || (!tt.refused && err != nil) || out.String() != tt.out {
 				t.Fatalf("err %v, out %q", err, out)
