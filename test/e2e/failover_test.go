@@ -339,3 +339,60 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 		t.Errorf("data deleted: %v", dels)
 	}
 }
+
+// TestFailoverEvidenceOfLife: a machine whose kubelet runs but whose container runtime is down
+// (Lease renewed, Ready=False): the driver is evicted but its containers keep running, and
+// nothing in the pod shows it. inspect names the evidence and says not to fence; failover
+// --node-down refuses on it, naming it, and fences nothing. The override shows why: with
+// --ignore-node-evidence the fence lets a second driver start while the first still runs, as
+// the ground truth records; once the runtime answers again, the kubelet stops the orphan.
+func TestFailoverEvidenceOfLife(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "f4", "stream"
+	e.namespace(ns)
+	e.submitStreaming(ns, app)
+	old := e.runningDriver(ns, app)
+	sick := old.Spec.NodeName
+	must(t, e.sb.RuntimeDown(sick, true))
+	e.waitEvicted(ns, old.Name)
+	got := e.verdict(ns, app, "f4-runtime-down", analysis.StuckTerminating)
+	ev := got.LostNodeEvidence
+	if got.LostNode != sick || ev == nil || ev.Ready != "False" || ev.ReadyReason != "KubeletNotReady" ||
+		!strings.HasPrefix(ev.Alive, "its kubelet reports Ready=False (KubeletNotReady)") ||
+		!strings.Contains(got.NextAction, "machine is running") || !strings.HasSuffix(got.NextAction, "do not fence it") {
+		t.Fatalf("inspect: lost node %q, evidence %+v, next %q", got.LostNode, ev, got.NextAction)
+	}
+	stdout, stderr, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--timeout", "60s")
+	if code != 4 || !strings.Contains(stderr, "error: refusing to fence node "+sick+": its kubelet reports Ready=False (KubeletNotReady)") ||
+		!strings.Contains(stderr, "--ignore-node-evidence") || e.nodeHasFence(sick) {
+		t.Fatalf("failover --node-down on a running machine: exit %d, fenced %t\nstdout: %s\nstderr: %s", code, e.nodeHasFence(sick), stdout, stderr)
+	}
+	if ivs := e.truth(ns); len(ivs) != 1 || !ivs[0].Running() {
+		t.Fatalf("ground truth: %v; want the old driver still running", ivs)
+	}
+
+	// The override: what the refusal prevented.
+	stdout, stderr, code = e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--ignore-node-evidence", "--timeout", "60s")
+	if code != 0 || !strings.Contains(stdout, "What the cluster says of node "+sick) || !strings.Contains(stdout, "EVIDENCE OF LIFE") {
+		t.Fatalf("override: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	a, ok := e.jobAudit(ns, app)
+	if !ok || !strings.Contains(a.Why, "evidence that the machine runs ignored on the operator's word") {
+		t.Errorf("audit annotation: %+v", a)
+	}
+	var overlap [][2]truth.Interval
+	e.eventually(30*time.Second, "two drivers running at once, recorded", func() (bool, string) {
+		overlap = truth.Overlaps(e.truth(ns))
+		return len(overlap) > 0, fmt.Sprint(e.truth(ns))
+	})
+	t.Logf("with the evidence ignored, two drivers ran at once: %s | %s", overlap[0][0], overlap[0][1])
+	must(t, e.sb.RuntimeDown(sick, false))
+	e.eventually(30*time.Second, "the orphan stopped once the runtime answers", func() (bool, string) {
+		for _, iv := range e.truth(ns) {
+			if iv.UID == string(old.UID) && iv.Running() {
+				return false, fmt.Sprint(e.truth(ns))
+			}
+		}
+		return true, ""
+	})
+}

@@ -518,6 +518,33 @@ func (s *Sandbox) Rejoin(node string) error {
 	return syscall.Kill(pid, syscall.SIGCONT)
 }
 
+// RuntimeDownFile is the file whose presence tells node's kubelet that its container runtime
+// is down (see RuntimeDown).
+func (s *Sandbox) RuntimeDownFile(node string) string {
+	return filepath.Join(s.Dir, "runtime-down", node)
+}
+
+// RuntimeDown makes node's machine one whose kubelet runs but whose container runtime does
+// not answer: the kubelet keeps renewing its Lease and reports Ready=False, and it can neither
+// start nor stop containers, so the pods on the machine keep running whatever the API says.
+// down=false brings the runtime back.
+func (s *Sandbox) RuntimeDown(node string, down bool) error {
+	if _, err := s.nodePID(node); err != nil {
+		return err
+	}
+	f := s.RuntimeDownFile(node)
+	if !down {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(f, nil, 0o644)
+}
+
 // Kill destroys node's machine: its process dies and every pod on it stops
 // running. The Node object stays, NotReady, as with a real dead machine.
 func (s *Sandbox) Kill(node string) error {

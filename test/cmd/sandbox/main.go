@@ -235,7 +235,8 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
 	}
 	defer rec.Close()
 	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec, TruthDir: s.TruthDir(),
-		Log: log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
+		RuntimeDownFile: s.RuntimeDownFile(name),
+		Log:             log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
 	return k.Run(ctx)
 }
 

@@ -26,6 +26,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -89,7 +90,12 @@ type Kubelet struct {
 	// TruthDir holds every machine's record: an executor reads there whether
 	// its driver's process still runs (see sparkProcesses).
 	TruthDir string
-	Log      *log.Logger
+	// RuntimeDownFile, when it exists, means the container runtime is down: the kubelet runs
+	// (it renews its Lease) but reports Ready=False and starts and stops no container, as a
+	// kubelet whose runtime does not answer (pkg/kubelet/nodestatus ReadyCondition, "container
+	// runtime is down"; the pod workers block on the runtime).
+	RuntimeDownFile string
+	Log             *log.Logger
 
 	recorder record.EventRecorder
 	pods     corelisters.PodLister
@@ -269,11 +275,15 @@ func (k *Kubelet) updateNodeStatus(ctx context.Context) error {
 		ContainerRuntimeVersion: "sandbox://1.0", OSImage: "sparkha sandbox", KernelVersion: "sandbox",
 	}
 	node.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250}}
+	ready := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"}
+	if k.runtimeDown() {
+		ready = corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionFalse, Reason: "KubeletNotReady", Message: "container runtime is down"}
+	}
 	conds := []corev1.NodeCondition{
 		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
 		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
 		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
-		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"},
+		ready,
 	}
 	for _, c := range conds {
 		c.LastHeartbeatTime = now
@@ -392,8 +402,21 @@ func isTerminal(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
+// runtimeDown says whether the container runtime is down (RuntimeDownFile exists).
+func (k *Kubelet) runtimeDown() bool {
+	if k.RuntimeDownFile == "" {
+		return false
+	}
+	_, err := os.Stat(k.RuntimeDownFile)
+	return err == nil
+}
+
 // syncPods is the kubelet's pod loop: start what can start, kill what was deleted.
 func (k *Kubelet) syncPods(ctx context.Context) {
+	if k.runtimeDown() {
+		// Nothing can be started or stopped: the machine's containers run on as they are.
+		return
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	pods, err := k.pods.List(labels.Everything())
