@@ -547,6 +547,8 @@ const cloudShutdownTaint = "node.cloudprovider.kubernetes.io/shutdown"
 func (idx *index) lostNodeNext(node, failover string) string {
 	e := idx.evidence(node)
 	switch {
+	case !idx.nodesKnown:
+		// Nodes cannot be listed: no evidence either way.
 	case e.Alive != "":
 		return fmt.Sprintf("%s's machine is running (%s): find out why it is not Ready (kubectl describe node %s) and bring it back; do not fence it", node, e.Alive, node)
 	case e.Down != "":

@@ -87,3 +87,15 @@ func TestNodeEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestNoNodeEvidenceWithoutNodes: without the right to list nodes there is no evidence either
+// way: a node that is merely invisible is not "gone".
+func TestNoNodeEvidenceWithoutNodes(t *testing.T) {
+	f := fixture.Load(t, "s3-step4-stuck-terminating")
+	f.Snapshot.Nodes, f.Snapshot.Leases = nil, nil
+	f.Snapshot.Unavailable = []string{"nodes: Forbidden", "leases: Forbidden"}
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	if a.LostNodeEvidence != nil || !strings.HasPrefix(a.NextAction, "if node-a comes back, recovery completes by itself") {
+		t.Errorf("evidence %+v, next %q", a.LostNodeEvidence, a.NextAction)
+	}
+}

@@ -376,9 +376,14 @@ func TestFailoverEvidenceOfLife(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "What the cluster says of node "+sick) || !strings.Contains(stdout, "EVIDENCE OF LIFE") {
 		t.Fatalf("override: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	a, ok := e.jobAudit(ns, app)
-	if !ok || !strings.Contains(a.Why, "evidence that the machine runs ignored on the operator's word") {
-		t.Errorf("audit annotation: %+v", a)
+	// The fence's audit (the node's annotation and the Event on the Job) says the evidence was overridden.
+	var fenceAudit failover.Audit
+	if err := json.Unmarshal([]byte(e.node(sick).Annotations[failover.AuditAnnotation]), &fenceAudit); err != nil ||
+		fenceAudit.Action != analysis.FenceNode || !strings.Contains(fenceAudit.Why, "evidence that the machine runs ignored on the operator's word: its kubelet reports Ready=False") {
+		t.Errorf("node audit annotation: %+v (%v)", fenceAudit, err)
+	}
+	if evs := e.failoverEvents(ns); len(evs) == 0 || evs[0].Reason != "FailoverFencedNode" || !strings.Contains(evs[0].Message, "ignored on the operator's word") {
+		t.Errorf("audit events: %v", eventReasons(evs))
 	}
 	var overlap [][2]truth.Interval
 	e.eventually(30*time.Second, "two drivers running at once, recorded", func() (bool, string) {
