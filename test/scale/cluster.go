@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -403,11 +404,51 @@ func (sc *scaleCluster) createPod(ctx context.Context, pod *corev1.Pod, phase co
 		return podRef{}, 0, err
 	}
 	ref := podRef{ns: created.Namespace, name: created.Name, node: created.Spec.NodeName, uid: created.UID}
-	created.Status = benchPodStatus(created, phase, nodeReady)
-	if _, err := sc.c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	// The taint manager may write the pod meanwhile (a node fenced by the failover
+	// measurement): read it again on a conflict.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		created.Status = benchPodStatus(created, phase, nodeReady)
+		_, err := sc.c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			if latest, gerr := sc.c.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{}); gerr == nil {
+				created = latest
+			}
+		}
+		return err
+	})
+	if err != nil {
 		return ref, 1, err
 	}
 	return ref, 2, nil
+}
+
+// unfence removes the out-of-service taint the failover measurement put on a lost node, so
+// the next size's pods bound there are not evicted: a benchmark's clean-up, not a release
+// (the node is not Ready, and never will be).
+func (sc *scaleCluster) unfence() {
+	ctx := context.Background()
+	nodes, err := sc.c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		sc.tb.Fatalf("listing nodes: %v", err)
+	}
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		kept := slices.DeleteFunc(slices.Clone(n.Spec.Taints), func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeOutOfService })
+		if len(kept) == len(n.Spec.Taints) {
+			continue
+		}
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			latest, err := sc.c.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			latest.Spec.Taints = slices.DeleteFunc(latest.Spec.Taints, func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeOutOfService })
+			_, err = sc.c.CoreV1().Nodes().Update(ctx, latest, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
+			sc.tb.Fatalf("removing the fence from %s: %v", n.Name, err)
+		}
+	}
 }
 
 // createClaim creates a claim bound statically to a PV of the sandbox's CSI

@@ -95,6 +95,7 @@ func BenchmarkScale(b *testing.B) {
 		ns, app := sc.lostJobApp()
 		row.Wait = measureFor(b, proxy, 0, bins.Plugin, "failover", app, "-n", ns, "--node-down", "--yes", "--wait",
 			"--timeout", followFor.String(), "--kubeconfig", kc)
+		sc.unfence()
 		rows = append(rows, row)
 		fmt.Println(row.line())
 		fmt.Printf("follow %d nodes: inspect --watch %d requests, failover --wait %d requests in %s\n", n, len(row.Watch.requests), len(row.Wait.requests), followFor)
