@@ -226,3 +226,22 @@ func TestFlagErrorsAreReported(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageErrorsSayWhereTheUsageIs: a bad value a command's Validate rejects, and too many
+// arguments, end with the --help line too, as flag errors do.
+func TestUsageErrorsSayWhereTheUsageIs(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"inspect", "-o", "xml"}, "error: invalid --output \"xml\": use one of wide, json, yaml, kyaml, go-template, go-template-file, template, templatefile, jsonpath, jsonpath-as-json, jsonpath-file, or leave it out\nSee 'kubectl sparkha inspect --help' for usage.\n"},
+		{[]string{"inspect", "a", "b"}, "error: accepts at most 1 arg(s), received 2\nSee 'kubectl sparkha inspect --help' for usage.\n"},
+		{[]string{"version", "extra"}, "error: accepts at most 0 arg(s), received 1\nSee 'kubectl sparkha version --help' for usage.\n"},
+		{[]string{"failover", "x", "--ignore-node-evidence"}, "error: --ignore-node-evidence only qualifies --node-down: add --node-down if the machine is down\nSee 'kubectl sparkha failover --help' for usage.\n"},
+	} {
+		out, errOut, code := runCmd(t, tt.args...)
+		if errOut != tt.want || out != "" || code != ExitError {
+			t.Errorf("%v: stderr %q, stdout %q, exit %d; want stderr %q, exit 1", tt.args, errOut, out, code, tt.want)
+		}
+	}
+}

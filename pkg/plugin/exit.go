@@ -40,6 +40,19 @@ func flagError(c *cobra.Command, err error) error {
 	return &usageError{err: err, command: c.CommandPath()}
 }
 
+// usage marks err, an error of the command line that Validate found, as a usage error.
+func usage(c *cobra.Command, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err: err, command: c.CommandPath()}
+}
+
+// maxArgs is cobra.MaximumNArgs whose error is a usage error.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error { return usage(c, cobra.MaximumNArgs(n)(c, args)) }
+}
+
 // Run executes root with ctx and returns the process's exit code. It is the one place that
 // prints a command's error, once, in kubectl's form ("error: ..." on stderr), and maps it to
 // its exit code: commands only return errors.

@@ -107,14 +107,14 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 		Short:             "Finish a driver failover safely, or refuse while the old driver may run",
 		Long:              failoverLong,
 		Example:           failoverExample,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              maxArgs(1),
 		ValidArgsFunction: CompleteAppNames(configFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(cmd, args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return usage(cmd, err)
 			}
 			return forbiddenHint(o.Run(cmd.Context()))
 		},

@@ -108,14 +108,14 @@ func NewCmdInspect(configFlags *genericclioptions.ConfigFlags, streams genericio
 		Short:             "Show Spark drivers in trouble, the evidence and the next safe action",
 		Long:              inspectLong,
 		Example:           inspectExample,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              maxArgs(1),
 		ValidArgsFunction: CompleteAppNames(configFlags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return usage(cmd, err)
 			}
 			return o.Run(cmd.Context())
 		},

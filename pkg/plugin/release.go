@@ -55,7 +55,7 @@ func NewCmdRelease(configFlags *genericclioptions.ConfigFlags, streams genericio
 		Short:             "Lift the fence of failover --node-down from a repaired node that is Ready again",
 		Long:              releaseLong,
 		Example:           releaseExample,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              maxArgs(1),
 		ValidArgsFunction: completeFirstArg(completeNames(clientFromFlags(configFlags), listNodes)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {

@@ -182,7 +182,7 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return usage(cmd, err)
 			}
 			return o.Run(cmd.Context())
 		},

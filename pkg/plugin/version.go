@@ -39,13 +39,13 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Short:   "Print the version of kubectl sparkha",
 		Long:    versionLong,
 		Example: versionExample,
-		Args:    cobra.NoArgs,
+		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return usage(cmd, err)
 			}
 			return o.Run()
 		},
