@@ -59,7 +59,9 @@ var storageKinds = []storageKind{
 }
 
 // hasClaim: the kind mounts a claim.
-func (k storageKind) hasClaim() bool { return k.pv != nil || slices.Contains(k.flags(""), "--checkpoint-size") }
+func (k storageKind) hasClaim() bool {
+	return k.pv != nil || slices.Contains(k.flags(""), "--checkpoint-size")
+}
 
 func staticPV(name, ns, claim string, mode corev1.PersistentVolumeAccessMode, src corev1.PersistentVolumeSource, affinity *corev1.VolumeNodeAffinity) *corev1.PersistentVolume {
 	return &corev1.PersistentVolume{
