@@ -21,14 +21,14 @@ kubectl sparkha failover --node-down put on it, so pods may run there again.
 release refuses while the node is not Ready: a node still down must keep its pods off it. It
 refuses a taint that kubectl sparkha did not put there (the node's sparkha.io/last-failover
 annotation records each fence): whoever fenced the node decides when it ends. It says on
-stderr which pods and volume attachments it found on the node.
-It records who lifted the fence, and when, in the node's sparkha.io/last-failover annotation
-and in an Event. It is the opposite of failover --node-down, as kubectl uncordon is of drain.
+stderr which pods and volume attachments it found on the node. It records who lifted the
+fence, and when, in the node's sparkha.io/last-failover annotation and in an Event. It is the
+opposite of failover --node-down, as kubectl uncordon is of drain.
 
 Exit status:
   0  released, or the node was not fenced
   1  error
-  4  refused: the node is not Ready`
+  4  refused: the node is not Ready, or its fence is not kubectl sparkha's`
 
 const releaseExample = `  # The machine behind worker-7 is repaired and its kubelet reports Ready: lift the fence
   kubectl sparkha release worker-7
