@@ -527,7 +527,7 @@ func Evidence(name string, n *corev1.Node, leaseRenewed *time.Time) *NodeEvidenc
 	e.CloudShutdown = slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == cloudShutdownTaint })
 	switch {
 	case e.Ready == string(corev1.ConditionFalse):
-		e.Alive = fmt.Sprintf("its kubelet reports Ready=False (%s): only a running kubelet reports that", orDash(e.ReadyReason))
+		e.Alive = fmt.Sprintf("its kubelet reports Ready=False (%s): only a running kubelet reports that", orNoReason(e.ReadyReason))
 	case e.Ready != string(corev1.ConditionTrue) && e.LeaseRenewed != nil && e.ReadySince != nil && e.LeaseRenewed.After(*e.ReadySince):
 		e.Alive = fmt.Sprintf("its kubelet renewed its Lease at %s, after the node stopped being Ready at %s", clock(*e.LeaseRenewed), clock(*e.ReadySince))
 	}
@@ -560,7 +560,7 @@ func (idx *index) lostNodeNext(node, failover string) string {
 // clock is a time as evidence states it.
 func clock(t time.Time) string { return t.UTC().Format("15:04:05Z") }
 
-func orDash(s string) string {
+func orNoReason(s string) string {
 	if s == "" {
 		return "no reason given"
 	}

@@ -33,12 +33,7 @@ func Gather(ctx context.Context, client kubernetes.Interface, q Query) (*analysi
 	}
 	s := &analysis.Snapshot{}
 	ns := q.Namespace
-	driverSel := labels.Set{sparkapp.LabelSparkRole: sparkapp.RoleDriver}.AsSelector().String()
-
-	pods, err := list[corev1.Pod](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		o.LabelSelector = driverSel
-		return client.CoreV1().Pods(ns).List(ctx, o)
-	})
+	pods, err := listDriverPods(ctx, client, q)
 	if err != nil {
 		return nil, fmt.Errorf("listing Spark driver pods: %w", err)
 	}
@@ -80,9 +75,7 @@ func Gather(ctx context.Context, client kubernetes.Interface, q Query) (*analysi
 			return err
 		}},
 		{"jobs", func() (err error) {
-			s.Jobs, err = list[batchv1.Job](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return client.BatchV1().Jobs(ns).List(ctx, o)
-			})
+			s.Jobs, err = listJobs(ctx, client, q)
 			if q.App != "" {
 				s.Jobs = filterJobs(s.Jobs, q.App)
 			}
@@ -130,6 +123,21 @@ func Gather(ctx context.Context, client kubernetes.Interface, q Query) (*analysi
 		}
 	}
 	return s, nil
+}
+
+// listDriverPods lists the pods Spark labels spark-role=driver in q's namespace.
+func listDriverPods(ctx context.Context, client kubernetes.Interface, q Query) ([]corev1.Pod, error) {
+	return list[corev1.Pod](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		o.LabelSelector = labels.Set{sparkapp.LabelSparkRole: sparkapp.RoleDriver}.AsSelector().String()
+		return client.CoreV1().Pods(q.Namespace).List(ctx, o)
+	})
+}
+
+// listJobs lists the Jobs of q's namespace.
+func listJobs(ctx context.Context, client kubernetes.Interface, q Query) ([]batchv1.Job, error) {
+	return list[batchv1.Job](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return client.BatchV1().Jobs(q.Namespace).List(ctx, o)
+	})
 }
 
 // retrying retries a page of a LIST on transient failures: a LIST changes nothing.

@@ -10,11 +10,7 @@ import (
 	"slices"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -89,16 +85,11 @@ func analyse(snap *analysis.Snapshot, q Query) (*analysis.Report, error) {
 // Jobs alone: two LISTs, for completion, which must answer at once.
 func Apps(ctx context.Context, client kubernetes.Interface, namespace string) ([]sparkapp.AppKey, error) {
 	q := Query{Namespace: namespace, PageSize: 500}
-	pods, err := list[corev1.Pod](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		o.LabelSelector = labels.Set{sparkapp.LabelSparkRole: sparkapp.RoleDriver}.AsSelector().String()
-		return client.CoreV1().Pods(namespace).List(ctx, o)
-	})
+	pods, err := listDriverPods(ctx, client, q)
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := list[batchv1.Job](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		return client.BatchV1().Jobs(namespace).List(ctx, o)
-	})
+	jobs, err := listJobs(ctx, client, q)
 	if err != nil {
 		return nil, err
 	}

@@ -154,15 +154,12 @@ func (w *Watcher) signal() {
 	}
 }
 
-// SetNow sets the analysis clock of the next reads (Query.Now).
-func (w *Watcher) SetNow(now func() time.Time) { w.q.Now = now }
-
 // Changed receives a value after the watched state changed (several changes may make one).
 func (w *Watcher) Changed() <-chan struct{} { return w.changed }
 
-// Inspect analyses the watched state, as the package's Inspect does after a gather, without
-// any request to the API server.
-func (w *Watcher) Inspect() (*analysis.Report, *analysis.Snapshot, error) {
+// Inspect analyses the watched state at now, as the package's Inspect does after a gather,
+// without any request to the API server.
+func (w *Watcher) Inspect(now time.Time) (*analysis.Report, *analysis.Snapshot, error) {
 	s := &analysis.Snapshot{Unavailable: slices.Clone(w.unavailable)}
 	store := func(i int) []any {
 		if w.kinds[i].refusal() != "" {
@@ -185,7 +182,9 @@ func (w *Watcher) Inspect() (*analysis.Report, *analysis.Snapshot, error) {
 		s.ExecutorPods = filterExecutors(s.ExecutorPods, s.DriverPods, w.q.App)
 		s.Jobs = filterJobs(s.Jobs, w.q.App)
 	}
-	r, err := analyse(s, w.q)
+	q := w.q
+	q.Now = func() time.Time { return now }
+	r, err := analyse(s, q)
 	return r, s, err
 }
 

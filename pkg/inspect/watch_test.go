@@ -34,7 +34,7 @@ func TestWatcherCostsNoRequestPerRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watched, _, err := w.Inspect()
+	watched, _, err := w.Inspect(f.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestWatcherCostsNoRequestPerRead(t *testing.T) {
 	}
 	started := len(client.Actions())
 	for range 5 {
-		if _, _, err := w.Inspect(); err != nil {
+		if _, _, err := w.Inspect(f.Now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,7 +65,7 @@ func TestWatcherCostsNoRequestPerRead(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the deletion never reached the watcher")
 		}
-		r, _, err := w.Inspect()
+		r, _, err := w.Inspect(f.Now)
 		if err == nil && len(r.Apps[0].Drivers) == 0 {
 			if r.Apps[0].Verdict != analysis.Starting {
 				t.Fatalf("after the deletion: %s (%s)", r.Apps[0].Verdict, r.Apps[0].Reason)
@@ -88,7 +88,7 @@ func TestWatcherPartialAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _, err := w.Inspect()
+	r, _, err := w.Inspect(f.Now)
 	if err != nil || len(r.Unavailable) != 1 || r.Unavailable[0] != "volumeattachments: Forbidden" {
 		t.Fatalf("report %+v, %v", r, err)
 	}

@@ -180,7 +180,9 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	}
 	if !o.Watch {
 		now := o.now()
-		report, snap, err := inspect.Inspect(ctx, o.client, o.query(now))
+		q := o.query()
+		q.Now = func() time.Time { return now }
+		report, snap, err := inspect.Inspect(ctx, o.client, q)
 		if err != nil {
 			return err
 		}
@@ -196,7 +198,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	w, err := inspect.Watch(ctx, o.client, o.query(time.Time{}))
+	w, err := inspect.Watch(ctx, o.client, o.query())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -210,8 +212,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		// Rules of time (a driver terminating too long) change verdicts without an event:
 		// the report is read again every --watch-interval too, from the watch caches.
 		now := o.now()
-		w.SetNow(func() time.Time { return now })
-		report, snap, err := w.Inspect()
+		report, snap, err := w.Inspect(now)
 		var r rendering
 		if err == nil {
 			r, err = o.render(report, snap, now)
@@ -238,10 +239,9 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	}
 }
 
-// query is what the flags ask for, analysed at now.
-func (o *InspectOptions) query(now time.Time) inspect.Query {
-	return inspect.Query{Namespace: o.namespace, App: o.App, Node: o.Node, AllEvents: o.Timeline,
-		Now: func() time.Time { return now }}
+// query is what the flags ask for.
+func (o *InspectOptions) query() inspect.Query {
+	return inspect.Query{Namespace: o.namespace, App: o.App, Node: o.Node, AllEvents: o.Timeline}
 }
 
 // rendering is one inspection, ready to print.
