@@ -202,10 +202,10 @@ func oldDriver(app App) (Driver, bool) {
 func nodeState(d Driver) string {
 	parts := []string{"Ready=" + orUnknown(d.NodeReady)}
 	if d.NodeHeartbeat != nil {
-		parts = append(parts, "last heartbeat at "+d.NodeHeartbeat.UTC().Format("15:04:05Z"))
+		parts = append(parts, "last heartbeat at "+clock(*d.NodeHeartbeat))
 	}
 	if d.Deleted != nil {
-		parts = append(parts, "pod "+d.Status+" since "+d.Deleted.UTC().Format("15:04:05Z"))
+		parts = append(parts, "pod "+d.Status+" since "+clock(*d.Deleted))
 	}
 	return strings.Join(parts, ", ")
 }
