@@ -18,7 +18,7 @@ CONTROL_PLANE := test/hack/build-control-plane.sh
 SANDBOX = bin/sandbox --dir $(SANDBOX_DIR)
 
 .PHONY: all bench-failover chaos build vet fmt-check unit e2e test demo sandbox-bin control-plane \
-	sandbox-up sandbox-down sandbox-status sandbox-partition sandbox-rejoin sandbox-kill sandbox-restart clean
+	sandbox-up sandbox-down sandbox-status sandbox-partition sandbox-isolate sandbox-rejoin sandbox-kill sandbox-restart clean
 
 all: build
 
@@ -108,7 +108,7 @@ sandbox-down: sandbox-bin
 sandbox-status: sandbox-bin
 	$(SANDBOX) status
 
-sandbox-partition sandbox-rejoin sandbox-kill sandbox-restart: sandbox-bin
+sandbox-partition sandbox-isolate sandbox-rejoin sandbox-kill sandbox-restart: sandbox-bin
 	@test -n "$(NODE)" || { echo "usage: make $@ NODE=node-1"; exit 2; }
 	$(SANDBOX) $(@:sandbox-%=%) $(NODE)
 

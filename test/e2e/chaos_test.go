@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -30,7 +31,10 @@ type chaos struct {
 	*env
 	rng         *rand.Rand
 	nodes       []string
+	// partitioned machines are frozen (sandbox.Partition); isolated ones run on cut off from
+	// the API server, their drivers writing (sandbox.Isolate).
 	partitioned map[string]bool
+	isolated    map[string]bool
 	killed      map[string]bool
 	log         []string
 	began       time.Time
@@ -52,11 +56,11 @@ func (c *chaos) act(format string, args ...any) {
 	c.t.Log(line)
 }
 
-// alive lists the nodes neither partitioned nor killed.
+// alive lists the nodes neither partitioned, isolated nor killed.
 func (c *chaos) alive() []string {
 	var out []string
 	for _, n := range c.nodes {
-		if !c.partitioned[n] && !c.killed[n] {
+		if !c.partitioned[n] && !c.isolated[n] && !c.killed[n] {
 			out = append(out, n)
 		}
 	}
@@ -70,9 +74,7 @@ func (c *chaos) pick(from []string) string { return from[c.rng.Intn(len(from))] 
 func overlapsByApp(ivs []truth.Interval, apps []string) map[string][][2]truth.Interval {
 	out := map[string][][2]truth.Interval{}
 	for _, app := range apps {
-		mine := truth.Filter(ivs, func(i truth.Interval) bool {
-			return strings.HasPrefix(i.Pod, app+"-") && len(i.Pod) == len(app)+6
-		})
+		mine := truth.Filter(ivs, func(i truth.Interval) bool { return isDriverOf(i, app) })
 		if o := truth.Overlaps(mine); len(o) > 0 {
 			out[app] = o
 		}
@@ -102,9 +104,7 @@ type executorOverrun struct {
 func executorOverruns(ivs []truth.Interval, apps []string, frozen map[string]bool) map[string][]executorOverrun {
 	out := map[string][]executorOverrun{}
 	for _, app := range apps {
-		drivers := truth.Filter(ivs, func(i truth.Interval) bool {
-			return i.Role != "executor" && strings.HasPrefix(i.Pod, app+"-") && len(i.Pod) == len(app)+6
-		})
+		drivers := truth.Filter(ivs, func(i truth.Interval) bool { return isDriverOf(i, app) })
 		next := map[string]truth.Interval{}
 		for i, d := range drivers {
 			for _, later := range drivers[i+1:] {
@@ -131,10 +131,23 @@ func executorOverruns(ivs []truth.Interval, apps []string, frozen map[string]boo
 
 func (c *chaos) checkInvariant(ns string, apps []string) {
 	c.t.Helper()
+	if v := c.violations(ns, apps); len(v) > 0 {
+		c.t.Fatalf("INVARIANT BROKEN: %s\nschedule:\n%s", strings.Join(v, "\n"), strings.Join(c.log, "\n"))
+	}
+}
+
+// violations checks the ground truth: never two drivers of one app at once, never two writers
+// of one checkpoint, no executor of a generation running past the next driver's start by more
+// than executorBound; and what inspect says of each app against it.
+func (c *chaos) violations(ns string, apps []string) []string {
+	var out []string
 	ivs := c.allTruth(ns)
 	drivers := truth.Filter(ivs, func(i truth.Interval) bool { return i.Role != "executor" })
 	if o := overlapsByApp(drivers, apps); len(o) > 0 {
-		c.t.Fatalf("INVARIANT BROKEN: two drivers ran at once: %v\nschedule:\n%s", o, strings.Join(c.log, "\n"))
+		out = append(out, fmt.Sprintf("two drivers ran at once: %v", o))
+	}
+	if w := truth.ConcurrentWriters(c.writes()); len(w) > 0 {
+		out = append(out, fmt.Sprintf("two drivers wrote one checkpoint at once: %v", w))
 	}
 	for app, os := range executorOverruns(ivs, apps, c.partitioned) {
 		for _, o := range os {
@@ -143,11 +156,55 @@ func (c *chaos) checkInvariant(ns string, apps []string) {
 				c.maxOverrun = o.by
 			}
 			if o.by > executorBound {
-				c.t.Fatalf("INVARIANT BROKEN: executor %s of %s ran %s after the next driver %s started (bound %s)\nschedule:\n%s",
-					o.exec, app, o.by, o.next, executorBound, strings.Join(c.log, "\n"))
+				out = append(out, fmt.Sprintf("executor %s of %s ran %s after the next driver %s started (bound %s)", o.exec, app, o.by, o.next, executorBound))
 			}
 		}
 	}
+	return append(out, c.verdictsAgainstTruth(ns, apps)...)
+}
+
+// verdictsAgainstTruth asks inspect for every app between two reads of the ground truth and
+// flags a verdict the truth contradicts: Healthy while two of the app's drivers run, or
+// SafeToComplete while the driver it would complete still runs. A driver counts as running
+// only if it runs in both reads, so it ran while inspect looked.
+func (c *chaos) verdictsAgainstTruth(ns string, apps []string) []string {
+	before := c.truth(ns)
+	verdicts := map[string]analysis.App{}
+	for _, app := range apps {
+		verdicts[app], _ = c.inspectCLI(ns, app)
+	}
+	after := c.truth(ns)
+	runsThroughout := func(uid string) bool {
+		b, inBefore := truth.Process(before, uid)
+		a, inAfter := truth.Process(after, uid)
+		return inBefore && inAfter && b.Running() && a.Running()
+	}
+	var out []string
+	for _, app := range apps {
+		a := verdicts[app]
+		var running []string
+		for _, iv := range before {
+			if isDriverOf(iv, app) && runsThroughout(iv.UID) {
+				running = append(running, iv.String())
+			}
+		}
+		switch {
+		case a.Verdict == analysis.Healthy && len(running) > 1:
+			out = append(out, fmt.Sprintf("inspect says %s is Healthy while %d of its drivers run: %s", app, len(running), strings.Join(running, " | ")))
+		case a.Verdict == analysis.SafeToComplete:
+			for _, d := range a.Drivers {
+				if d.Deleted != nil && runsThroughout(d.UID) {
+					out = append(out, fmt.Sprintf("inspect says %s is SafeToComplete while its old driver %s still runs", app, d.Pod))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// isDriverOf: iv is a driver pod of app's Job (its pods are named app-XXXXX).
+func isDriverOf(iv truth.Interval, app string) bool {
+	return iv.Role != "executor" && strings.HasPrefix(iv.Pod, app+"-") && len(iv.Pod) == len(app)+6
 }
 
 // inspectAll returns each app's report, by name.
@@ -217,7 +274,7 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 	e := start(t, matrixNodes)
 	e.zoneNodes()
 	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: matrixNodes.Nodes,
-		partitioned: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour,
+		partitioned: map[string]bool{}, isolated: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour,
 		kinds: map[string]storageKind{}, failedNonZero: map[string]int{}}
 	const ns = "chaos"
 	e.namespace(ns)
@@ -241,12 +298,13 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 
 	// Heal what can heal; the operator fences what it knows is dead.
 	for _, n := range c.nodes {
-		if c.partitioned[n] {
+		if c.partitioned[n] || c.isolated[n] {
 			c.act("rejoin %s (heal)", n)
 			if err := e.sb.Rejoin(n); err != nil {
 				t.Fatal(err)
 			}
 			delete(c.partitioned, n)
+			delete(c.isolated, n)
 		}
 	}
 	for _, app := range apps {
@@ -324,22 +382,30 @@ func pinnedToDead(a analysis.App, killed map[string]bool) bool {
 // randomAction does one thing a bad day might bring.
 func (c *chaos) randomAction(ns string, apps []string) {
 	alive := c.alive()
-	var partitioned []string
-	for n := range c.partitioned {
-		partitioned = append(partitioned, n)
+	var cut []string // partitioned or isolated
+	for _, n := range c.nodes {
+		if c.partitioned[n] || c.isolated[n] {
+			cut = append(cut, n)
+		}
 	}
-	sort.Strings(partitioned)
 	switch r := c.rng.Intn(100); {
 	case r < 25 && len(alive) >= 2:
 		n := c.pick(alive)
-		c.act("partition %s", n)
-		must(c.t, c.sb.Partition(n))
-		c.partitioned[n] = true
-	case r < 45 && len(partitioned) > 0:
-		n := c.pick(partitioned)
+		if c.rng.Intn(2) == 0 {
+			c.act("partition %s (frozen)", n)
+			must(c.t, c.sb.Partition(n))
+			c.partitioned[n] = true
+		} else {
+			c.act("isolate %s (cut off from the API server, running and writing)", n)
+			must(c.t, c.sb.Isolate(n))
+			c.isolated[n] = true
+		}
+	case r < 45 && len(cut) > 0:
+		n := c.pick(cut)
 		c.act("rejoin %s", n)
 		must(c.t, c.sb.Rejoin(n))
 		delete(c.partitioned, n)
+		delete(c.isolated, n)
 	case r < 55 && len(alive) >= 2:
 		n := c.pick(alive)
 		d := time.Duration(500+c.rng.Intn(4000)) * time.Millisecond
@@ -348,11 +414,12 @@ func (c *chaos) randomAction(ns string, apps []string) {
 		time.Sleep(d)
 		must(c.t, c.sb.Rejoin(n))
 	case r < 62 && len(c.killed) == 0 && len(alive) >= 2:
-		n := c.pick(append(alive, partitioned...))
+		n := c.pick(append(alive, cut...))
 		c.act("kill %s", n)
 		must(c.t, c.sb.Kill(n))
 		c.killed[n] = true
 		delete(c.partitioned, n)
+		delete(c.isolated, n)
 	case r < 75:
 		c.act("inspect -A")
 		verdicts := c.inspectAll(ns)
@@ -410,5 +477,45 @@ func TestChaosBaseline(t *testing.T) {
 		return len(caught[job]) > 0, fmt.Sprint(e.truth(ns))
 	})
 	t.Logf("baseline caught: %s | %s", caught[job][0][0], caught[job][0][1])
+	must(t, e.sb.Rejoin(old.Spec.NodeName))
+}
+
+// TestChaosBaselineFenceIsolated runs the failover the words of --node-down forbid through
+// the same monitor: a sparkha app whose checkpoint is on a file system every node mounts, its
+// machine isolated (cut off from the API server, running and writing), fenced on the
+// operator's word. The cluster holds no evidence either way, so failover acts; the monitor
+// must catch all three of its checks failing: two drivers at once, two writers of one
+// checkpoint, and inspect calling the app Healthy meanwhile. It proves the node-down checks
+// can fail, which a killed machine (every interval closed) never shows.
+func TestChaosBaselineFenceIsolated(t *testing.T) {
+	e := start(t, twoNodes)
+	const ns, app = "baseline-iso", "files"
+	e.namespace(ns)
+	c := &chaos{env: e, partitioned: map[string]bool{}, executors: map[string]bool{}, apps: []string{app}}
+	e.submitWithStorage(ns, app, storageKinds[2], "--node-lost-timeout", "3s", "--executor-instances", "1")
+	old := e.runningDriver(ns, app)
+	if v := c.violations(ns, c.apps); len(v) > 0 {
+		t.Fatalf("violations before anything happened: %v", v)
+	}
+	must(t, e.sb.Isolate(old.Spec.NodeName))
+	e.waitNodeLost(old.Spec.NodeName)
+	e.waitEvicted(ns, old.Name)
+	if out, stderr, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--wait", "--timeout", "120s"); code != 0 {
+		t.Fatalf("failover exit %d\n%s\n%s", code, out, stderr)
+	}
+	want := []string{"two drivers ran at once", "two drivers wrote one checkpoint at once", "inspect says files is Healthy while 2 of its drivers run"}
+	var v []string
+	e.eventually(30*time.Second, "the monitor catching the fenced isolated machine", func() (bool, string) {
+		v = c.violations(ns, c.apps)
+		for _, w := range want {
+			if !slices.ContainsFunc(v, func(s string) bool { return strings.HasPrefix(s, w) }) {
+				return false, strings.Join(v, "\n")
+			}
+		}
+		return len(v) == len(want), strings.Join(v, "\n")
+	})
+	for _, s := range v {
+		t.Logf("baseline caught: %s", s)
+	}
 	must(t, e.sb.Rejoin(old.Spec.NodeName))
 }

@@ -508,14 +508,49 @@ func (s *Sandbox) Partition(node string) error {
 	return syscall.Kill(pid, syscall.SIGSTOP)
 }
 
-// Rejoin reconnects a partitioned node: it heartbeats again and its kubelet
+// Rejoin reconnects a partitioned or isolated node: it heartbeats again and its kubelet
 // finishes what the control plane decided meanwhile.
 func (s *Sandbox) Rejoin(node string) error {
 	pid, err := s.nodePID(node)
 	if err != nil {
 		return err
 	}
+	if err := os.Remove(s.IsolatedFile(node)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	return syscall.Kill(pid, syscall.SIGCONT)
+}
+
+// IsolatedFile is the file whose presence cuts node's machine off from the API server (see
+// Isolate).
+func (s *Sandbox) IsolatedFile(node string) string {
+	return filepath.Join(s.Dir, "isolated", node)
+}
+
+// VolumesDir is the storage's data side: a directory per piece of storage, written by the
+// machines' running drivers (storage.DataDir, truth.ReadWrites).
+func (s *Sandbox) VolumesDir() string { return filepath.Join(s.Dir, "volumes") }
+
+// Writes is the ground truth of storage: every write of a running driver, and every write the
+// storage refused.
+func (s *Sandbox) Writes() ([]truth.Write, error) { return truth.ReadWrites(s.VolumesDir()) }
+
+// Isolate cuts node's machine off from the API server while everything on it runs on: its
+// kubelet neither heartbeats nor learns what the control plane decides (its requests fail as to
+// an unreachable network), and its pods keep running and keep writing to whatever storage
+// still accepts them. That is a network partition of a machine whose storage path is intact:
+// the case in which fencing by the out-of-service taint alone would run two drivers. Rejoin
+// reconnects it. (Partition, by contrast, stops the whole machine: nothing on it runs or
+// writes until it rejoins.)
+func (s *Sandbox) Isolate(node string) error {
+	if _, err := s.nodePID(node); err != nil {
+		return err
+	}
+	f := s.IsolatedFile(node)
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(f, nil, 0o644)
 }
 
 // RuntimeDownFile is the file whose presence tells node's kubelet that its container runtime
@@ -686,6 +721,9 @@ func (s *Sandbox) Status() string {
 				if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "T" {
 					state = "partitioned"
 				}
+			}
+			if _, err := os.Stat(s.IsolatedFile(n)); err == nil && state == "running" {
+				state = "isolated (cut off from the API server, still running and writing)"
 			}
 			fmt.Fprintf(&b, "node %-8s %s (pid %d)\n", n, state, pid)
 		} else {

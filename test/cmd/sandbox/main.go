@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
@@ -43,7 +45,8 @@ Commands:
   up [--nodes N] [--force-detach] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
   down                                        stop every process by PID
   status                                      processes, nodes, kubeconfig
-  partition NODE | rejoin NODE                cut a machine off from the API server, reconnect it
+  partition NODE | rejoin NODE                freeze a machine (no heartbeat, nothing on it acts), reconnect it
+  isolate NODE                                cut a machine off from the API server; its pods run and write on (rejoin reconnects)
   kill NODE | restart NODE                    the machine dies with its pods; it starts again
   add-node NODE                               one more machine
   truth                                       when each pod really ran, and any overlap
@@ -70,7 +73,7 @@ func defaultDir() string {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|rejoin NODE|kill NODE|restart NODE|add-node NODE|truth [--dir DIR] (sandbox --help says more)")
+		return fmt.Errorf("usage: sandbox up|down|status|partition NODE|isolate NODE|rejoin NODE|kill NODE|restart NODE|add-node NODE|truth [--dir DIR] (sandbox --help says more)")
 	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	// Parse errors are returned (main prints them); the usage goes to stdout on request only.
@@ -105,7 +108,7 @@ func run(args []string) error {
 		rest = fs.Args()[1:]
 	}
 	if len(positional) == 0 {
-		return fmt.Errorf("no command: want up, down, status, partition, rejoin, kill, restart, add-node or truth")
+		return fmt.Errorf("no command: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth")
 	}
 	verb, positional := positional[0], positional[1:]
 	if verb == "help" {
@@ -158,7 +161,7 @@ func run(args []string) error {
 		}
 		fmt.Println(s.Status())
 		return nil
-	case "partition", "rejoin", "kill", "restart":
+	case "partition", "isolate", "rejoin", "kill", "restart":
 		node, err := arg()
 		if err != nil {
 			return err
@@ -168,7 +171,7 @@ func run(args []string) error {
 			return err
 		}
 		restart := func(node string) error { return s.Restart(ctx, node) }
-		act := map[string]func(string) error{"partition": s.Partition, "rejoin": s.Rejoin, "kill": s.Kill, "restart": restart}[verb]
+		act := map[string]func(string) error{"partition": s.Partition, "isolate": s.Isolate, "rejoin": s.Rejoin, "kill": s.Kill, "restart": restart}[verb]
 		if err := act(node); err != nil {
 			return err
 		}
@@ -186,6 +189,10 @@ func run(args []string) error {
 		return s.AddNode(ctx, node)
 	case "truth":
 		ivs, err := truth.Read(filepath.Join(*dir, "truth"))
+		if err != nil {
+			return err
+		}
+		writes, err := truth.ReadWrites(filepath.Join(*dir, "volumes"))
 		if err != nil {
 			return err
 		}
@@ -208,13 +215,23 @@ func run(args []string) error {
 		if len(apps) == 0 {
 			fmt.Println("no overlap: no app ever ran two drivers at once")
 		}
+		for _, w := range truth.Writers(writes) {
+			fmt.Println(w)
+		}
+		pairs := truth.ConcurrentWriters(writes)
+		for _, p := range pairs {
+			fmt.Printf("TWO WRITERS of %s: %s | %s\n", p[0].Volume, p[0], p[1])
+		}
+		if len(pairs) == 0 {
+			fmt.Println("no two writers: no volume was ever written by two drivers at once")
+		}
 		return nil
 	case "node":
 		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet)
 	case "storage":
 		return runStorage(ctx, *dir)
 	}
-	return fmt.Errorf("unknown command %q: want up, down, status, partition, rejoin, kill, restart, add-node or truth", verb)
+	return fmt.Errorf("unknown command %q: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth", verb)
 }
 
 func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
@@ -225,7 +242,12 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
 	if err != nil {
 		return err
 	}
-	client, err := s.Client()
+	cfg, err := s.RESTConfig()
+	if err != nil {
+		return err
+	}
+	kubelet.CutOff(cfg, s.IsolatedFile(name))
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -235,8 +257,8 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
 	}
 	defer rec.Close()
 	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec, TruthDir: s.TruthDir(),
-		RuntimeDownFile: s.RuntimeDownFile(name),
-		Log:             log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
+		RuntimeDownFile: s.RuntimeDownFile(name), VolumesDir: s.VolumesDir(),
+		Log: log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
 	return k.Run(ctx)
 }
 
@@ -249,6 +271,6 @@ func runStorage(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	c := &storage.Controller{Client: client, Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
+	c := &storage.Controller{Client: client, DataRoot: s.VolumesDir(), Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
 	return c.Run(ctx)
 }

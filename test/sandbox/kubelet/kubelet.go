@@ -95,7 +95,9 @@ type Kubelet struct {
 	// kubelet whose runtime does not answer (pkg/kubelet/nodestatus ReadyCondition, "container
 	// runtime is down"; the pod workers block on the runtime).
 	RuntimeDownFile string
-	Log             *log.Logger
+	// VolumesDir is the storage's data side (storage.DataDir): running drivers write there.
+	VolumesDir string
+	Log        *log.Logger
 
 	recorder record.EventRecorder
 	pods     corelisters.PodLister
@@ -116,6 +118,9 @@ type Kubelet struct {
 	lastSync time.Time // when syncPods last ran: a longer gap means the machine was stopped
 	frozen   [2]time.Time
 	truthNow []truth.Interval // the ground truth as read in this sync, nil until needed
+	// targets are the volumes each running driver writes to; lastWrite when they last did.
+	targets   map[types.UID][]writeTarget
+	lastWrite time.Time
 }
 
 type container struct {
@@ -136,6 +141,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.waiting = map[types.UID]time.Time{}
 	k.stuck = map[corev1.UniqueVolumeName]bool{}
 	k.lastEvts = map[types.UID]time.Time{}
+	k.targets = map[types.UID][]writeTarget{}
 	k.nextIP = 2
 	if err := k.register(ctx); err != nil {
 		return err
@@ -173,6 +179,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		k.syncPods(ctx)
+		k.writeVolumes()
 		select {
 		case <-ctx.Done():
 			return nil

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -50,7 +51,12 @@ func UniqueVolumeName(driver, volumeHandle string) corev1.UniqueVolumeName {
 // Controller provisions and attaches sandbox volumes.
 type Controller struct {
 	Client kubernetes.Interface
-	Log    *log.Logger
+	// DataRoot is the storage's data side (see DataDir); empty: attachments are not recorded
+	// there.
+	DataRoot string
+	Log      *log.Logger
+
+	pvs corelisters.PersistentVolumeLister
 }
 
 // Run installs the CSIDriver and StorageClass, then reconciles until ctx ends.
@@ -61,6 +67,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	factory := informers.NewSharedInformerFactory(c.Client, 0)
 	pvcs := factory.Core().V1().PersistentVolumeClaims().Lister()
 	vas := factory.Storage().V1().VolumeAttachments().Lister()
+	c.pvs = factory.Core().V1().PersistentVolumes().Lister()
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
 	tick := time.NewTicker(300 * time.Millisecond)
@@ -181,6 +188,9 @@ func (c *Controller) attach(ctx context.Context, va *storagev1.VolumeAttachment)
 		if va.Status.Attached {
 			return nil
 		}
+		if err := c.recordAttachment(va, va.Spec.NodeName); err != nil {
+			return err
+		}
 		va = va.DeepCopy()
 		va.Status.Attached = true
 		va.Status.AttachError = nil
@@ -192,6 +202,9 @@ func (c *Controller) attach(ctx context.Context, va *storagev1.VolumeAttachment)
 	}
 	if !hasFinalizer(va, attacherFinalizer) {
 		return nil
+	}
+	if err := c.recordAttachment(va, ""); err != nil {
+		return err
 	}
 	if va.Status.Attached {
 		va = va.DeepCopy()
@@ -214,6 +227,26 @@ func (c *Controller) attach(ctx context.Context, va *storagev1.VolumeAttachment)
 	}
 	c.Log.Printf("detached %s from %s", ptr.Deref(va.Spec.Source.PersistentVolumeName, "?"), va.Spec.NodeName)
 	return nil
+}
+
+// recordAttachment attaches (node set) or detaches (node "") va's volume at the storage level,
+// before the VolumeAttachment reports it, as ControllerPublishVolume and
+// ControllerUnpublishVolume return only once the storage did it. A detach undoes only this
+// attachment: the volume may already be attached to another node.
+func (c *Controller) recordAttachment(va *storagev1.VolumeAttachment, node string) error {
+	name := ptr.Deref(va.Spec.Source.PersistentVolumeName, "")
+	if c.DataRoot == "" || name == "" {
+		return nil
+	}
+	pv, err := c.pvs.Get(name)
+	if err != nil {
+		return err
+	}
+	key := DataKey(pv)
+	if node == "" && AttachedTo(c.DataRoot, key) != va.Spec.NodeName {
+		return nil
+	}
+	return setAttached(c.DataRoot, key, node)
 }
 
 func hasFinalizer(va *storagev1.VolumeAttachment, f string) bool {
