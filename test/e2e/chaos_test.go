@@ -29,8 +29,8 @@ const chaosAppsPerRun = 3
 // chaos is one randomized schedule on its own sandbox.
 type chaos struct {
 	*env
-	rng         *rand.Rand
-	nodes       []string
+	rng   *rand.Rand
+	nodes []string
 	// partitioned machines are frozen (sandbox.Partition); isolated ones run on cut off from
 	// the API server, their drivers writing (sandbox.Isolate).
 	partitioned map[string]bool
