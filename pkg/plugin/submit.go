@@ -70,6 +70,19 @@ Spark's notation (4g, 512m; units are binary, a bare number is MiB) or a Kuberne
 (4Gi). Keys kubectl sparkha sets itself (spark.master, spark.app.id, spark.driver.host,
 spark.kubernetes.driver.pod.name, spark.kubernetes.executor.podNamePrefix, ...) are refused.
 
+With --spark-submit, the arguments after -- are a spark-submit command line for Kubernetes
+cluster mode, read as spark-submit reads them: --master k8s://URL (it must name the kubeconfig's
+API server), --deploy-mode cluster, --name (the Job's name unless NAME is given), --class,
+--conf/-c, --properties-file, --jars, --files, --py-files, --archives, --packages,
+--repositories, --exclude-packages, --driver-class-path, --driver-java-options,
+--driver-library-path, --driver-memory, --driver-cores, --executor-memory, --executor-cores,
+--num-executors, --proxy-user and --verbose (which prints the equivalent kubectl sparkha submit
+line on stderr); the first other argument is the primary resource, the rest the application's
+arguments. Options that mean nothing here (--supervise, --total-executor-cores, --queue,
+--principal/--keytab, --kill, --status, client mode) and unknown options are refused, naming
+the option. kubectl sparkha's own flags (--checkpoint-*, --backoff-limit, --node-lost-timeout,
+--labels, --annotations, --dry-run, -o, --wait) go before the --.
+
 Everything is validated before anything is created (the one request before that reads an
 existing --checkpoint-claim). If the Job NAME already exists, nothing is
 created. If a create fails midway, what this run created is deleted again (never an existing
@@ -102,6 +115,13 @@ const submitExample = `  # Submit the SparkPi example with two executors
   kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \
     --checkpoint-size 10Gi local:///opt/app/clicks.jar --dry-run=client -o yaml
 
+  # Run a spark-submit command line as it is, with the driver as a sparkha Job: replace the
+  # program name, keep the arguments (the Job is named after --name, here nightly-etl)
+  kubectl sparkha submit --spark-submit --checkpoint-size 10Gi -- \
+    --master k8s://https://api.example.com:6443 --deploy-mode cluster --name "Nightly ETL" \
+    --conf spark.kubernetes.container.image=apache/spark:4.0.0 --conf spark.kubernetes.namespace=etl \
+    --class com.example.Etl --num-executors 4 local:///opt/app/etl.jar 2026-11-29
+
   # Submit and wait until the driver pod runs
   kubectl sparkha submit clicks --image registry.example.com/clicks:1.4 --class com.example.Clicks \
     local:///opt/app/clicks.jar --wait --timeout 10m`
@@ -116,6 +136,7 @@ type SubmitOptions struct {
 	Conf                   []string
 	PropertiesFile         string
 	ServiceAccount         string
+	ProxyUser              string
 	DriverCores            int
 	DriverMemory           string
 	ExecutorInstances      int
@@ -132,6 +153,8 @@ type SubmitOptions struct {
 	NodeLostTimeout        time.Duration
 	Wait                   bool
 	Timeout                time.Duration
+	// SparkSubmit: the arguments after -- are a spark-submit command line.
+	SparkSubmit bool
 
 	// Derived in Complete.
 	DryRunStrategy cmdutil.DryRunStrategy
@@ -193,6 +216,8 @@ func newCmdSubmit(o *SubmitOptions) *cobra.Command {
 	f.StringArrayVar(&o.Conf, "conf", o.Conf, "Spark property KEY=VALUE; repeat for several. Overrides --properties-file.")
 	f.StringVar(&o.PropertiesFile, "properties-file", o.PropertiesFile, "File of Spark properties (spark-defaults.conf format). --conf and the dedicated flags override it.")
 	f.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "Service account of the driver pod; it must be allowed to create and delete the executor pods (spark.kubernetes.authenticate.driver.serviceAccountName).")
+	f.StringVar(&o.ProxyUser, "proxy-user", o.ProxyUser, "User the driver runs the application as (spark-submit's --proxy-user; the cluster's Hadoop services must allow the driver's user to impersonate it).")
+	f.BoolVar(&o.SparkSubmit, "spark-submit", o.SparkSubmit, "Read the arguments after -- as a spark-submit command line for Kubernetes cluster mode (--master k8s://... --deploy-mode cluster ...) and submit it as a sparkha Job; NAME is optional (default: derived from --name). Spark settings come from that line only: --class, --conf, --properties-file, the memory, core and executor flags and --proxy-user are refused before the --.")
 	f.IntVar(&o.DriverCores, "driver-cores", o.DriverCores, "CPU cores of the driver (spark.driver.cores); the pod requests as many CPUs. Without this flag: spark.driver.cores of --conf or --properties-file, else 1.")
 	f.StringVar(&o.DriverMemory, "driver-memory", o.DriverMemory, "Memory of the driver JVM (spark.driver.memory), e.g. 4g or 4Gi; the pod asks for it plus Spark's overhead, max(10%, 384Mi). Without this flag: spark.driver.memory of --conf or --properties-file, else 1g.")
 	f.IntVar(&o.ExecutorInstances, "executor-instances", o.ExecutorInstances, "Number of executors (spark.executor.instances). Without this flag: spark.executor.instances of --conf or --properties-file, else Spark's default.")
@@ -238,6 +263,11 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 		positional, appArgs = args[:dash], args[dash:]
 	}
+	if o.SparkSubmit {
+		if positional, appArgs, err = o.fromSparkSubmit(positional, appArgs, &namespace); err != nil {
+			return err
+		}
+	}
 	in := submit.Input{
 		Namespace:          namespace,
 		Image:              o.Image,
@@ -246,6 +276,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		Conf:               o.Conf,
 		PropertiesFile:     o.PropertiesFile,
 		ServiceAccount:     o.ServiceAccount,
+		ProxyUser:          o.ProxyUser,
 		Labels:             o.Labels,
 		Annotations:        o.Annotations,
 		CheckpointClaim:    o.CheckpointClaim,

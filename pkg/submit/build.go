@@ -110,21 +110,26 @@ func buildJob(app *App) *batchv1.Job {
 
 	// Everything the user wrote reaches spark-submit unchanged: Kubernetes expands $(VAR) and
 	// $$ in args, so the user's '$' are doubled; only our own references expand.
-	args := []string{
-		"driver",
-		"--properties-file", SparkConfDir + "/" + SparkConfFile,
+	args := []string{"driver"}
+	if app.ProxyUser != "" {
+		// Where Spark's DriverCommandFeatureStep (baseDriverContainer, Spark 3.4 and later) puts
+		// it: the image's entrypoint passes it on to spark-submit in the driver.
+		args = append(args, "--proxy-user", expansion.Escape(app.ProxyUser))
+	}
+	args = append(args,
+		"--properties-file", SparkConfDir+"/"+SparkConfFile,
 		// Each driver generation passes its own pod name, so the executors it creates are
 		// owned by (and garbage-collected with) that generation.
-		"--conf", "spark.kubernetes.driver.pod.name=$(" + EnvDriverPodName + ")",
+		"--conf", "spark.kubernetes.driver.pod.name=$("+EnvDriverPodName+")",
 		// ... its own application ID: Spark finds, counts and deletes "its" executors by the
 		// label spark-app-selector=<spark.app.id>, so a generation must never share it.
-		"--conf", "spark.app.id=" + DriverAppIDRef,
+		"--conf", "spark.app.id="+DriverAppIDRef,
 		// ... and its own address: an executor of an earlier generation that starts late
 		// reaches that generation's pod IP, never the next driver.
-		"--conf", "spark.driver.host=" + app.DriverHost(),
+		"--conf", "spark.driver.host="+app.DriverHost(),
 		"--class", expansion.Escape(app.MainClass),
 		expansion.Escape(app.AppResource),
-	}
+	)
 	for _, a := range app.AppArgs {
 		args = append(args, expansion.Escape(a))
 	}

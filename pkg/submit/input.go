@@ -71,7 +71,9 @@ type Input struct {
 	PropertiesFile string
 	PropertiesData []byte
 
-	ServiceAccount    string
+	ServiceAccount string
+	// ProxyUser is the user the driver runs the app as (spark-submit --proxy-user).
+	ProxyUser         string
 	DriverCores       *int
 	DriverMemory      string
 	ExecutorInstances *int
@@ -120,6 +122,7 @@ type App struct {
 	ResourceType string // java, python or r
 
 	ServiceAccount string
+	ProxyUser      string
 
 	DriverCores       int
 	DriverMemoryMiB   int64

@@ -54,6 +54,10 @@ func Resolve(in Input) (*App, error) {
 		AppID:       in.AppID,
 		AppResource: in.AppResource,
 		AppArgs:     append([]string(nil), in.AppArgs...),
+		ProxyUser:   in.ProxyUser,
+	}
+	if strings.ContainsAny(in.ProxyUser, " \t\n") {
+		return nil, fmt.Errorf("invalid --proxy-user %q: give a user name without whitespace", in.ProxyUser)
 	}
 
 	// Spark conf: properties file < --conf < dedicated flags.
