@@ -45,6 +45,8 @@ type chaos struct {
 	// apps are the apps of the run, kinds their storage.
 	apps  []string
 	kinds map[string]storageKind
+	// verdictsChecked counts inspect verdicts compared with the ground truth.
+	verdictsChecked int
 	// failedNonZero counts failover --node-down --wait runs of the heal that exited non-zero
 	// (not a refusal) for an app that then ran again.
 	failedNonZero map[string]int
@@ -174,6 +176,7 @@ func (c *chaos) verdictsAgainstTruth(ns string, apps []string) []string {
 		verdicts[app], _ = c.inspectCLI(ns, app)
 	}
 	after := c.truth(ns)
+	c.verdictsChecked += len(apps)
 	runsThroughout := func(uid string) bool {
 		b, inBefore := truth.Process(before, uid)
 		a, inAfter := truth.Process(after, uid)
@@ -359,7 +362,22 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 	}
 	t.Logf("CHAOS EXECUTORS: seed %d, %d executor runs, %d of superseded generations, %s (bound %s); %d stopped after their driver, at most %s later",
 		seed, len(execs), len(c.executors), overrun, executorBound, lagged, lag.Round(time.Millisecond))
+	writers := truth.Writers(c.writes())
+	t.Logf("CHAOS TRUTH CHECKS: seed %d, %d inspect verdicts compared with the ground truth, %d checkpoint writers seen, %d writes, %d refused by a detached volume, 0 pairs of concurrent writers",
+		seed, c.verdictsChecked, len(writers), sumWrites(writers, false), sumWrites(writers, true))
 	return len(c.log), recovered, nonZero, decisions, kinds
+}
+
+func sumWrites(ws []truth.Writer, refused bool) int {
+	n := 0
+	for _, w := range ws {
+		if refused {
+			n += w.Refused
+		} else {
+			n += w.Writes
+		}
+	}
+	return n
 }
 
 // pinnedToDead: once the partitions are healed, the app's volume may only be mounted on
