@@ -17,8 +17,9 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
-// stuckAfter is how long past its deletion deadline (request + grace period)
-// a pod may take to terminate on a Ready node before it counts as stuck.
+// stuckAfter is how long past its deletion deadline (request + grace period),
+// or past its node's return to Ready if that came later, a pod may take to
+// terminate on a Ready node before it counts as stuck.
 const stuckAfter = 2 * time.Minute
 
 // stuckAfterWords is stuckAfter, as reasons say it.
@@ -184,6 +185,10 @@ type driverState struct {
 	pod      *corev1.Pod
 	rejoined bool // node Ready with a heartbeat after the deletion
 	blocked  *Volume
+	// terminating is when the kubelet of a deleted driver should have stopped it: its deletion
+	// deadline, or its node's return to Ready if later (a node away at the deadline learns of
+	// the deletion only when it rejoins, and only then gives the pod its grace period).
+	terminating time.Time
 }
 
 func (a *appBuild) analyze(idx *index, now time.Time) {
@@ -355,7 +360,7 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 	}
 
 	for _, d := range live {
-		if d.Deleted != nil && !d.ContainersStopped && now.Sub(d.pod.DeletionTimestamp.Time) > stuckAfter {
+		if d.Deleted != nil && !d.ContainersStopped && now.Sub(d.terminating) > stuckAfter {
 			a.set(StuckTerminating,
 				fmt.Sprintf("driver %s has been terminating for more than %s on Ready node %s: its kubelet has not stopped it", d.Pod, stuckAfterWords, d.Node),
 				fmt.Sprintf("kubectl describe pod %s -n %s", d.Pod, a.Namespace))
@@ -747,6 +752,9 @@ func describeDriver(pod *corev1.Pod, generation int, idx *index) Driver {
 // classify derives what the decision needs from the facts.
 func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 	s := &driverState{Driver: d, pod: pod}
+	if pod.DeletionTimestamp != nil {
+		s.terminating = pod.DeletionTimestamp.Time
+	}
 	s.Ended = pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 	if pod.Spec.NodeName != "" && idx.nodesKnown {
 		n := idx.nodes[pod.Spec.NodeName]
@@ -765,6 +773,11 @@ func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 		}
 		if !s.NodeLost && d.Deleted != nil && d.NodeHeartbeat != nil && d.NodeHeartbeat.After(*d.Deleted) {
 			s.rejoined = true
+		}
+		if n != nil && pod.DeletionTimestamp != nil {
+			if c := nodeCondition(n, corev1.NodeReady); c != nil && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(s.terminating) {
+				s.terminating = c.LastTransitionTime.Time
+			}
 		}
 	}
 	// Without the right to list nodes a deleted driver that has not stopped
@@ -977,7 +990,7 @@ func countExecutors(xs []Executor) *ExecutorCounts {
 // any ordinary deletion. Not worth a warning (yet).
 func (d *driverState) finishing(now time.Time) bool {
 	return d.Deleted != nil && !d.NodeLost && !d.NodeFenced && d.NodeReady == string(corev1.ConditionTrue) &&
-		now.Sub(d.pod.DeletionTimestamp.Time) <= stuckAfter
+		now.Sub(d.terminating) <= stuckAfter
 }
 
 // executors lists each generation's executors, and flags those that run on

@@ -140,6 +140,8 @@ func TestExecutorsOfADriverBeingDeleted(t *testing.T) {
 		f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:]
 		drv := &f.Snapshot.DriverPods[0]
 		drv.DeletionTimestamp = &metav1.Time{Time: f.Now.Add(-tt.ago)}
+		// Ready all along: the capture's node had just registered.
+		readySince(nodeNamed(&f.Snapshot, "node-b"), f.Now.Add(-time.Hour))
 		a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
 		stray := a.Drivers[0].Executors[0].Stray
 		if stray != tt.want || (len(a.Warnings) > 0) != tt.want {

@@ -323,6 +323,63 @@ func TestStuckOnReadyNodeAfterTwoMinutes(t *testing.T) {
 	}
 }
 
+// TestNotStuckForThePartition: a driver deleted while its node was partitioned is stopped by
+// its kubelet only once the node rejoins: the 2 minutes count from the node's return to Ready
+// when that is later than the deletion deadline.
+func TestNotStuckForThePartition(t *testing.T) {
+	f := fixture.Load(t, "f1-rejoined-lingering")
+	p := &f.Snapshot.DriverPods[0]
+	runningContainers(p)
+	now := f.Now
+	p.DeletionTimestamp = &metav1.Time{Time: now.Add(-10 * time.Minute)}
+	for _, tc := range []struct {
+		ready  time.Duration // the node Ready since, before now
+		want   analysis.Verdict
+		reason string
+	}{
+		{5 * time.Second, analysis.Starting, "driver stream-j4nqb is Terminating on node-a"},
+		{2 * time.Minute, analysis.Starting, "driver stream-j4nqb is Terminating on node-a"},
+		{3 * time.Minute, analysis.StuckTerminating, "driver stream-j4nqb has been terminating for more than 2 minutes on Ready node node-a: its kubelet has not stopped it"},
+		// Ready before the deletion: the deadline counts.
+		{time.Hour, analysis.StuckTerminating, "driver stream-j4nqb has been terminating for more than 2 minutes on Ready node node-a: its kubelet has not stopped it"},
+	} {
+		readySince(nodeNamed(&f.Snapshot, "node-a"), now.Add(-tc.ready))
+		a := analysis.Analyze(&f.Snapshot, now).Apps[0]
+		if a.Verdict != tc.want || a.Reason != tc.reason {
+			t.Errorf("deleted 10m ago, node Ready since %s: %s (%q), want %s (%q)", tc.ready, a.Verdict, a.Reason, tc.want, tc.reason)
+		}
+	}
+}
+
+// TestTerminalBeforeUnmount: a v1.27+ kubelet writes the terminal phase once the containers
+// stopped and deletes the pod only after its volumes are unmounted, so an unmount that hangs
+// leaves the pod Failed with its deletion timestamp on a Ready node. That driver is ended, not
+// lingering: nothing for failover to finish (the Job replaces a terminal pod by itself, and a
+// forced delete would not unmount the volume).
+func TestTerminalBeforeUnmount(t *testing.T) {
+	f := fixture.Load(t, "f1-rejoined-lingering")
+	p := &f.Snapshot.DriverPods[0]
+	p.Status.Phase = corev1.PodFailed
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	d := a.Drivers[0]
+	if a.Verdict != analysis.Starting || a.Reason != "driver stream-j4nqb ended (Error); the Job starts the next generation" ||
+		d.Deleted == nil || !d.ContainersStopped || !d.Ended || d.MayRun {
+		t.Errorf("%s (%q), driver %+v", a.Verdict, a.Reason, d)
+	}
+	if plan := analysis.Decide(a, analysis.Operator{}); plan.Outcome != analysis.NothingToDo || len(plan.Steps) != 0 {
+		t.Errorf("plan %+v", plan)
+	}
+}
+
+// readySince sets n Ready=True since t, with a heartbeat now.
+func readySince(n *corev1.Node, t time.Time) {
+	for i := range n.Status.Conditions {
+		if c := &n.Status.Conditions[i]; c.Type == corev1.NodeReady {
+			c.Status, c.LastTransitionTime = corev1.ConditionTrue, metav1.NewTime(t)
+		}
+	}
+}
+
 // TestPodlessJobKind: a driver Job between generations (no pod) is an app of its kind.
 func TestPodlessJobKind(t *testing.T) {
 	for _, managed := range []bool{false, true} {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -76,9 +78,14 @@ func (e *env) noOverlap(ns string) []truth.Interval {
 }
 
 // TestFailoverAfterRejoin: failover refuses while the old driver's node is
-// partitioned and unconfirmed; after the rejoin the old pod lingers (its
-// kubelet stopped the containers but never finished the pod), and failover
-// completes it; a rerun does nothing.
+// partitioned and unconfirmed. After the rejoin its kubelet stops the driver
+// and, as a v1.37 kubelet does, marks it Failed before unmounting its volumes;
+// the unmount hangs, so the pod stays (Failed, deletion timestamp) and its
+// volume stays in use on the node. The Job replaces the terminal pod at once,
+// and the replacement waits for the volume: inspect says Starting and failover
+// has nothing to do (deleting the pod would not unmount the volume). Once the
+// unmount completes the kubelet deletes the pod, the volume moves and the
+// replacement runs.
 func TestFailoverAfterRejoin(t *testing.T) {
 	e := start(t, twoNodes)
 	const ns, app = "f1", "stream"
@@ -86,7 +93,6 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	e.submitStreaming(ns, app)
 	old := e.runningDriver(ns, app)
 	lost := old.Spec.NodeName
-	// Emulate a kubelet that comes back but cannot finish the pod (e.g. a stuck unmount).
 	e.kubectl("annotate", "pod", old.Name, "-n", ns, kubelet.SlowTeardownAnnotation+"=true")
 	if err := e.sb.Partition(lost); err != nil {
 		t.Fatal(err)
@@ -108,38 +114,79 @@ func TestFailoverAfterRejoin(t *testing.T) {
 		t.Fatal("a refused failover annotated the Job")
 	}
 
+	// The operator keeps new work off the flaky machine: the replacement lands on the other.
+	e.kubectl("cordon", lost)
 	if err := e.sb.Rejoin(lost); err != nil {
 		t.Fatal(err)
 	}
-	safe := e.verdict(ns, app, "f1-rejoined-lingering", analysis.SafeToComplete)
-	if safe.NextAction != "kubectl sparkha failover stream -n f1" {
-		t.Errorf("next action %q", safe.NextAction)
+	var stopped *corev1.Pod
+	e.eventually(30*time.Second, "old driver Failed", func() (bool, string) {
+		p, err := e.pod(ns, old.Name)
+		if err != nil {
+			return false, err.Error()
+		}
+		stopped = p
+		return p.Status.Phase == corev1.PodFailed, describePods([]corev1.Pod{*p})
+	})
+	cs := stopped.Status.ContainerStatuses
+	if stopped.DeletionTimestamp == nil || len(cs) != 1 || cs[0].State.Terminated == nil || cs[0].State.Terminated.ExitCode != 143 {
+		t.Fatalf("old driver: deletion %v, containers %+v; want Failed with a deletion timestamp, exited on SIGTERM (143)", stopped.DeletionTimestamp, cs)
 	}
-	e.holds(5*time.Second, "old driver lingers, no replacement", func() (bool, string) {
-		pods := e.jobPods(ns, app)
-		return len(pods) == 1 && pods[0].Name == old.Name, describePods(pods)
+	pvc, err := e.client().CoreV1().PersistentVolumeClaims(ns).Get(ctx, app+"-checkpoint", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv := pvc.Spec.VolumeName
+	vol, err := e.client().CoreV1().PersistentVolumes().Get(ctx, pv, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unique := storage.UniqueVolumeName(vol.Spec.CSI.Driver, vol.Spec.CSI.VolumeHandle)
+	inUse := func(node string) bool { return slices.Contains(e.node(node).Status.VolumesInUse, unique) }
+	var repl *corev1.Pod
+	e.eventually(30*time.Second, "the Job's replacement on the other node", func() (bool, string) {
+		var pods []corev1.Pod
+		repl, pods = e.replacement(ns, app, old.Name)
+		return repl != nil && repl.Spec.NodeName != "" && repl.Spec.NodeName != lost, describePods(pods)
+	})
+	got := e.verdict(ns, app, "f1-rejoined-unmount-hangs", analysis.Starting)
+	if want := fmt.Sprintf("driver %s on %s waits for volume checkpoint (%s)", repl.Name, repl.Spec.NodeName, lost); got.Reason != want {
+		t.Errorf("reason %q, want %q", got.Reason, want)
+	}
+	stdout, _, code = e.cli("failover", app, "-n", ns)
+	if code != 0 || !strings.Contains(stdout, "nothing to fail over") {
+		t.Errorf("failover while the unmount hangs: exit %d, %q", code, stdout)
+	}
+	e.holds(5*time.Second, "old driver kept, its volume in use on "+lost+", the replacement waiting", func() (bool, string) {
+		p, err := e.pod(ns, old.Name)
+		if err != nil {
+			return false, err.Error()
+		}
+		r, err := e.pod(ns, repl.Name)
+		if err != nil {
+			return false, err.Error()
+		}
+		vas := e.attachments(pv)
+		return p.Status.Phase == corev1.PodFailed && r.Status.Phase == corev1.PodPending && inUse(lost) && len(vas) == 1 && vas[0].Spec.NodeName == lost,
+			fmt.Sprintf("%s; %s; %s in use: %v", describePods([]corev1.Pod{*p, *r}), describeAttachments(vas), lost, e.node(lost).Status.VolumesInUse)
 	})
 
-	stdout, stderr, code = e.cli("failover", app, "-n", ns, "--timeout", "60s")
-	if code != 0 || !strings.Contains(stdout, "finish old driver "+old.Name) || !strings.Contains(stdout, "failover of f1/stream complete") {
-		t.Fatalf("failover after rejoin: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
-	}
-	for _, phase := range []string{analysis.WaitOldGone, analysis.WaitDetached, analysis.WaitNewAttached, analysis.WaitNewRunning} {
-		if !strings.Contains(stderr, phase) {
-			t.Errorf("progress on stderr lacks %q:\n%s", phase, stderr)
+	// The unmount completes: the kubelet deletes the pod and stops reporting the volume.
+	e.kubectl("annotate", "pod", old.Name, "-n", ns, kubelet.SlowTeardownAnnotation+"-")
+	e.eventually(60*time.Second, "replacement Running", func() (bool, string) {
+		r, err := e.pod(ns, repl.Name)
+		if err != nil {
+			return false, err.Error()
 		}
-	}
+		return r.Status.Phase == corev1.PodRunning, describePods([]corev1.Pod{*r})
+	})
 	if _, err := e.pod(ns, old.Name); !isNotFound(err) {
 		t.Errorf("old driver still exists: %v", err)
 	}
-	a, ok := e.jobAudit(ns, app)
-	if !ok || a.By != "sandbox-admin" || a.Action != analysis.FinishOldDriver || a.Pod != old.Name || a.Why == "" {
-		t.Errorf("audit annotation: %+v", a)
+	if inUse(lost) {
+		t.Errorf("%s still reports the volume in use: %v", lost, e.node(lost).Status.VolumesInUse)
 	}
-	evs := e.failoverEvents(ns)
-	if len(evs) != 1 || evs[0].Reason != "FailoverFinishedOldDriver" || evs[0].InvolvedObject.Kind != "Job" || evs[0].InvolvedObject.Name != app {
-		t.Errorf("audit events: %+v", evs)
-	}
+	e.verdict(ns, app, "f1-recovered", analysis.Healthy)
 	j, err := e.client().BatchV1().Jobs(ns).Get(ctx, app, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -147,16 +194,11 @@ func TestFailoverAfterRejoin(t *testing.T) {
 	if j.Status.Failed != 0 {
 		t.Errorf("Job failed = %d: the node loss must not spend the retry budget", j.Status.Failed)
 	}
-
-	stdout, _, code = e.cli("failover", app, "-n", ns)
-	if code != 0 || !strings.Contains(stdout, "nothing to fail over") {
-		t.Errorf("rerun: exit %d, %q", code, stdout)
-	}
-	if n := len(e.failoverEvents(ns)); n != 1 {
-		t.Errorf("rerun acted again: %d events", n)
+	if _, ok := e.jobAudit(ns, app); ok || len(e.failoverEvents(ns)) != 0 {
+		t.Error("failover acted though there was nothing to do")
 	}
 	ivs := e.noOverlap(ns)
-	if len(ivs) != 2 {
+	if len(ivs) != 2 || ivs[0].UID != string(old.UID) || ivs[1].UID != string(repl.UID) || ivs[0].Running() || !ivs[1].Running() {
 		t.Errorf("ground truth: %v", ivs)
 	}
 	if dels := e.auditedDeletes("persistentvolumeclaims", "persistentvolumes"); len(dels) != 0 {
@@ -279,13 +321,11 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 	e.submitStreaming(ns, app, "--checkpoint-access-mode", "ReadWriteOncePod", "--annotations", kubelet.StuckUnmountAnnotation+"=true")
 	old := e.runningDriver(ns, app)
 	held := old.Spec.NodeName
-	// A real kubelet mounts only once its node status lists the volume in
-	// use; the simulated one starts at once, so wait for the report that keeps
-	// the attach/detach controller from detaching.
-	e.eventually(20*time.Second, held+" reporting the checkpoint in use", func() (bool, string) {
-		n := e.node(held)
-		return len(n.Status.VolumesInUse) == 1, fmt.Sprint(n.Status.VolumesInUse)
-	})
+	// The kubelet mounted the checkpoint only once its node status listed it in use, which
+	// keeps the attach/detach controller from detaching it.
+	if n := e.node(held); len(n.Status.VolumesInUse) != 1 {
+		t.Fatalf("%s runs the driver but reports volumes in use %v", held, n.Status.VolumesInUse)
+	}
 	// The operator moves the driver off a flaky machine; its kubelet stops
 	// and removes the pod but never finishes unmounting the checkpoint.
 	e.kubectl("cordon", held)

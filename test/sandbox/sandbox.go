@@ -48,6 +48,22 @@ const (
 	DefaultTolerationSeconds = 10
 )
 
+// Heartbeat timing of the simulated kubelets (KubeletConfiguration fields), set so that
+// the node lifecycle controller's NodeMonitorGracePeriod sees several renewals: a partitioned
+// node turns Unknown within NodeMonitorGracePeriod of its last renewal, and nothing else does.
+const (
+	// NodeLeaseDurationSeconds: the Lease is renewed every quarter of it, every second
+	// (default 40, renewed every 10 s, against the default grace period of 50 s).
+	NodeLeaseDurationSeconds = 4
+	// NodeStatusUpdateFrequency: how often the kubelet computes its node status (default 10 s):
+	// a rejoined node reports Ready, and a starting pod's volume in use, within a second.
+	NodeStatusUpdateFrequency = time.Second
+	// NodeStatusReportFrequency: an unchanged status is still posted this often. The default,
+	// passed explicitly because KubeletConfiguration defaults it to the update frequency when
+	// only that is set.
+	NodeStatusReportFrequency = 5 * time.Minute
+)
+
 // AdminToken authenticates the sandbox's admin (group system:masters).
 const AdminToken = "sparkha-sandbox-admin"
 
@@ -328,7 +344,10 @@ func (s *Sandbox) startControlPlane(ctx context.Context) error {
 
 func (s *Sandbox) startNode(name string, index int) error {
 	return s.start("node-"+name, s.State.SandboxBin, "node", "--dir", s.Dir, "--name", name,
-		"--node-ip", fmt.Sprintf("10.0.0.%d", 10+index), "--pod-subnet", fmt.Sprintf("10.244.%d", 1+index))
+		"--node-ip", fmt.Sprintf("10.0.0.%d", 10+index), "--pod-subnet", fmt.Sprintf("10.244.%d", 1+index),
+		fmt.Sprintf("--node-lease-duration-seconds=%d", NodeLeaseDurationSeconds),
+		fmt.Sprintf("--node-status-update-frequency=%s", NodeStatusUpdateFrequency),
+		fmt.Sprintf("--node-status-report-frequency=%s", NodeStatusReportFrequency))
 }
 
 // Restart starts a killed node's machine again, as after a repair: its

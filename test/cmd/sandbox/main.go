@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -91,6 +92,11 @@ func run(args []string) error {
 	name := fs.String("name", "", "node name (node)")
 	nodeIP := fs.String("node-ip", "10.0.0.10", "node address (node)")
 	podSubnet := fs.String("pod-subnet", "10.244.1", "pod IP prefix (node)")
+	// KubeletConfiguration's heartbeat fields; 0 takes v1.37's defaults, as the kubelet does.
+	var beat heartbeat
+	fs.Var(int32Value{&beat.leaseSeconds}, "node-lease-duration-seconds", "nodeLeaseDurationSeconds: the Lease is renewed every quarter of it (node; default 40)")
+	fs.DurationVar(&beat.update, "node-status-update-frequency", 0, "nodeStatusUpdateFrequency: how often the node status is computed (node; default 10s)")
+	fs.DurationVar(&beat.report, "node-status-report-frequency", 0, "nodeStatusReportFrequency: an unchanged node status is posted this often (node; default 5m, or the update frequency if only that is set)")
 	// Flags may come anywhere, as in `sandbox --dir D partition node-1 --nodes 2`.
 	var positional []string
 	for rest := args; ; {
@@ -227,14 +233,14 @@ func run(args []string) error {
 		}
 		return nil
 	case "node":
-		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet)
+		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet, beat)
 	case "storage":
 		return runStorage(ctx, *dir)
 	}
 	return fmt.Errorf("unknown command %q: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth", verb)
 }
 
-func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
+func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string, beat heartbeat) error {
 	if name == "" {
 		return fmt.Errorf("node needs --name")
 	}
@@ -257,8 +263,10 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string) error {
 	}
 	defer rec.Close()
 	k := &kubelet.Kubelet{Client: client, Node: name, NodeIP: nodeIP, PodSubnet: podSubnet, Truth: rec, TruthDir: s.TruthDir(),
-		RuntimeDownFile: s.RuntimeDownFile(name), VolumesDir: s.VolumesDir(),
-		Log: log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds)}
+		RuntimeDownFile:          s.RuntimeDownFile(name),
+		VolumesDir:               s.VolumesDir(),
+		Log:                      log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds),
+		NodeLeaseDurationSeconds: beat.leaseSeconds, NodeStatusUpdateFrequency: beat.update, NodeStatusReportFrequency: beat.report}
 	return k.Run(ctx)
 }
 
@@ -273,4 +281,29 @@ func runStorage(ctx context.Context, dir string) error {
 	}
 	c := &storage.Controller{Client: client, DataRoot: s.VolumesDir(), Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
 	return c.Run(ctx)
+}
+
+// heartbeat is the node command's heartbeat timing (kubelet.Kubelet's fields of that name).
+type heartbeat struct {
+	leaseSeconds   int32
+	update, report time.Duration
+}
+
+// int32Value is a flag.Value for an int32 field.
+type int32Value struct{ p *int32 }
+
+func (v int32Value) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*v.p), 10)
+}
+
+func (v int32Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return err
+	}
+	*v.p = int32(n)
+	return nil
 }

@@ -1,20 +1,25 @@
 // Package kubelet simulates one machine and its kubelet for the sandbox: it
-// registers the Node, heartbeats through its Lease and Ready condition, and
+// registers the Node, heartbeats through its Lease and node status, and
 // "runs" the pods bound to it, recording in the ground truth when their
 // containers really start and stop.
 //
-// It behaves like a real kubelet where the partition story depends on it:
+// It behaves like a v1.37 kubelet where the partition story depends on it:
+//   - the Lease is renewed every nodeLeaseDurationSeconds × 0.25; the node status is computed
+//     every nodeStatusUpdateFrequency and posted only when it changed or
+//     nodeStatusReportFrequency passed (heartbeat.go);
 //   - a pod starts only once its attachable volumes (CSI whose CSIDriver requires attach) are
-//     attached to this node (the attach/detach controller reports them in
-//     node.status.volumesAttached), its other claims (NFS, local, a CSI driver without attach)
-//     are bound, and its ConfigMaps and Secrets exist; until then it stays ContainerCreating
-//     with kubelet-like FailedMount events;
-//   - attachable volumes of pods on the machine are reported in node.status.volumesInUse,
-//     which keeps the attach/detach controller from detaching them; others are not, as the
-//     kubelet's volume manager reports only volumes whose plugin is attachable
-//     (pkg/kubelet/volumemanager/volume_manager.go, GetVolumesInUse);
-//   - a deleted pod's containers are killed, its terminal status is written,
-//     then it is deleted with grace period 0; finalizers are left alone;
+//     in node.status.volumesInUse as posted and attached to this node (the attach/detach
+//     controller reports them in node.status.volumesAttached), its other claims (NFS, local,
+//     a CSI driver without attach) are bound, and its ConfigMaps and Secrets exist; until then
+//     it stays ContainerCreating with kubelet-like FailedMount events;
+//   - attachable volumes are reported in node.status.volumesInUse from the moment a pod on the
+//     machine needs them until they are unmounted, which keeps the attach/detach controller
+//     from detaching them; others are not, as the kubelet's volume manager reports only
+//     volumes whose plugin is attachable (pkg/kubelet/volumemanager/volume_manager.go,
+//     GetVolumesInUse);
+//   - a deleted pod's containers get SIGTERM and are killed at the end of its grace period;
+//     once they stopped its terminal phase is written, then its volumes are unmounted, and
+//     only then is it deleted with grace period 0; finalizers are left alone (teardown.go);
 //   - a pod removed from the API (force-deleted) while its containers run is
 //     killed when the kubelet next syncs, as kubelet's pod cleanup does.
 //
@@ -31,11 +36,9 @@ import (
 	"sync"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -61,19 +64,32 @@ const AttachDetachAnnotation = "volumes.kubernetes.io/controller-managed-attach-
 // Version is what the simulated kubelet reports.
 const Version = "v1.37.2"
 
-// SlowTeardownAnnotation on a pod makes this kubelet behave like one stuck
-// tearing the pod down (a volume that will not unmount): when the pod is
-// deleted it stops the containers and reports them terminated, but never
-// marks the pod Failed nor deletes it. Tests use it to make an old driver
-// linger after its node rejoined.
+// SlowTeardownAnnotation on a pod makes this kubelet behave like one whose
+// unmount of the pod's volumes (TearDown, CSI NodeUnpublishVolume) hangs: its
+// containers stop and its terminal phase (Failed) is written, but the final
+// delete waits for the unmount (SyncTerminatedPod, WaitForUnmount), so the pod
+// stays, with its deletion timestamp, and its attachable volumes stay in
+// node.status.volumesInUse, for as long as the annotation is there. Removing
+// it lets the unmount finish. Tests use it to make an old driver linger after
+// its node rejoined.
 const SlowTeardownAnnotation = "sandbox.sparkha.io/slow-teardown"
 
 // StuckUnmountAnnotation on a pod makes this kubelet behave like one whose
-// unmount hangs: once the pod is torn down and gone, its CSI volumes stay in
-// node.status.volumesInUse for as long as this machine runs, so the
+// device unmount (UnmountDevice, CSI NodeUnstageVolume) hangs: the pod's own
+// mounts are gone, so the pod is deleted, but its attachable volumes stay in
+// node.status.volumesInUse for as long as this machine runs (the volume
+// manager reports a volume until it is unmounted from the node), so the
 // attach/detach controller never detaches them from it. Tests use it to leave
 // a volume attached to a machine that then dies with no pod left on it.
 const StuckUnmountAnnotation = "sandbox.sparkha.io/stuck-unmount"
+
+// SIGTERMExitAnnotation on a pod is how many seconds its containers take to exit
+// after SIGTERM (default 0: at once, exit code 143). A value at or past the grace
+// period means they are killed at its end (exit code 137). A Spark driver's or
+// executor's JVM exits on SIGTERM once Spark's shutdown hooks ran
+// (ShutdownHookManager: stop the SparkContext, delete the local dirs), which
+// takes a moment, not the 30 s grace period.
+const SIGTERMExitAnnotation = "sandbox.sparkha.io/sigterm-exit-seconds"
 
 // mountTimeout is how long a pod waits for its volumes before the kubelet
 // reports FailedMount (2m on a real kubelet; short here so tests see it).
@@ -98,6 +114,12 @@ type Kubelet struct {
 	// VolumesDir is the storage's data side (storage.DataDir): running drivers write there.
 	VolumesDir string
 	Log        *log.Logger
+	// Heartbeat timing, as KubeletConfiguration names it; zero takes v1.37's default
+	// (see defaults): a Lease of 40 s renewed every 10 s, the status computed every 10 s
+	// and posted unchanged every 5 minutes.
+	NodeLeaseDurationSeconds  int32
+	NodeStatusUpdateFrequency time.Duration
+	NodeStatusReportFrequency time.Duration
 
 	recorder record.EventRecorder
 	pods     corelisters.PodLister
@@ -109,10 +131,18 @@ type Kubelet struct {
 	secrets  corelisters.SecretLister
 	execs    corelisters.PodLister // Spark executor pods of every node, as a driver's watch sees them
 
-	mu       sync.Mutex                       // guards running: the heartbeat reads it
-	running  map[types.UID]*container         // pods whose containers run on this machine
-	waiting  map[types.UID]time.Time          // pods waiting for volumes, since
-	stuck    map[corev1.UniqueVolumeName]bool // volumes that never unmount (StuckUnmountAnnotation); guarded by mu
+	mu      sync.Mutex               // guards running, mounted, stuck and reported: the heartbeat reads them
+	running map[types.UID]*container // pods whose containers run on this machine
+	waiting map[types.UID]time.Time  // pods waiting for volumes, since
+	// mounted are the attachable volumes mounted for each pod, from its start until unmounted.
+	mounted map[types.UID]*mount
+	stuck   map[corev1.UniqueVolumeName]bool // volumes whose device never unmounts (StuckUnmountAnnotation)
+	// reported are the volumes last posted in node.status.volumesInUse (the desired state of
+	// world's ReportedInUse): an attachable volume is mounted only once reported.
+	reported map[corev1.UniqueVolumeName]bool
+	killing  map[types.UID]*killing // deleted pods whose containers got SIGTERM
+	exited   map[types.UID]*exited  // pods whose containers this kubelet stopped
+	report   statusReport
 	nextIP   int
 	lastEvts map[types.UID]time.Time
 	lastSync time.Time // when syncPods last ran: a longer gap means the machine was stopped
@@ -140,6 +170,12 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.running = map[types.UID]*container{}
 	k.waiting = map[types.UID]time.Time{}
 	k.stuck = map[corev1.UniqueVolumeName]bool{}
+	k.mounted = map[types.UID]*mount{}
+	k.reported = map[corev1.UniqueVolumeName]bool{}
+	k.killing = map[types.UID]*killing{}
+	k.exited = map[types.UID]*exited{}
+	k.defaults()
+	k.report.frequency = k.NodeStatusReportFrequency
 	k.lastEvts = map[types.UID]time.Time{}
 	k.targets = map[types.UID][]writeTarget{}
 	k.nextIP = 2
@@ -217,108 +253,10 @@ func (k *Kubelet) register(ctx context.Context) error {
 	return k.updateNodeStatus(ctx)
 }
 
-// heartbeat renews the node Lease every second and the node status every two,
-// which is what the node lifecycle controller watches.
-func (k *Kubelet) heartbeat(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for n := 0; ; n++ {
-		if err := k.renewLease(ctx); err != nil {
-			k.Log.Printf("lease: %v", err)
-		}
-		if n%2 == 0 {
-			if err := k.updateNodeStatus(ctx); err != nil && !apierrors.IsConflict(err) {
-				k.Log.Printf("node status: %v", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-func (k *Kubelet) renewLease(ctx context.Context) error {
-	leases := k.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
-	now := metav1.NewMicroTime(time.Now())
-	lease, err := leases.Get(ctx, k.Node, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		_, err = leases.Create(ctx, &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: k.Node},
-			Spec: coordinationv1.LeaseSpec{
-				HolderIdentity:       ptr.To(k.Node),
-				LeaseDurationSeconds: ptr.To[int32](40),
-				RenewTime:            &now,
-			},
-		}, metav1.CreateOptions{})
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	lease.Spec.RenewTime = &now
-	_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
-	return err
-}
-
-func (k *Kubelet) updateNodeStatus(ctx context.Context) error {
-	node, err := k.Client.CoreV1().Nodes().Get(ctx, k.Node, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	now := metav1.Now()
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("16"),
-		corev1.ResourceMemory:           resource.MustParse("64Gi"),
-		corev1.ResourcePods:             resource.MustParse("110"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
-	}
-	node.Status.Capacity = capacity
-	node.Status.Allocatable = capacity
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.NodeIP}, {Type: corev1.NodeHostName, Address: k.Node}}
-	node.Status.NodeInfo = corev1.NodeSystemInfo{
-		KubeletVersion: Version, OperatingSystem: "linux", Architecture: "amd64",
-		ContainerRuntimeVersion: "sandbox://1.0", OSImage: "sparkha sandbox", KernelVersion: "sandbox",
-	}
-	node.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250}}
-	ready := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"}
-	if k.runtimeDown() {
-		ready = corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionFalse, Reason: "KubeletNotReady", Message: "container runtime is down"}
-	}
-	conds := []corev1.NodeCondition{
-		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
-		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
-		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
-		ready,
-	}
-	for _, c := range conds {
-		c.LastHeartbeatTime = now
-		c.LastTransitionTime = now
-		for _, old := range node.Status.Conditions {
-			if old.Type == c.Type && old.Status == c.Status {
-				c.LastTransitionTime = old.LastTransitionTime
-			}
-		}
-		setNodeCondition(&node.Status, c)
-	}
-	node.Status.VolumesInUse = k.volumesInUse()
-	_, err = k.Client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
-	return err
-}
-
-func setNodeCondition(s *corev1.NodeStatus, c corev1.NodeCondition) {
-	for i := range s.Conditions {
-		if s.Conditions[i].Type == c.Type {
-			s.Conditions[i] = c
-			return
-		}
-	}
-	s.Conditions = append(s.Conditions, c)
-}
-
-// volumesInUse lists the attachable volumes of every pod this machine runs or is about to
-// run: the attach/detach controller must not detach those.
+// volumesInUse is the volume manager's GetVolumesInUse: the attachable volumes of the
+// desired state of world (every pod of this machine that is to run: neither deleted nor
+// terminal, started or not) and of the actual one (whatever is mounted, until unmounted).
+// The attach/detach controller must not detach those.
 func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 	if k.pods == nil {
 		return nil
@@ -330,9 +268,13 @@ func (k *Kubelet) volumesInUse() []corev1.UniqueVolumeName {
 	for v := range k.stuck {
 		set[v] = true
 	}
+	for _, m := range k.mounted {
+		for _, v := range m.volumes {
+			set[v] = true
+		}
+	}
 	for _, pod := range pods {
-		_, runs := k.running[pod.UID]
-		if !runs && (pod.DeletionTimestamp != nil || isTerminal(pod)) {
+		if pod.DeletionTimestamp != nil || isTerminal(pod) {
 			continue
 		}
 		for _, v := range k.claimVolumes(pod) {
@@ -396,13 +338,15 @@ func (k *Kubelet) attachRequired(driver string) bool {
 	return d.Spec.AttachRequired == nil || *d.Spec.AttachRequired
 }
 
-func containersTerminated(pod *corev1.Pod) bool {
-	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.State.Terminated == nil {
-			return false
-		}
+// markReportedInUse is the volume manager's MarkVolumesAsReportedInUse, called with what the
+// node status holds after each computation.
+func (k *Kubelet) markReportedInUse(vs []corev1.UniqueVolumeName) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.reported = map[corev1.UniqueVolumeName]bool{}
+	for _, v := range vs {
+		k.reported[v] = true
 	}
-	return len(pod.Status.ContainerStatuses) > 0
 }
 
 func isTerminal(pod *corev1.Pod) bool {
@@ -440,11 +384,15 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 	present := map[types.UID]bool{}
 	for _, pod := range pods {
 		present[pod.UID] = true
+		if m := k.mounted[pod.UID]; m != nil {
+			m.pod = pod
+		}
 		switch {
 		case pod.DeletionTimestamp != nil:
-			k.terminate(ctx, pod)
+			k.terminate(ctx, pod, now)
 		case isTerminal(pod):
 			k.kill(pod.UID, "pod is terminal")
+			k.unmount(pod)
 		case k.running[pod.UID] != nil:
 			k.keepRunning(ctx, pod)
 		default:
@@ -454,6 +402,22 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 	for uid := range k.running {
 		if !present[uid] {
 			k.kill(uid, "pod no longer exists in the API")
+		}
+	}
+	for uid, m := range k.mounted {
+		if !present[uid] {
+			// The volume manager unmounts the volumes of a pod that is gone, as it was last seen.
+			k.unmount(m.pod)
+		}
+	}
+	for uid := range k.killing {
+		if !present[uid] {
+			delete(k.killing, uid)
+		}
+	}
+	for uid := range k.exited {
+		if !present[uid] {
+			delete(k.exited, uid)
 		}
 	}
 	for uid := range k.waiting {
@@ -481,68 +445,6 @@ func (k *Kubelet) recordStop(uid types.UID, c *container, reason string, at time
 	if err := k.Truth.Record(truth.Entry{Time: at, Event: truth.Stop, Namespace: c.namespace, Pod: c.name, UID: string(uid), Reason: reason,
 		Role: c.role, AppID: c.appID, Driver: c.driver}); err != nil {
 		k.Log.Printf("truth: %v", err)
-	}
-}
-
-// terminate does what a kubelet does for a pod with a deletion timestamp:
-// kill its containers, write the terminal status, then delete it with grace
-// period 0. Finalizers are not touched; their owners remove them.
-func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod) {
-	c := k.running[pod.UID]
-	k.kill(pod.UID, "pod deleted")
-	if pod.Annotations[StuckUnmountAnnotation] == "true" {
-		for _, v := range k.claimVolumes(pod) {
-			if v.attachable {
-				k.stuck[v.unique] = true // syncPods holds mu
-			}
-		}
-	}
-	if pod.Annotations[SlowTeardownAnnotation] == "true" {
-		if !isTerminal(pod) && !containersTerminated(pod) {
-			status := pod.Status.DeepCopy()
-			now := metav1.Now()
-			status.ContainerStatuses = nil
-			for _, ctr := range pod.Spec.Containers {
-				status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{Name: ctr.Name, Image: ctr.Image,
-					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", FinishedAt: now}}})
-			}
-			setPodCondition(status, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "PodTerminating", LastTransitionTime: now})
-			_ = k.writeStatus(ctx, pod, status)
-		}
-		return
-	}
-	if !isTerminal(pod) {
-		status := pod.Status.DeepCopy()
-		status.Phase = corev1.PodFailed
-		now := metav1.Now()
-		started := now
-		if c != nil {
-			started = metav1.NewTime(c.started)
-		}
-		status.ContainerStatuses = nil
-		for _, ctr := range pod.Spec.Containers {
-			term := &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: started, FinishedAt: now}
-			if c == nil {
-				term = &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "ContainerStatusUnknown",
-					Message: "The container could not be located when the pod was terminated", FinishedAt: now}
-			}
-			status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
-				Name: ctr.Name, Image: ctr.Image, State: corev1.ContainerState{Terminated: term},
-			})
-		}
-		for _, t := range []corev1.PodConditionType{corev1.PodReady, corev1.ContainersReady} {
-			setPodCondition(status, corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, Reason: "PodFailed", LastTransitionTime: now})
-		}
-		if err := k.writeStatus(ctx, pod, status); err != nil {
-			return
-		}
-	}
-	err := k.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
-		GracePeriodSeconds: ptr.To[int64](0),
-		Preconditions:      &metav1.Preconditions{UID: &pod.UID},
-	})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		k.Log.Printf("delete %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 }
 
@@ -614,8 +516,12 @@ func (k *Kubelet) unreadyVolumes(pod *corev1.Pod) (unattached []string, missing 
 			attached[v.Name] = true
 		}
 	}
+	// An attachable volume is mounted only once the attach/detach controller reports it
+	// attached and this kubelet's node status reported it in use, so that it cannot be
+	// detached under the mount (operation_generator.go, VerifyControllerAttachedVolume:
+	// "Volume has not been added to the list of VolumesInUse in the node's volume status").
 	for _, v := range k.claimVolumes(pod) {
-		if !v.bound || (v.attachable && !attached[v.unique]) {
+		if !v.bound || (v.attachable && (!attached[v.unique] || !k.reported[v.unique])) {
 			unattached = append(unattached, v.podVolume)
 		}
 	}
@@ -649,6 +555,13 @@ func (k *Kubelet) start(ctx context.Context, pod *corev1.Pod) {
 	}
 	k.running[pod.UID] = c
 	delete(k.waiting, pod.UID)
+	m := &mount{pod: pod}
+	for _, v := range k.claimVolumes(pod) {
+		if v.attachable {
+			m.volumes = append(m.volumes, v.unique)
+		}
+	}
+	k.mounted[pod.UID] = m
 	if err := k.Truth.Record(truth.Entry{Event: truth.Start, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID),
 		Role: c.role, AppID: c.appID, Driver: c.driver}); err != nil {
 		k.Log.Printf("truth: %v", err)

@@ -84,7 +84,12 @@ func (k *Kubelet) sparkProcesses(ctx context.Context, pods []*corev1.Pod) {
 				at = end
 			}
 			delete(k.running, uid)
+			delete(k.killing, uid)
 			k.recordStop(uid, c, "driver disassociated", at)
+			if at.IsZero() {
+				at = now
+			}
+			k.exited[uid] = &exited{code: 1, started: c.started, finished: at}
 			k.Log.Printf("executor %s/%s exited: its driver %s stopped", c.namespace, c.name, c.driver)
 			if p := byUID[uid]; p != nil && p.DeletionTimestamp == nil {
 				k.exitExecutor(ctx, p, c, "Driver disassociated! Shutting down.")
