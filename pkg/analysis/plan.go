@@ -174,6 +174,8 @@ func Decide(app App, op Operator) Plan {
 	}
 	if ev := app.LostNodeEvidence; ev != nil && ev.Alive != "" {
 		why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
+	} else if ev != nil && ev.Down != "" {
+		why += "; the cluster agrees: " + ev.Down
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	if hasOld {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/term"
 
@@ -91,6 +92,7 @@ type InspectOptions struct {
 
 	namespace string
 	client    kubernetes.Interface
+	dynamic   dynamic.Interface
 	color     bool
 	now       func() time.Time
 }
@@ -174,7 +176,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	// The client is made once the flags are valid (see FailoverOptions.Run).
 	if o.client == nil {
 		var err error
-		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+		if o.client, o.dynamic, err = newClients(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}
@@ -182,7 +184,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		now := o.now()
 		q := o.query()
 		q.Now = func() time.Time { return now }
-		report, snap, err := inspect.Inspect(ctx, o.client, q)
+		report, snap, err := inspect.Inspect(ctx, o.client, o.dynamic, q)
 		if err != nil {
 			return err
 		}
@@ -198,7 +200,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	w, err := inspect.Watch(ctx, o.client, o.query())
+	w, err := inspect.Watch(ctx, o.client, o.dynamic, o.query())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
