@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -90,7 +91,8 @@ func TestGatherRemediationsAbsentOrForbidden(t *testing.T) {
 		err    error
 		unseen string
 	}{
-		{"absent", apierrors.NewNotFound(inspect.RemediationKinds[0].GVR.GroupResource(), ""), ""},
+		// What the API server answers for a resource it does not serve: 404 page not found.
+		{"absent", apierrors.NewGenericServerResponse(http.StatusNotFound, "get", inspect.RemediationKinds[0].GVR.GroupResource(), "", "404 page not found", 0, true), ""},
 		{"forbidden", apierrors.NewForbidden(inspect.RemediationKinds[0].GVR.GroupResource(), "", nil),
 			"fenceagentsremediations: Forbidden,selfnoderemediations: Forbidden"},
 	} {
@@ -107,6 +109,9 @@ func TestGatherRemediationsAbsentOrForbidden(t *testing.T) {
 			}
 			if len(s.Remediations) != 0 || strings.Join(s.RemediationsUnseen, ",") != tt.unseen || len(s.Unavailable) != 0 {
 				t.Fatalf("remediations %v, unseen %v, unavailable %v", s.Remediations, s.RemediationsUnseen, s.Unavailable)
+			}
+			if n := len(dyn.Actions()); n != 2 {
+				t.Fatalf("%d LISTs of remediations, want one per kind, none retried", n)
 			}
 			e := analysis.Analyze(s, f.Now).Apps[0].LostNodeEvidence
 			if e == nil || e.Down != "" || strings.Join(e.RemediationsUnseen, ",") != tt.unseen {

@@ -106,6 +106,7 @@ func TestEvidenceCloudShutdown(t *testing.T) {
 	}
 
 	// Repaired: Ready again, the controller lifts its taint; release lifts sparkha's fence.
+	must(t, e.sb.Rejoin(cut))
 	must(t, e.sb.Restart(ctx, lost))
 	e.eventually(20*time.Second, "the shutdown taint lifted from "+lost, func() (bool, string) {
 		n := e.node(lost)
@@ -114,7 +115,6 @@ func TestEvidenceCloudShutdown(t *testing.T) {
 	if out, stderr, code := e.cli("release", lost); code != 0 || strings.TrimSpace(out) != "node/"+lost+" released" {
 		t.Fatalf("release: exit %d\n%s%s", code, out, stderr)
 	}
-	must(t, e.sb.Rejoin(cut))
 	e.noOverlap(ns)
 }
 
