@@ -34,7 +34,8 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     and network by your infrastructure (a plain network partition is not enough: the old
     driver keeps running and writing there, and fencing would run two drivers):
     failover first shows what the cluster knows of the machine (Ready and its reason, the
-    last Lease renewal and status post, the cloud provider's shutdown taint) and refuses if
+    last Lease renewal and status post, the cloud provider's shutdown taint, medik8s
+    remediations of the node and whether they fenced it) and refuses if
     that shows it running (a Lease renewed after it stopped being Ready, or Ready=False);
     --ignore-node-evidence overrides, recorded in the audit. Then it
     taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so

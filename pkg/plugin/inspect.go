@@ -25,7 +25,8 @@ the next safe action, in one view.
 Drivers are recognised by Spark's labels (spark-role=driver) whatever created them: Jobs from
 kubectl sparkha submit, plain driver Jobs, bare spark-submit driver pods and Spark operator
 applications. Evidence comes from a fixed number of LIST calls (nodes, node leases, driver pods, executor pods,
-Jobs, PVCs, PVs, VolumeAttachments, events), never one request per object.
+Jobs, PVCs, PVs, VolumeAttachments, events, and medik8s's FenceAgentsRemediations and
+SelfNodeRemediations where installed), never one request per object.
 
 Verdicts:
   Healthy             one driver runs on a Ready node
