@@ -12,6 +12,8 @@ LDFLAGS := -s -w -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$
 
 SANDBOX_DIR ?= $(or $(TMPDIR),/tmp)/sparkha-sandbox
 NODES ?= 3
+# CLOUD=1 runs the sandbox's cloud (shutdown taints, a fence-agents-remediation operator).
+CLOUD ?=
 # The control plane is built once into a cache outside the clone, keyed by
 # versions; the script prints the binary's path.
 CONTROL_PLANE := test/hack/build-control-plane.sh
@@ -100,7 +102,7 @@ demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh
 
 sandbox-up: sandbox-bin
-	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES)
+	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES) $(if $(CLOUD),--cloud)
 
 sandbox-down: sandbox-bin
 	$(SANDBOX) down

@@ -20,12 +20,14 @@ import (
 var Backoff = wait.Backoff{Steps: 3, Duration: 250 * time.Millisecond, Factor: 2}
 
 // Transient reports errors worth another try of an idempotent request: the server's 5xx and
-// 429, and timeouts or broken connections on the way.
+// 429, and timeouts or broken connections on the way. Never a 404: client-go counts one whose
+// body is not a Status (the API server's answer for a resource it does not serve, such as a
+// CRD's that is not installed) as an unexpected server error too.
 func Transient(err error) bool {
 	var netErr net.Error
-	return apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+	return !apierrors.IsNotFound(err) && (apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
 		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) ||
-		(errors.As(err, &netErr) && netErr.Timeout()) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+		(errors.As(err, &netErr) && netErr.Timeout()) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err))
 }
 
 // OnTransient runs an idempotent request, again on a Transient error, as Backoff paces it.

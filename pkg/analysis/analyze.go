@@ -28,7 +28,7 @@ const stuckAfterWords = "2 minutes"
 // Analyze decides the state of every Spark application in the snapshot. It is
 // pure: the same snapshot and clock give the same report.
 func Analyze(s *Snapshot, now time.Time) *Report {
-	idx := newIndex(s)
+	idx := newIndex(s, now)
 	apps := map[appKey]*appBuild{}
 	var order []appKey
 	get := func(k sparkapp.AppKey) *appBuild {
@@ -85,10 +85,14 @@ type index struct {
 	csiAttach map[string]bool
 	events    map[string][]Event
 	jobs      map[string]*batchv1.Job
+	// remediations are the medik8s remediations of each node.
+	remediations       map[string][]Remediation
+	remediationsUnseen []string
+	now                time.Time
 }
 
-func newIndex(s *Snapshot) *index {
-	idx := &index{
+func newIndex(s *Snapshot, now time.Time) *index {
+	idx := &index{now: now, remediations: map[string][]Remediation{}, remediationsUnseen: s.RemediationsUnseen,
 		nodes: map[string]*corev1.Node{}, heartbeats: map[string]time.Time{}, leases: map[string]time.Time{},
 		claims: map[string]*corev1.PersistentVolumeClaim{}, pvs: map[string]*corev1.PersistentVolume{},
 		attach: map[string][]Attachment{}, events: map[string][]Event{}, jobs: map[string]*batchv1.Job{},
@@ -98,6 +102,9 @@ func newIndex(s *Snapshot) *index {
 		idx.csiAttach[d.Name] = d.Spec.AttachRequired == nil || *d.Spec.AttachRequired
 	}
 	idx.nodesKnown = !unavailable(s, "nodes")
+	for _, r := range s.Remediations {
+		idx.remediations[r.Node] = append(idx.remediations[r.Node], r)
+	}
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
 		idx.nodes[n.Name] = n
@@ -503,20 +510,46 @@ func strandedVolume(drivers []Driver) *Volume {
 
 // evidence is what the cluster says of node's machine.
 func (idx *index) evidence(node string) *NodeEvidence {
-	var renewed *time.Time
+	m := Machine{Node: idx.nodes[node], Remediations: idx.remediations[node], RemediationsUnseen: idx.remediationsUnseen}
 	if t, ok := idx.leases[node]; ok {
-		renewed = &t
+		m.LeaseRenewed = &t
 	}
-	return Evidence(node, idx.nodes[node], renewed)
+	return Evidence(node, m, idx.now)
 }
 
-// Evidence is what the cluster says of a node's machine: its Node object (nil when gone) and
-// its Lease's last renewal (nil when unknown). failover reads it again from the live objects
-// just before it fences.
-func Evidence(name string, n *corev1.Node, leaseRenewed *time.Time) *NodeEvidence {
-	e := &NodeEvidence{Node: name, Ready: "Missing", LeaseRenewed: leaseRenewed}
+// Machine is what the cluster publishes about one node's machine.
+type Machine struct {
+	// Node is the Node object, nil when it is gone.
+	Node *corev1.Node
+	// LeaseRenewed is its Lease's last renewal, nil when unknown.
+	LeaseRenewed *time.Time
+	// Remediations are the medik8s remediations of the node; RemediationsUnseen the kinds
+	// that could not be listed (Snapshot.RemediationsUnseen).
+	Remediations       []Remediation
+	RemediationsUnseen []string
+}
+
+// Evidence is what the cluster says of a node's machine at now. failover reads it again from
+// the live objects just before it fences.
+func Evidence(name string, m Machine, now time.Time) *NodeEvidence {
+	e := &NodeEvidence{Node: name, Ready: "Missing", LeaseRenewed: m.LeaseRenewed, RemediationsUnseen: m.RemediationsUnseen}
+	var down []string
+	var fencedAt *time.Time // the latest fence a remediation reports
+	rems := slices.Clone(m.Remediations)
+	slices.SortStableFunc(rems, func(a, b Remediation) int { return a.Created.Compare(b.Created) })
+	for _, r := range rems {
+		s := remediationState(r, now)
+		e.Remediations = append(e.Remediations, s)
+		if s.Fenced {
+			down = append(down, fmt.Sprintf("%s %s/%s: %s", s.Kind, s.Namespace, s.Name, s.State))
+			if s.At != nil && (fencedAt == nil || s.At.After(*fencedAt)) {
+				fencedAt = s.At
+			}
+		}
+	}
+	n := m.Node
 	if n == nil {
-		e.Down = "the Node object is gone, as when its instance is deleted"
+		e.Down = strings.Join(append([]string{"the Node object is gone, as when its instance is deleted"}, down...), "; ")
 		return e
 	}
 	e.Ready = NodeReady(n)
@@ -536,10 +569,30 @@ func Evidence(name string, n *corev1.Node, leaseRenewed *time.Time) *NodeEvidenc
 	case e.Ready != string(corev1.ConditionTrue) && e.LeaseRenewed != nil && e.ReadySince != nil && e.LeaseRenewed.After(*e.ReadySince):
 		e.Alive = fmt.Sprintf("its kubelet renewed its Lease at %s, after the node stopped being Ready at %s", clock(*e.LeaseRenewed), clock(*e.ReadySince))
 	}
-	if e.CloudShutdown {
-		e.Down = "the cloud provider reports the instance shut down (" + cloudShutdownTaint + ")"
+	// A fence after the last sign of life outdates it: the kubelet seen alive ran on the
+	// machine that was then powered off or rebooted. A sign of life after the fence is a
+	// machine that came back.
+	if e.Alive != "" && fencedAt != nil && !lastSignOfLife(e).After(*fencedAt) {
+		e.Alive = ""
 	}
+	if e.CloudShutdown {
+		down = append([]string{"the cloud provider reports the instance shut down (" + cloudShutdownTaint + ")"}, down...)
+	}
+	e.Down = strings.Join(down, "; ")
 	return e
+}
+
+// lastSignOfLife is the latest time the kubelet was seen running: its Lease's renewal, or its
+// last status post when that status was Ready=False.
+func lastSignOfLife(e *NodeEvidence) time.Time {
+	var t time.Time
+	if e.LeaseRenewed != nil {
+		t = *e.LeaseRenewed
+	}
+	if e.Ready == string(corev1.ConditionFalse) && e.StatusHeartbeat != nil && e.StatusHeartbeat.After(t) {
+		t = *e.StatusHeartbeat
+	}
+	return t
 }
 
 // cloudShutdownTaint is the taint the cloud node lifecycle controller puts on a node whose

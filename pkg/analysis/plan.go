@@ -38,7 +38,7 @@ const (
 	// reported stopped as Failed, then deletes it with grace period 0, as
 	// PodGC does for orphaned pods.
 	FinishOldDriver Action = "finish-old-driver"
-	// CollectOldDriver does, for the old driver on a node fenced on the operator's word, what
+	// CollectOldDriver does, for the old driver on a node fenced (by failover or anyone else), what
 	// the pod garbage collector's next pass would (kube-controller-manager's podgc,
 	// gcTerminating, every 20 s): a terminating pod on a node that is not Ready and carries the
 	// out-of-service taint is marked Failed and deleted with grace period 0. Doing it at once
@@ -174,6 +174,8 @@ func Decide(app App, op Operator) Plan {
 	}
 	if ev := app.LostNodeEvidence; ev != nil && ev.Alive != "" {
 		why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
+	} else if ev != nil && ev.Down != "" {
+		why += "; the cluster agrees: " + ev.Down
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	if hasOld {
@@ -186,7 +188,7 @@ func Decide(app App, op Operator) Plan {
 // collect is the step that force-deletes an old driver on a fenced node as PodGC would.
 func collect(d Driver) Step {
 	return Step{Action: CollectOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
-		Why: fmt.Sprintf("node %s is fenced on the operator's word and not Ready: the pod garbage collector would mark %s Failed and delete it at its next pass, up to 20 s from now", d.Node, d.Pod)}
+		Why: fmt.Sprintf("node %s is fenced (out-of-service) and not Ready, whoever fenced it: the pod garbage collector would mark %s Failed and delete it at its next pass, up to 20 s from now", d.Node, d.Pod)}
 }
 
 // oldDriver is the live driver on the lost node, if its pod still exists.

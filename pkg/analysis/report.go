@@ -143,8 +143,15 @@ type NodeEvidence struct {
 	// kubelet reports. Fencing such a node force-deletes pods whose containers may run.
 	Alive string `json:"alive,omitempty"`
 	// Down is evidence that the machine is down, in words ("" when there is none): the cloud
-	// provider's shutdown taint, or the Node object deleted with its instance.
+	// provider's shutdown taint, the Node object deleted with its instance, or a remediation
+	// whose status says it fenced the machine.
 	Down string `json:"down,omitempty"`
+	// Remediations are the medik8s remediations of the node, oldest first, and what each says;
+	// one still in progress is no evidence. A fence one reports after the last sign of life
+	// outdates that sign (Alive is then empty).
+	Remediations []RemediationState `json:"remediations,omitempty"`
+	// RemediationsUnseen names the remediation kinds that could not be listed (Forbidden).
+	RemediationsUnseen []string `json:"remediationsUnseen,omitempty"`
 }
 
 // JobStatus is what the Job controller counts.

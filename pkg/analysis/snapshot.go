@@ -23,6 +23,13 @@ type Snapshot struct {
 	// CSIDrivers say which CSI drivers attach (spec.attachRequired).
 	CSIDrivers []storagev1.CSIDriver `json:"csiDrivers,omitempty"`
 	Events     []corev1.Event        `json:"events,omitempty"`
+	// Remediations are medik8s's node remediations (FenceAgentsRemediation,
+	// SelfNodeRemediation): evidence that a machine was fenced.
+	Remediations []Remediation `json:"remediations,omitempty"`
+	// RemediationsUnseen names the remediation kinds that could not be listed, and why. Apart
+	// from Unavailable: a cluster without those operators, or a role without them, loses only
+	// that evidence, and failover still decides.
+	RemediationsUnseen []string `json:"remediationsUnseen,omitempty"`
 	// Unavailable names the kinds that could not be listed, and why.
 	Unavailable []string `json:"unavailable,omitempty"`
 }

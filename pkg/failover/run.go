@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
@@ -50,7 +51,9 @@ type Audit struct {
 // holding data: its only writes are a node taint, a driver pod's status and
 // deletion, Events and annotations.
 type Runner struct {
-	Client    kubernetes.Interface
+	Client kubernetes.Interface
+	// Dynamic lists the medik8s remediations, evidence of a fenced machine (inspect.Remediations).
+	Dynamic   dynamic.Interface
 	Namespace string
 	App       string
 	NodeDown  bool
@@ -93,7 +96,7 @@ func (r *Runner) progress(format string, args ...any) {
 // Inspect gathers and analyses the app, as `inspect APP` does. Failover decides nothing on a
 // partial view.
 func (r *Runner) Inspect(ctx context.Context) (*analysis.App, error) {
-	rep, _, err := inspect.Inspect(ctx, r.Client, inspect.Query{Namespace: r.Namespace, App: r.App, Now: r.now})
+	rep, _, err := inspect.Inspect(ctx, r.Client, r.Dynamic, inspect.Query{Namespace: r.Namespace, App: r.App, Now: r.now})
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +231,11 @@ func (r *Runner) fence(ctx context.Context, step analysis.Step) (bool, error) {
 		}
 		// The evidence again, from the live Node and Lease: a kubelet that came back to life
 		// since the plan stops the fence.
-		if ev := r.liveEvidence(ctx, node); ev.Alive != "" && !r.IgnoreNodeEvidence {
+		ev, err := r.liveEvidence(ctx, node)
+		if err != nil {
+			return fmt.Errorf("reading the evidence of node %s again before the fence: %w", step.Node, err)
+		}
+		if ev.Alive != "" && !r.IgnoreNodeEvidence {
 			return &ErrRefused{Msg: fmt.Sprintf("refusing to fence node %s: %s, so its machine is running; nothing was done (--ignore-node-evidence overrides, and the audit records it)", step.Node, ev.Alive)}
 		}
 		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{
@@ -268,13 +275,19 @@ func (r *Runner) podsOn(ctx context.Context, node string) ([]string, error) {
 }
 
 // liveEvidence reads the node's Lease (a Lease the caller may not read counts as unknown) and
-// says what it and the node show of the machine.
-func (r *Runner) liveEvidence(ctx context.Context, node *corev1.Node) *analysis.NodeEvidence {
-	var renewed *time.Time
+// lists the remediations again, and says what they and the node show of the machine.
+func (r *Runner) liveEvidence(ctx context.Context, node *corev1.Node) (*analysis.NodeEvidence, error) {
+	m := analysis.Machine{Node: node}
 	if l, err := r.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, node.Name, metav1.GetOptions{}); err == nil && l.Spec.RenewTime != nil {
-		renewed = &l.Spec.RenewTime.Time
+		m.LeaseRenewed = &l.Spec.RenewTime.Time
 	}
-	return analysis.Evidence(node.Name, node, renewed)
+	rems, unseen, err := inspect.Remediations(ctx, r.Dynamic, inspect.Query{PageSize: 500})
+	if err != nil {
+		return nil, err
+	}
+	m.Remediations = slices.DeleteFunc(rems, func(x analysis.Remediation) bool { return x.Node != node.Name })
+	m.RemediationsUnseen = unseen
+	return analysis.Evidence(node.Name, m, r.now()), nil
 }
 
 // finish marks the old driver Failed, as PodGC does for orphaned pods, so the

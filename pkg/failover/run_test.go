@@ -35,7 +35,7 @@ func cluster(t *testing.T, name string, nodeDown bool, mutate func(*analysis.Sna
 	client := fake.NewClientset(f.Objects()...)
 	var lines []string
 	ns, app := s.DriverPods[0].Namespace, s.DriverPods[0].OwnerReferences[0].Name
-	r := &Runner{Client: client, Namespace: ns, App: app, NodeDown: nodeDown, actor: "oncall",
+	r := &Runner{Client: client, Dynamic: fixture.Dynamic(), Namespace: ns, App: app, NodeDown: nodeDown, actor: "oncall",
 		Now: func() time.Time { return f.Now }, Progress: func(l string) { lines = append(lines, l) }, Poll: time.Millisecond}
 	return client, r, &lines
 }

@@ -51,7 +51,7 @@ func (r *Runner) Wait(ctx context.Context, plan analysis.Plan, old analysis.App,
 	phase := 0
 	var last *analysis.App
 	var lastErr error
-	w, err := inspect.Watch(ctx, r.Client, inspect.Query{Namespace: r.Namespace, App: r.App})
+	w, err := inspect.Watch(ctx, r.Client, r.Dynamic, inspect.Query{Namespace: r.Namespace, App: r.App})
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return &TimeoutError{Phase: plan.Waits[phase], Timeout: timeout, LastErr: err}

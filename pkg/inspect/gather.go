@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 
@@ -26,8 +27,8 @@ import (
 // kind, paginated), whatever the cluster's size; it never GETs objects one
 // by one. A kind the caller may not list is recorded in Unavailable instead
 // of failing the whole gather, except driver pods, without which there is
-// nothing to say.
-func Gather(ctx context.Context, client kubernetes.Interface, q Query) (*analysis.Snapshot, error) {
+// nothing to say. The medik8s remediations come through dyn (see Remediations).
+func Gather(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, q Query) (*analysis.Snapshot, error) {
 	if q.PageSize == 0 {
 		q.PageSize = 500
 	}
@@ -121,6 +122,9 @@ func Gather(ctx context.Context, client kubernetes.Interface, q Query) (*analysi
 			}
 			return nil, fmt.Errorf("listing %s: %w", step.kind, err)
 		}
+	}
+	if s.Remediations, s.RemediationsUnseen, err = Remediations(ctx, dyn, q); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +33,7 @@ func TestGatherTrims(t *testing.T) {
 		Images:     []corev1.ContainerImage{{Names: []string{"spark:3.5.3"}, SizeBytes: 1}},
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}},
 	}}
-	s, err := inspect.Gather(context.Background(), fake.NewClientset(pod, node), inspect.Query{})
+	s, err := inspect.Gather(context.Background(), fake.NewClientset(pod, node), fixture.Dynamic(), inspect.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestGatherPartialAnswer(t *testing.T) {
 			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: a.GetResource().Resource}, "", nil)
 		})
 	}
-	s, err := inspect.Gather(context.Background(), client, inspect.Query{Namespace: "spark"})
+	s, err := inspect.Gather(context.Background(), client, fixture.Dynamic(), inspect.Query{Namespace: "spark"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestGatherRetriesTransientListFailures(t *testing.T) {
 				}
 				return true, &corev1.NodeList{Items: []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}}}, nil
 			})
-			s, err := inspect.Gather(context.Background(), client, inspect.Query{})
+			s, err := inspect.Gather(context.Background(), client, fixture.Dynamic(), inspect.Query{})
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)

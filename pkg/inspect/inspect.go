@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -48,8 +49,8 @@ func (e *NotFoundError) Error() string {
 
 // Inspect gathers the evidence and analyses it. With q.App set, the report holds that app
 // alone, or the error is a *NotFoundError.
-func Inspect(ctx context.Context, client kubernetes.Interface, q Query) (*analysis.Report, *analysis.Snapshot, error) {
-	snap, err := Gather(ctx, client, q)
+func Inspect(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, q Query) (*analysis.Report, *analysis.Snapshot, error) {
+	snap, err := Gather(ctx, client, dyn, q)
 	if err != nil {
 		return nil, nil, err
 	}

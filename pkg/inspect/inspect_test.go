@@ -13,6 +13,7 @@ import (
 	k8stypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
@@ -55,7 +56,7 @@ func TestOneAppIdentity(t *testing.T) {
 	if len(kinds) != len(want) {
 		t.Fatalf("completion names %v, want %v", kinds, want)
 	}
-	all, _, err := inspect.Inspect(ctx, client, inspect.Query{Namespace: "ns", Now: func() time.Time { return time.Unix(1e9, 0) }})
+	all, _, err := inspect.Inspect(ctx, client, fixture.Dynamic(), inspect.Query{Namespace: "ns", Now: func() time.Time { return time.Unix(1e9, 0) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +71,14 @@ func TestOneAppIdentity(t *testing.T) {
 		if !slices.Contains(reported, name) {
 			t.Errorf("inspect -n ns reports %v, lacks %s", reported, name)
 		}
-		r, _, err := inspect.Inspect(ctx, client, inspect.Query{Namespace: "ns", App: name})
+		r, _, err := inspect.Inspect(ctx, client, fixture.Dynamic(), inspect.Query{Namespace: "ns", App: name})
 		if err != nil || len(r.Apps) != 1 || r.Apps[0].Name != name || r.Apps[0].Kind != kind || len(r.Apps[0].Drivers) != 1 {
 			t.Errorf("inspect %s: %+v, %v", name, r, err)
 		}
 	}
 	// The label the Job's pods carry names no app: one name per app.
 	var notFound *inspect.NotFoundError
-	if _, _, err := inspect.Inspect(ctx, client, inspect.Query{Namespace: "ns", App: "sessions"}); !errors.As(err, &notFound) ||
+	if _, _, err := inspect.Inspect(ctx, client, fixture.Dynamic(), inspect.Query{Namespace: "ns", App: "sessions"}); !errors.As(err, &notFound) ||
 		err.Error() != `no Spark driver or driver Job named "sessions" in namespace "ns" (see kubectl sparkha inspect -A)` {
 		t.Errorf("inspect sessions: %v", err)
 	}

@@ -14,9 +14,12 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -34,10 +37,13 @@ import (
 // Reads come from the watch caches: fresh within the watch's delay, right for following; a
 // decision that writes (failover's steps) gathers anew with Inspect instead.
 type Watcher struct {
-	q           Query
-	unavailable []string
-	kinds       []*watchedKind
-	changed     chan struct{}
+	q            Query
+	unavailable  []string
+	kinds        []*watchedKind
+	remediations []*watchedRemediation
+	// remediationsUnseen names the remediation kinds that may not be listed.
+	remediationsUnseen []string
+	changed            chan struct{}
 }
 
 // watchedKind is one informer and what became of its first LIST.
@@ -54,9 +60,37 @@ func (k *watchedKind) refusal() string {
 	return k.refused
 }
 
+// watchedRemediation is the informer of one medik8s remediation kind. It stops on its own when
+// its first LIST finds no such resource (the operator is not installed) or is refused: its
+// reflector would otherwise LIST again, backing off, for as long as the watch runs.
+type watchedRemediation struct {
+	kind     string
+	informer cache.SharedIndexInformer
+	stop     context.CancelFunc
+	mu       sync.Mutex
+	ended    string // "absent", or the refusal ("Forbidden"/"Unauthorized")
+}
+
+func (k *watchedRemediation) end(why string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ended == "" {
+		k.ended = why
+		k.stop()
+	}
+}
+
+func (k *watchedRemediation) outcome() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ended
+}
+
 // Watch starts watching what q covers and returns once every kind is listed, or found
-// forbidden (reported in the snapshot's Unavailable, as Gather does). The watches stop with ctx.
-func Watch(ctx context.Context, client kubernetes.Interface, q Query) (*Watcher, error) {
+// forbidden (reported in the snapshot's Unavailable, as Gather does). The medik8s remediations
+// are watched through dyn, and a remediation resource that does not exist when the watch starts
+// is not looked for again. The watches stop with ctx.
+func Watch(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, q Query) (*Watcher, error) {
 	w := &Watcher{q: q, changed: make(chan struct{}, 1)}
 	ns := q.Namespace
 	factory := func(namespace string, tweak func(*metav1.ListOptions)) informers.SharedInformerFactory {
@@ -125,6 +159,40 @@ func Watch(ctx context.Context, client kubernetes.Interface, q Query) (*Watcher,
 		}
 		w.kinds = append(w.kinds, wk)
 	}
+	for _, k := range RemediationKinds {
+		kctx, stop := context.WithCancel(ctx)
+		inf := dynamicinformer.NewFilteredDynamicInformer(dyn, k.GVR, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
+		wr := &watchedRemediation{kind: k.GVR.Resource, informer: inf, stop: stop}
+		if err := inf.SetTransform(func(obj any) (any, error) {
+			if o, ok := obj.(runtime.Object); ok {
+				trim(o)
+			}
+			return obj, nil
+		}); err != nil {
+			stop()
+			return nil, err
+		}
+		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+			switch {
+			case inf.HasSynced():
+			case apierrors.IsNotFound(err):
+				wr.end("absent")
+			case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+				wr.end(string(apierrors.ReasonForError(err)))
+			}
+		}); err != nil {
+			stop()
+			return nil, err
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(any) { w.signal() }, UpdateFunc: func(any, any) { w.signal() }, DeleteFunc: func(any) { w.signal() },
+		}); err != nil {
+			stop()
+			return nil, err
+		}
+		w.remediations = append(w.remediations, wr)
+		go inf.RunWithContext(kctx)
+	}
 	for _, f := range []informers.SharedInformerFactory{drivers, executors, events, namespaced, cluster, leases} {
 		f.Start(ctx.Done())
 	}
@@ -144,6 +212,18 @@ func Watch(ctx context.Context, client kubernetes.Interface, q Query) (*Watcher,
 			w.unavailable = append(w.unavailable, fmt.Sprintf("%s: %s", k.name, r))
 		}
 	}
+	for _, k := range w.remediations {
+		for !k.informer.HasSynced() && k.outcome() == "" {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if o := k.outcome(); o != "" && o != "absent" {
+			w.remediationsUnseen = append(w.remediationsUnseen, fmt.Sprintf("%s: %s", k.kind, o))
+		}
+	}
 	return w, nil
 }
 
@@ -160,7 +240,7 @@ func (w *Watcher) Changed() <-chan struct{} { return w.changed }
 // Inspect analyses the watched state at now, as the package's Inspect does after a gather,
 // without any request to the API server.
 func (w *Watcher) Inspect(now time.Time) (*analysis.Report, *analysis.Snapshot, error) {
-	s := &analysis.Snapshot{Unavailable: slices.Clone(w.unavailable)}
+	s := &analysis.Snapshot{Unavailable: slices.Clone(w.unavailable), RemediationsUnseen: slices.Clone(w.remediationsUnseen)}
 	store := func(i int) []any {
 		if w.kinds[i].refusal() != "" {
 			return nil
@@ -177,6 +257,14 @@ func (w *Watcher) Inspect(now time.Time) (*analysis.Report, *analysis.Snapshot, 
 	s.VolumeAttachments = items[storagev1.VolumeAttachment](store(7))
 	s.CSIDrivers = items[storagev1.CSIDriver](store(8))
 	s.Events = items[corev1.Event](store(9))
+	for i, k := range w.remediations {
+		if k.outcome() != "" {
+			continue
+		}
+		for _, u := range items[unstructured.Unstructured](k.informer.GetStore().List()) {
+			s.Remediations = append(s.Remediations, remediation(RemediationKinds[i].Kind, &u))
+		}
+	}
 	if w.q.App != "" {
 		s.DriverPods = filterPods(s.DriverPods, w.q.App)
 		s.ExecutorPods = filterExecutors(s.ExecutorPods, s.DriverPods, w.q.App)

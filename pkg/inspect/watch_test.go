@@ -26,11 +26,11 @@ func TestWatcherCostsNoRequestPerRead(t *testing.T) {
 	f := fixture.Load(t, "s3-step4-stuck-terminating")
 	client := fake.NewClientset(f.Objects()...)
 	q := inspect.Query{Namespace: "s3", App: "stream", Now: func() time.Time { return f.Now }}
-	once, _, err := inspect.Inspect(ctx, client, q)
+	once, _, err := inspect.Inspect(ctx, client, fixture.Dynamic(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := inspect.Watch(ctx, client, q)
+	w, err := inspect.Watch(ctx, client, fixture.Dynamic(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestWatcherPartialAnswer(t *testing.T) {
 	client.PrependReactor("list", "volumeattachments", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "storage.k8s.io", Resource: "volumeattachments"}, "", nil)
 	})
-	w, err := inspect.Watch(ctx, client, inspect.Query{Namespace: "s3"})
+	w, err := inspect.Watch(ctx, client, fixture.Dynamic(), inspect.Query{Namespace: "s3"})
 	if err != nil {
 		t.Fatal(err)
 	}

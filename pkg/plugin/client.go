@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -30,12 +31,20 @@ import (
 // waitEvery: a server that accepts connections but never answers is otherwise
 // silent until a timeout. Completion passes nil: a <TAB> prints nothing.
 func newClient(f genericclioptions.RESTClientGetter, progress io.Writer) (kubernetes.Interface, error) {
+	client, _, err := newClients(f, progress)
+	return client, err
+}
+
+// newClients is newClient with, beside it, the dynamic client that inspect and failover list
+// the medik8s remediations with (resources sparkha has no Go types for), on the same connection
+// settings.
+func newClients(f genericclioptions.RESTClientGetter, progress io.Writer) (kubernetes.Interface, dynamic.Interface, error) {
 	cfg, err := f.ToRESTConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := noKubeconfig(f, cfg.Host); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := &waitReporter{out: progress, server: cfg.Host, notice: waitNotice, every: waitEvery}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
@@ -44,7 +53,12 @@ func newClient(f genericclioptions.RESTClientGetter, progress io.Writer) (kubern
 	reportersMu.Lock()
 	reporters = append(reporters, w)
 	reportersMu.Unlock()
-	return kubernetes.NewForConfig(cfg)
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	return client, dyn, err
 }
 
 // The reporters of the clients made, so that an error can tell a server that never

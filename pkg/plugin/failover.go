@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/term"
@@ -33,7 +34,8 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     and network by your infrastructure (a plain network partition is not enough: the old
     driver keeps running and writing there, and fencing would run two drivers):
     failover first shows what the cluster knows of the machine (Ready and its reason, the
-    last Lease renewal and status post, the cloud provider's shutdown taint) and refuses if
+    last Lease renewal and status post, the cloud provider's shutdown taint, medik8s
+    remediations of the node and whether they fenced it) and refuses if
     that shows it running (a Lease renewed after it stopped being Ready, or Ready=False);
     --ignore-node-evidence overrides, recorded in the audit. Then it
     taints it node.kubernetes.io/out-of-service (non-graceful node shutdown), so
@@ -89,6 +91,7 @@ type FailoverOptions struct {
 	namespace string
 	dryRun    cmdutil.DryRunStrategy
 	client    kubernetes.Interface
+	dynamic   dynamic.Interface
 	// confirm asks the operator on a terminal; nil when there is none.
 	confirm func(question string) bool
 	poll    time.Duration
@@ -176,7 +179,7 @@ func (o *FailoverOptions) Validate() error {
 
 func (o *FailoverOptions) runner() *failover.Runner {
 	return &failover.Runner{
-		Client: o.client, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence,
+		Client: o.client, Dynamic: o.dynamic, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence,
 		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll,
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) },
 	}
@@ -203,7 +206,7 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	}
 	if o.client == nil {
 		var err error
-		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+		if o.client, o.dynamic, err = newClients(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
+
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -92,7 +94,7 @@ func TestInspectNothingFoundNamesWhereItLooked(t *testing.T) {
 		{false, "node-9", "", "No Spark drivers found on node node-9 in namespace nosuchns.\n"},
 	} {
 		o, out, errOut := newTestInspect(t, "s1-step7-recovered", "nosuchns")
-		o.client = fake.NewClientset()
+		o.client, o.dynamic = fake.NewClientset(), fixture.Dynamic()
 		o.AllNamespaces, o.Node, o.output.Format = c.all, c.node, c.output
 		if err := o.Complete(nil); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/term"
 
@@ -24,7 +25,8 @@ the next safe action, in one view.
 Drivers are recognised by Spark's labels (spark-role=driver) whatever created them: Jobs from
 kubectl sparkha submit, plain driver Jobs, bare spark-submit driver pods and Spark operator
 applications. Evidence comes from a fixed number of LIST calls (nodes, node leases, driver pods, executor pods,
-Jobs, PVCs, PVs, VolumeAttachments, events), never one request per object.
+Jobs, PVCs, PVs, VolumeAttachments, events, and medik8s's FenceAgentsRemediations and
+SelfNodeRemediations where installed), never one request per object.
 
 Verdicts:
   Healthy             one driver runs on a Ready node
@@ -91,6 +93,7 @@ type InspectOptions struct {
 
 	namespace string
 	client    kubernetes.Interface
+	dynamic   dynamic.Interface
 	color     bool
 	now       func() time.Time
 }
@@ -174,7 +177,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 	// The client is made once the flags are valid (see FailoverOptions.Run).
 	if o.client == nil {
 		var err error
-		if o.client, err = newClient(o.configFlags, o.ErrOut); err != nil {
+		if o.client, o.dynamic, err = newClients(o.configFlags, o.ErrOut); err != nil {
 			return err
 		}
 	}
@@ -182,7 +185,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		now := o.now()
 		q := o.query()
 		q.Now = func() time.Time { return now }
-		report, snap, err := inspect.Inspect(ctx, o.client, q)
+		report, snap, err := inspect.Inspect(ctx, o.client, o.dynamic, q)
 		if err != nil {
 			return err
 		}
@@ -198,7 +201,7 @@ func (o *InspectOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	w, err := inspect.Watch(ctx, o.client, o.query())
+	w, err := inspect.Watch(ctx, o.client, o.dynamic, o.query())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

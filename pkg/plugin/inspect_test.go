@@ -29,14 +29,14 @@ func fixtureClient(t *testing.T, name string) (*fake.Clientset, time.Time) {
 	return fake.NewClientset(f.Objects()...), f.Now
 }
 
-func newTestInspect(t *testing.T, fixture, namespace string) (*InspectOptions, *bytes.Buffer, *bytes.Buffer) {
+func newTestInspect(t *testing.T, name, namespace string) (*InspectOptions, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	client, now := fixtureClient(t, fixture)
+	client, now := fixtureClient(t, name)
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.Namespace = &namespace
 	o := NewInspectOptions(flags, streams)
-	o.client, o.now = client, func() time.Time { return now }
+	o.client, o.dynamic, o.now = client, fixture.Dynamic(), func() time.Time { return now }
 	return o, out, errOut
 }
 
@@ -133,7 +133,7 @@ func TestInspectWatchReprintsOnChange(t *testing.T) {
 	o := NewInspectOptions(flags, streams)
 	var ticks atomic.Int64
 	clock := func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * time.Second) }
-	o.client, o.now, o.Watch, o.WatchInterval = client, clock, true, 50*time.Millisecond
+	o.client, o.dynamic, o.now, o.Watch, o.WatchInterval = client, fixture.Dynamic(), clock, true, 50*time.Millisecond
 	if err := o.Complete(nil); err != nil {
 		t.Fatal(err)
 	}

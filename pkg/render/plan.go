@@ -21,7 +21,10 @@ func Plan(w io.Writer, p analysis.Plan, note string) error {
 		fmt.Fprintf(&b, "%s/%s (%s): refused, nothing was done\n", p.Namespace, p.App, p.Verdict)
 	default:
 		fmt.Fprintf(&b, "Failover plan for %s/%s (%s)%s:\n", p.Namespace, p.App, p.Verdict, note)
-		if e := p.NodeEvidence; e != nil && slices.ContainsFunc(p.Steps, func(s analysis.Step) bool { return s.Action == analysis.FenceNode }) {
+		// The evidence of the node a step fences, or collects from after someone else fenced it.
+		if e := p.NodeEvidence; e != nil && slices.ContainsFunc(p.Steps, func(s analysis.Step) bool {
+			return s.Node == e.Node && (s.Action == analysis.FenceNode || s.Action == analysis.CollectOldDriver)
+		}) {
 			fmt.Fprintf(&b, "  What the cluster says of node %s: %s\n", e.Node, Evidence(e))
 		}
 		for i, s := range p.Steps {
@@ -61,6 +64,15 @@ func Evidence(e *analysis.NodeEvidence) string {
 		shutdown = "cloud shutdown taint set"
 	}
 	parts = append(parts, shutdown)
+	// A remediation that fenced the machine is in Down; one that has not is named here.
+	for _, r := range e.Remediations {
+		if !r.Fenced {
+			parts = append(parts, fmt.Sprintf("%s %s/%s: %s", r.Kind, r.Namespace, r.Name, r.State))
+		}
+	}
+	if len(e.RemediationsUnseen) > 0 {
+		parts = append(parts, "remediations not visible ("+strings.Join(e.RemediationsUnseen, ", ")+")")
+	}
 	switch {
 	case e.Alive != "":
 		parts = append(parts, "EVIDENCE OF LIFE: "+e.Alive)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
@@ -101,14 +103,31 @@ func TestPlan(t *testing.T) {
 		nodeDown      bool
 		blast         []string
 		note          string
+		mutate        func(*analysis.Snapshot)
 	}{
-		{"fence", "s1-step5-replacement-blocked", true, []string{"s1/spark-pi-95sbm", "other/web-1"}, ""},
-		{"finish", "f1-rejoined-lingering", false, nil, " (dry run)"},
-		{"refuse", "s1-step5-replacement-blocked", false, nil, ""},
-		{"nothing", "s1-step7-recovered", false, nil, ""},
+		{"fence", "s1-step5-replacement-blocked", true, []string{"s1/spark-pi-95sbm", "other/web-1"}, "", nil},
+		{"finish", "f1-rejoined-lingering", false, nil, " (dry run)", nil},
+		{"refuse", "s1-step5-replacement-blocked", false, nil, "", nil},
+		{"nothing", "s1-step7-recovered", false, nil, "", nil},
+		// A fence agent powered node-a off; a self node remediation of it is still in progress.
+		{"fence-remediation", "s1-step5-replacement-blocked", true, []string{"s1/spark-pi-95sbm"}, "", func(s *analysis.Snapshot) {
+			s.Remediations = remediationsOfNodeA()
+		}},
+		// The fence agents remediation also put the out-of-service taint: failover only collects.
+		{"collect-remediation", "s1-step5-replacement-blocked", true, nil, "", func(s *analysis.Snapshot) {
+			s.Remediations = remediationsOfNodeA()[:1]
+			for i := range s.Nodes {
+				if s.Nodes[i].Name == "node-a" {
+					s.Nodes[i].Spec.Taints = append(s.Nodes[i].Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+				}
+			}
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := fixture.Load(t, tt.fixture)
+			if tt.mutate != nil {
+				tt.mutate(&f.Snapshot)
+			}
 			p := analysis.Decide(analysis.Analyze(&f.Snapshot, f.Now).Apps[0], analysis.Operator{NodeDown: tt.nodeDown})
 			p.BlastRadius = tt.blast
 			var buf bytes.Buffer
@@ -130,6 +149,21 @@ func TestPlan(t *testing.T) {
 			if (p.Outcome == analysis.Refuse) != strings.Contains(out, "refused, nothing was done") {
 				t.Errorf("outcome %s:\n%s", p.Outcome, out)
 			}
+			if tt.mutate != nil && !strings.Contains(out, "What the cluster says of node node-a: ") {
+				t.Errorf("the plan does not show the evidence:\n%s", out)
+			}
 		})
+	}
+}
+
+// remediationsOfNodeA are a fence agents remediation that fenced node-a at the capture of
+// s1-step5-replacement-blocked, and a self node remediation of it still waiting for its reboot time.
+func remediationsOfNodeA() []analysis.Remediation {
+	f := time.Date(2026, 11, 25, 14, 29, 30, 0, time.UTC)
+	return []analysis.Remediation{
+		{Kind: analysis.KindFenceAgentsRemediation, Namespace: "medik8s", Name: "node-a", Node: "node-a", Created: f.Add(-10 * time.Second),
+			Conditions: []metav1.Condition{{Type: "FenceAgentActionSucceeded", Status: metav1.ConditionTrue, Reason: "FenceAgentSucceeded", LastTransitionTime: metav1.NewTime(f)}}},
+		{Kind: analysis.KindSelfNodeRemediation, Namespace: "snr", Name: "node-a", Node: "node-a", Created: f, Phase: "Pre-Reboot-Completed",
+			TimeAssumedRebooted: new(f.Add(time.Hour))},
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -28,6 +29,15 @@ func (e *env) client() kubernetes.Interface {
 		e.t.Fatal(err)
 	}
 	return c
+}
+
+func (e *env) dynamic() dynamic.Interface {
+	e.t.Helper()
+	d, err := e.sb.Dynamic()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
 }
 
 // eventually polls check until it reports done, failing the test with the

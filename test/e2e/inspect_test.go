@@ -61,7 +61,7 @@ func (e *env) verdict(ns, app, step string, want analysis.Verdict) analysis.App 
 	}
 	e.t.Logf("%s: %s — %s; next: %s", step, got.Verdict, got.Reason, got.NextAction)
 	if *capture != "" {
-		snap, err := inspect.Gather(ctx, e.client(), inspect.Query{Namespace: ns, App: app, AllEvents: true})
+		snap, err := inspect.Gather(ctx, e.client(), e.dynamic(), inspect.Query{Namespace: ns, App: app, AllEvents: true})
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -28,10 +28,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -85,7 +87,12 @@ type Options struct {
 	// 6 minutes on an unhealthy node. Off by default: it is unsafe for the
 	// partition story and hides what the plugin must handle.
 	ForceDetach bool
-	Log         io.Writer // progress; default os.Stderr
+	// Cloud runs the sandbox's cloud (package cloud): the cloud node lifecycle controller,
+	// which taints a powered-off machine's node node.cloudprovider.kubernetes.io/shutdown, and
+	// a fence-agents-remediation operator with its CRD. Off by default, as on a cluster
+	// without a cloud controller manager.
+	Cloud bool
+	Log   io.Writer // progress; default os.Stderr
 }
 
 // State is what Up writes to DIR/state.json for later commands.
@@ -97,6 +104,7 @@ type State struct {
 	SandboxBin  string   `json:"sandboxBin"`
 	Nodes       []string `json:"nodes"`
 	ForceDetach bool     `json:"forceDetach"`
+	Cloud       bool     `json:"cloud,omitempty"`
 }
 
 // Sandbox is a running (or stopped) sandbox.
@@ -148,6 +156,15 @@ func (s *Sandbox) Client() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
+// Dynamic is an admin dynamic client, for the resources of CRDs.
+func (s *Sandbox) Dynamic() (dynamic.Interface, error) {
+	cfg, err := s.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return dynamic.NewForConfig(cfg)
+}
+
 func (s *Sandbox) logf(format string, args ...any) {
 	fmt.Fprintf(s.log, "sandbox: "+format+"\n", args...)
 }
@@ -194,7 +211,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	s := &Sandbox{Dir: dir, log: opts.Log, State: State{
 		APIPort: ports[0], EtcdPort: ports[1], EtcdPeer: ports[2],
-		K8sBin: opts.K8sBin, SandboxBin: opts.SandboxBin, Nodes: opts.Nodes, ForceDetach: opts.ForceDetach,
+		K8sBin: opts.K8sBin, SandboxBin: opts.SandboxBin, Nodes: opts.Nodes, ForceDetach: opts.ForceDetach, Cloud: opts.Cloud,
 	}}
 	if err := s.writeConfig(); err != nil {
 		return nil, err
@@ -207,6 +224,12 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err := s.start("storage", s.State.SandboxBin, "storage", "--dir", dir); err != nil {
 		s.Down()
 		return nil, err
+	}
+	if opts.Cloud {
+		if err := s.start("cloud", s.State.SandboxBin, "cloud", "--dir", dir); err != nil {
+			s.Down()
+			return nil, err
+		}
 	}
 	for i, n := range s.State.Nodes {
 		if err := s.startNode(n, i); err != nil {
@@ -601,7 +624,19 @@ func (s *Sandbox) RuntimeDown(node string, down bool) error {
 
 // Kill destroys node's machine: its process dies and every pod on it stops
 // running. The Node object stays, NotReady, as with a real dead machine.
-func (s *Sandbox) Kill(node string) error {
+func (s *Sandbox) Kill(node string) error { return s.PowerOff(node, "sandbox kill") }
+
+// MachineRunning says whether node's machine is powered on: its process lives, running or
+// stopped (a partitioned machine is on, only cut off). The sandbox's cloud reports the others
+// shut down.
+func (s *Sandbox) MachineRunning(node string) bool {
+	_, ok := s.pid("node-" + node)
+	return ok
+}
+
+// PowerOff is Kill, recording in the ground truth who powered the machine off (a fence agent
+// of the sandbox's cloud, or the sandbox kill).
+func (s *Sandbox) PowerOff(node, by string) error {
 	pid, err := s.nodePID(node)
 	if err != nil {
 		return err
@@ -617,7 +652,7 @@ func (s *Sandbox) Kill(node string) error {
 		return err
 	}
 	defer rec.Close()
-	return rec.Record(truth.Entry{Event: truth.MachineDown, Reason: "sandbox kill"})
+	return rec.Record(truth.Entry{Event: truth.MachineDown, Reason: by})
 }
 
 // waitReady waits until every running node is Ready and namespaces can run
@@ -649,6 +684,15 @@ func (s *Sandbox) notReady(ctx context.Context, client kubernetes.Interface) str
 	}
 	if _, err := client.StorageV1().StorageClasses().Get(ctx, storage.StorageClassName, metav1.GetOptions{}); err != nil {
 		return "no StorageClass yet: " + err.Error()
+	}
+	if s.State.Cloud {
+		dyn, err := s.Dynamic()
+		if err != nil {
+			return err.Error()
+		}
+		if _, err := dyn.Resource(cloud.FARResource).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+			return "no FenceAgentsRemediation CRD yet: " + err.Error()
+		}
 	}
 	for _, n := range s.State.Nodes {
 		if _, alive := s.pid("node-" + n); !alive {

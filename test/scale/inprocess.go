@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -16,8 +17,8 @@ import (
 //
 // This is the benchmark's only use of the plugin's packages (everything else
 // runs the plugin's binary), so that renaming them touches this file alone.
-func inspectInProcess(ctx context.Context, client kubernetes.Interface, w io.Writer) (nodes, events int, err error) {
-	report, snap, err := inspect.Inspect(ctx, client, inspect.Query{})
+func inspectInProcess(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, w io.Writer) (nodes, events int, err error) {
+	report, snap, err := inspect.Inspect(ctx, client, dyn, inspect.Query{})
 	if err != nil {
 		return 0, 0, err
 	}

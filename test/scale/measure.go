@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -217,6 +218,7 @@ func profile(tb testing.TB, kc, dir string) {
 		tb.Fatal(err)
 	}
 	client := kubernetes.NewForConfigOrDie(rest.CopyConfig(cfg))
+	dyn := dynamic.NewForConfigOrDie(rest.CopyConfig(cfg))
 	cpu, err := os.Create(filepath.Join(dir, "inspect.cpu.pprof"))
 	if err != nil {
 		tb.Fatal(err)
@@ -229,7 +231,7 @@ func profile(tb testing.TB, kc, dir string) {
 	t0 := time.Now()
 	var nodes, events int
 	for i := 0; i < 3; i++ {
-		if nodes, events, err = inspectInProcess(context.Background(), client, io.Discard); err != nil {
+		if nodes, events, err = inspectInProcess(context.Background(), client, dyn, io.Discard); err != nil {
 			tb.Fatal(err)
 		}
 	}

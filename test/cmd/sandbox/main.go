@@ -1,7 +1,7 @@
 // Command sandbox runs the kubectl-sparkha test cluster: a real control plane
 // with simulated machines. See test/README.md.
 //
-//	sandbox up [--nodes N] [--force-detach]    start (or find) the sandbox
+//	sandbox up [--nodes N] [--force-detach] [--cloud]   start (or find) the sandbox
 //	sandbox down                               stop every process by PID
 //	sandbox status                             processes, nodes, kubeconfig
 //	sandbox partition NODE | rejoin NODE | kill NODE | restart NODE
@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
@@ -43,7 +44,7 @@ Runs the kubectl-sparkha test cluster: a real control plane with simulated machi
 (see test/README.md; make sandbox-up and make sandbox-down run it for you).
 
 Commands:
-  up [--nodes N] [--force-detach] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
+  up [--nodes N] [--force-detach] [--cloud] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
   down                                        stop every process by PID
   status                                      processes, nodes, kubeconfig
   partition NODE | rejoin NODE                freeze a machine (no heartbeat, nothing on it acts), reconnect it
@@ -88,6 +89,7 @@ func run(args []string) error {
 	dir := fs.String("dir", defaultDir(), "state directory")
 	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
 	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
+	withCloud := fs.Bool("cloud", false, "run the sandbox's cloud: the cloud node lifecycle controller and a fence-agents-remediation operator (up)")
 	k8sBin := fs.String("k8s-bin", os.Getenv("SANDBOX_K8S_BIN"), "control plane binary (up)")
 	name := fs.String("name", "", "node name (node)")
 	nodeIP := fs.String("node-ip", "10.0.0.10", "node address (node)")
@@ -143,7 +145,7 @@ func run(args []string) error {
 			names = append(names, fmt.Sprintf("node-%d", i))
 		}
 		start := time.Now()
-		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach})
+		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach, Cloud: *withCloud})
 		if err != nil {
 			return err
 		}
@@ -236,6 +238,8 @@ func run(args []string) error {
 		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet, beat)
 	case "storage":
 		return runStorage(ctx, *dir)
+	case "cloud":
+		return runCloud(ctx, *dir)
 	}
 	return fmt.Errorf("unknown command %q: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth", verb)
 }
@@ -306,4 +310,21 @@ func (v int32Value) Set(s string) error {
 	}
 	*v.p = int32(n)
 	return nil
+}
+
+func runCloud(ctx context.Context, dir string) error {
+	s, err := sandbox.Load(dir)
+	if err != nil {
+		return err
+	}
+	client, err := s.Client()
+	if err != nil {
+		return err
+	}
+	dyn, err := s.Dynamic()
+	if err != nil {
+		return err
+	}
+	c := &cloud.Cloud{Client: client, Dynamic: dyn, Machines: s, Log: log.New(os.Stderr, "cloud ", log.LstdFlags|log.Lmicroseconds)}
+	return c.Run(ctx)
 }
