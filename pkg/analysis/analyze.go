@@ -612,7 +612,7 @@ func (idx *index) lostNodeNext(node, failover string) string {
 	case e.Down != "":
 		return fmt.Sprintf("%s is down (%s): %s --node-down", node, e.Down, failover)
 	}
-	return fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: %s --node-down", node, failover)
+	return fmt.Sprintf("if %s comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): %s --node-down", node, failover)
 }
 
 // clock is a time as evidence states it.

@@ -38,7 +38,7 @@ func TestNodeEvidence(t *testing.T) {
 		fence  bool // --node-down fences (without --ignore-node-evidence)
 	}{
 		{name: "partitioned: no evidence either way", mutate: func(*analysis.Snapshot, time.Time) {},
-			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover stream -n s3 --node-down", fence: true},
+			next: "if node-a comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover stream -n s3 --node-down", fence: true},
 		{name: "Lease renewed after NotReady: the kubelet runs", mutate: func(s *analysis.Snapshot, now time.Time) { renewLease(s, now.Add(-time.Second)) },
 			alive: "its kubelet renewed its Lease at", next: "node-a's machine is running (its kubelet renewed its Lease at"},
 		{name: "Ready=False: the kubelet reports it", mutate: func(s *analysis.Snapshot, now time.Time) {

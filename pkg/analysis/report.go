@@ -185,7 +185,7 @@ type Driver struct {
 	// NodeLost: the node is not Ready, tainted unreachable or not-ready (NoExecute), or gone,
 	// so what the API shows of this pod may be stale.
 	NodeLost bool `json:"nodeLost"`
-	// NodeFenced: the node carries the out-of-service taint: confirmed down by an operator.
+	// NodeFenced: the node carries the out-of-service taint: declared down by an operator.
 	NodeFenced bool `json:"nodeFenced"`
 	// MayRun: the driver's containers may be running right now (on a lost node, whatever the
 	// API shows).

@@ -189,7 +189,7 @@ func TestSafetyRules(t *testing.T) {
 				}}
 			},
 			want: analysis.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on no node yet waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute",
-			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+			next: "if node-a comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
 		},
 		{
 			name: "an unplaceable replacement is blocked by an older FailedScheduling too", fixture: "s1-step5-replacement-blocked",
@@ -206,7 +206,7 @@ func TestSafetyRules(t *testing.T) {
 				}
 			},
 			want: analysis.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on no node yet waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute",
-			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+			next: "if node-a comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
 		},
 		{
 			name: "an unplaceable replacement without volumes waits for no volume", fixture: "s1-step5-replacement-blocked",
@@ -229,7 +229,7 @@ func TestSafetyRules(t *testing.T) {
 			name: "a replacement whose volume is attached to another node is blocked without any event", fixture: "s1-step5-replacement-blocked",
 			mutate: func(s *analysis.Snapshot) { s.Events = nil },
 			want:   analysis.ReplacementBlocked, reason: "new driver spark-pi-s5d8t on node-b waits for volume checkpointpvc (claim spark-pi-checkpoint) still attached to node-a, where old driver spark-pi-95sbm is Terminating; Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute",
-			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
+			next: "if node-a comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover spark-pi -n s1 --node-down", lostNode: "node-a",
 		},
 		{
 			name: "a pending driver whose volume is attached to its own node waits for nothing", fixture: "s1-step7-recovered",

@@ -91,7 +91,7 @@ func TestVerdictsBeyondTheCaptures(t *testing.T) {
 				s.DriverPods[1].DeletionTimestamp = s.DriverPods[0].DeletionTimestamp
 			},
 			want: analysis.ReplacementBlocked, reason: "where old driver spark-pi-95sbm is Terminating; Ready=Unknown",
-			next: "if node-a comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover spark-pi -n s1 --node-down",
+			next: "if node-a comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover spark-pi -n s1 --node-down",
 		},
 		{
 			name: "replacement the scheduler cannot place (RWOP claim in use) is blocked, not a second driver", fixture: "s1-step5-replacement-blocked",

@@ -346,7 +346,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 		!strings.HasSuffix(got.Reason, "; no driver pod is left there, but only its kubelet can report the volume unmounted") {
 		t.Errorf("inspect: lost node %q, reason %q; want %s and a reason starting %q", got.LostNode, got.Reason, held, wantReason)
 	}
-	if want := "if " + held + " comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover stream -n f3 --node-down"; got.NextAction != want {
+	if want := "if " + held + " comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover stream -n f3 --node-down"; got.NextAction != want {
 		t.Errorf("next action %q, want %q", got.NextAction, want)
 	}
 

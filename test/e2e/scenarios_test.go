@@ -116,7 +116,7 @@ func TestS1SeedJobRWO(t *testing.T) {
 		t.Fatalf("ground truth while partitioned: want only the old driver, still running; got %v", ivs)
 	}
 	blocked := e.verdict(ns, job, "s1-step5-replacement-blocked", analysis.ReplacementBlocked)
-	wantNext := fmt.Sprintf("if %s comes back, recovery completes by itself; if it is confirmed down: kubectl sparkha failover %s -n %s --node-down", lost, job, ns)
+	wantNext := fmt.Sprintf("if %s comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover %s -n %s --node-down", lost, job, ns)
 	if blocked.LostNode != lost || blocked.NextAction != wantNext || !strings.Contains(blocked.Reason, "claim "+claim) {
 		t.Errorf("ReplacementBlocked: lost node %q, reason %q, next %q", blocked.LostNode, blocked.Reason, blocked.NextAction)
 	}
