@@ -149,7 +149,7 @@ type Kubelet struct {
 	frozen   [2]time.Time
 	truthNow []truth.Interval // the ground truth as read in this sync, nil until needed
 	// targets are the volumes each running driver writes to; lastWrite when they last did.
-	targets   map[types.UID][]writeTarget
+	targets   map[types.UID][]claimVolume
 	lastWrite time.Time
 }
 
@@ -177,7 +177,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.defaults()
 	k.report.frequency = k.NodeStatusReportFrequency
 	k.lastEvts = map[types.UID]time.Time{}
-	k.targets = map[types.UID][]writeTarget{}
+	k.targets = map[types.UID][]claimVolume{}
 	k.nextIP = 2
 	if err := k.register(ctx); err != nil {
 		return err
@@ -300,6 +300,8 @@ type claimVolume struct {
 	// CSIDriver requires attach); unique is then its name in node.status.volumesAttached.
 	attachable bool
 	unique     corev1.UniqueVolumeName
+	// dataKey names the storage behind the PV (storage.DataKey), once bound.
+	dataKey string
 }
 
 func (k *Kubelet) claimVolumes(pod *corev1.Pod) []claimVolume {
@@ -318,7 +320,7 @@ func (k *Kubelet) claimVolumes(pod *corev1.Pod) []claimVolume {
 			out = append(out, claimVolume{podVolume: v.Name})
 			continue
 		}
-		cv := claimVolume{podVolume: v.Name, bound: true}
+		cv := claimVolume{podVolume: v.Name, bound: true, dataKey: storage.DataKey(pv)}
 		if csi := pv.Spec.CSI; csi != nil && k.attachRequired(csi.Driver) {
 			cv.attachable, cv.unique = true, storage.UniqueVolumeName(csi.Driver, csi.VolumeHandle)
 		}

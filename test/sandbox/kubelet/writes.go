@@ -22,12 +22,6 @@ import (
 // short trigger interval.
 const writePeriod = time.Second
 
-// writeTarget is one volume a driver writes to.
-type writeTarget struct {
-	key        string // storage.DataKey of its PV
-	attachable bool   // block storage: writable only where the storage attached it
-}
-
 // writeVolumes makes every running Spark driver on this machine write to its claims' storage,
 // as a streaming driver writes its checkpoint. It runs whether or not the machine reaches the
 // API server: the storage is reached over its own path. A volume that attaches accepts the
@@ -59,39 +53,30 @@ func (k *Kubelet) writeVolumes() {
 			k.targets[uid] = targets
 		}
 		for _, t := range targets {
-			w := truth.Write{Time: now, Volume: t.key, Node: k.Node, Namespace: c.namespace, Pod: c.name, UID: string(uid), Role: c.role}
-			if on := storage.AttachedTo(k.VolumesDir, t.key); t.attachable && on != k.Node {
+			w := truth.Write{Time: now, Volume: t.dataKey, Node: k.Node, Namespace: c.namespace, Pod: c.name, UID: string(uid), Role: c.role}
+			if on := storage.AttachedTo(k.VolumesDir, t.dataKey); t.attachable && on != k.Node {
 				w.Err = fmt.Sprintf("I/O error: the volume is not attached to %s (attached to %q)", k.Node, on)
 			}
-			if err := truth.AppendWrite(storage.DataDir(k.VolumesDir, t.key), w); err != nil {
-				k.Log.Printf("write %s: %v", t.key, err)
+			if err := truth.AppendWrite(storage.DataDir(k.VolumesDir, t.dataKey), w); err != nil {
+				k.Log.Printf("write %s: %v", t.dataKey, err)
 			}
 		}
 	}
 }
 
-// writeTargets are the volumes the driver's pod mounts from claims, as the machine mounted
-// them when the pod started (its cached view of the claims and PVs: a machine cut off from the
-// API server keeps what it mounted).
-func (k *Kubelet) writeTargets(uid types.UID, c *container) []writeTarget {
+// writeTargets are the bound claims the driver's pod mounts, as the machine mounted them when
+// the pod started (its cached view of the claims and PVs: a machine cut off from the API
+// server keeps what it mounted).
+func (k *Kubelet) writeTargets(uid types.UID, c *container) []claimVolume {
 	pod, err := k.pods.Pods(c.namespace).Get(c.name)
 	if err != nil || pod.UID != uid {
 		return nil
 	}
-	var out []writeTarget
-	for _, v := range pod.Spec.Volumes {
-		if v.PersistentVolumeClaim == nil {
-			continue
+	var out []claimVolume
+	for _, v := range k.claimVolumes(pod) {
+		if v.bound {
+			out = append(out, v)
 		}
-		pvc, err := k.claims.PersistentVolumeClaims(pod.Namespace).Get(v.PersistentVolumeClaim.ClaimName)
-		if err != nil || pvc.Spec.VolumeName == "" {
-			continue
-		}
-		pv, err := k.volumes.Get(pvc.Spec.VolumeName)
-		if err != nil {
-			continue
-		}
-		out = append(out, writeTarget{key: storage.DataKey(pv), attachable: pv.Spec.CSI != nil && k.attachRequired(pv.Spec.CSI.Driver)})
 	}
 	return out
 }
