@@ -1,0 +1,113 @@
+package sparkapplication
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+)
+
+func load(t *testing.T, file string) *unstructured.Unstructured {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(b, &obj.Object); err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+func TestToInput(t *testing.T) {
+	tests := []struct {
+		file    string
+		want    submit.Input
+		dropped []string
+	}{
+		{"kubeflow-clicks.yaml", submit.Input{
+			Name: "clicks", Namespace: "streaming", Image: "registry.example.com/clicks:1.4", MainClass: "com.example.Clicks",
+			AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--window", "1m"}, ProxyUser: "etl",
+			ServiceAccount: "spark-driver", DriverCores: ptr.To(2), DriverMemory: "4g",
+			ExecutorInstances: ptr.To(4), ExecutorCores: ptr.To(3), ExecutorMemory: "8g", BackoffLimit: ptr.To(3),
+			CheckpointClaim: "clicks-checkpoint", CheckpointMount: "/checkpoint", CheckpointMountSet: true,
+			Conf: []string{
+				"spark.driver.memoryOverhead=1g",
+				"spark.executor.extraJavaOptions=-XX:+UseG1GC",
+				"spark.hadoop.fs.s3a.endpoint=https://s3.example.com",
+				"spark.jars=s3a://b/dep.jar,s3a://b/dep2.jar",
+				"spark.jars.packages=org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.3",
+				"spark.kubernetes.container.image.pullPolicy=IfNotPresent",
+				"spark.kubernetes.container.image.pullSecrets=regcred",
+				"spark.kubernetes.driver.label.team=web",
+				"spark.kubernetes.driver.limit.cores=2000m",
+				"spark.kubernetes.driver.secrets.kafka-creds=/etc/kafka",
+				"spark.kubernetes.driver.volumes.emptyDir.scratch.mount.path=/scratch",
+				"spark.kubernetes.driver.volumes.emptyDir.scratch.options.sizeLimit=1Gi",
+				"spark.kubernetes.driverEnv.TZ=UTC",
+				"spark.kubernetes.executor.node.selector.pool=spark",
+				"spark.sql.streaming.checkpointLocation=/checkpoint/clicks",
+			}},
+			[]string{"spec.driver.env[1] (POD_IP)", "spec.driver.secrets[1] (gcp-key)", "spec.driver.tolerations",
+				"spec.driver.volumeMounts (certs)", "spec.sparkConfigMap"}},
+		{"apache-pi.yaml", submit.Input{
+			Name: "spark-pi", Namespace: "batch", Image: "apache/spark:4.0.0", MainClass: "org.apache.spark.examples.SparkPi",
+			AppResource: "local:///opt/spark/examples/jars/spark-examples.jar", AppArgs: []string{"1000"}, BackoffLimit: ptr.To(2),
+			Conf: []string{"spark.executor.instances=2", "spark.kubernetes.authenticate.driver.serviceAccountName=spark"}},
+			[]string{"spec.driverSpec.podTemplateSpec"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, dropped, err := ToInput(load(t, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("input\ngot  %+v\nwant %+v", got, tt.want)
+			}
+			var fields []string
+			for _, d := range dropped {
+				fields = append(fields, d.Field)
+				if d.Why == "" {
+					t.Errorf("%s dropped without a reason", d.Field)
+				}
+			}
+			if !reflect.DeepEqual(fields, tt.dropped) {
+				t.Errorf("dropped %q, want %q", fields, tt.dropped)
+			}
+			// What migrate carries over is a valid submit request.
+			got.AppID = "spark-0123456789abcdef0123456789abcdef"
+			if _, err := submit.Resolve(got); err != nil {
+				t.Errorf("the converted request does not resolve: %v", err)
+			}
+		})
+	}
+}
+
+func TestToInputRefuses(t *testing.T) {
+	client := load(t, "kubeflow-clicks.yaml")
+	client.Object["spec"].(map[string]any)["mode"] = "client"
+	notOurs := load(t, "apache-pi.yaml")
+	notOurs.SetAPIVersion("example.com/v1")
+	badName := load(t, "apache-pi.yaml")
+	badName.SetName("2024-report")
+	for _, tt := range []struct {
+		obj  *unstructured.Unstructured
+		want string
+	}{
+		{client, "spec.mode client: kubectl sparkha runs the driver in the cluster"},
+		{notOurs, "example.com/v1 SparkApplication is not a SparkApplication of sparkoperator.k8s.io or spark.apache.org"},
+		{badName, `cannot make a Job name of the SparkApplication name "2024-report"`},
+	} {
+		if _, _, err := ToInput(tt.obj); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("error %v, want %q", err, tt.want)
+		}
+	}
+}
