@@ -263,6 +263,17 @@ func TestSafetyRules(t *testing.T) {
 			want: analysis.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none",
 		},
 		{
+			name: "a Job's driver that ended is not running: the Job starts the next one", fixture: "s1-step7-recovered",
+			mutate: func(s *analysis.Snapshot) {
+				s.DriverPods[0].Status.Phase = corev1.PodFailed
+				for i := range s.DriverPods[0].Status.ContainerStatuses {
+					s.DriverPods[0].Status.ContainerStatuses[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}
+				}
+			},
+			want: analysis.Starting, reason: "driver spark-pi-s5d8t ended (Error); the Job starts the next generation",
+			next: "kubectl sparkha inspect spark-pi -n s1 --watch",
+		},
+		{
 			name: "healthy needs a single live driver: a second one pending is a start", fixture: "s1-step7-recovered",
 			mutate: func(s *analysis.Snapshot) {
 				p := *s.DriverPods[0].DeepCopy()
