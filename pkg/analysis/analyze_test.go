@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
@@ -118,9 +120,9 @@ func TestAnalyzeIsPure(t *testing.T) {
 }
 
 // TestVolumesThatNeverAttach: a volume is marked NoAttach exactly when the attach/detach
-// controller never attaches it: an in-tree NFS PV, or a CSI driver whose CSIDriver object says
-// attachRequired: false. A CSI driver without a CSIDriver object, or with attachRequired
-// unset or true, attaches.
+// controller never attaches it: an in-tree NFS, hostPath, local, CephFS or Azure File PV, or a
+// CSI driver whose CSIDriver object says attachRequired: false. A CSI driver without a
+// CSIDriver object, or with attachRequired unset or true, attaches, as an in-tree iSCSI PV does.
 func TestVolumesThatNeverAttach(t *testing.T) {
 	const name = "s1-step5-replacement-blocked"
 	f := loadFixture(t, name)
@@ -148,6 +150,25 @@ func TestVolumesThatNeverAttach(t *testing.T) {
 			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.example.com", Path: "/exports/ckpt"}}
 			s.VolumeAttachments = nil
 		}, true},
+		{"hostPath", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/mnt/ckpt"}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"local", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/mnt/disks/ckpt"}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"in-tree CephFS", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{CephFS: &corev1.CephFSPersistentVolumeSource{Monitors: []string{"10.0.0.1:6789"}}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"in-tree Azure File", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{AzureFile: &corev1.AzureFilePersistentVolumeSource{SecretName: "azure", ShareName: "ckpt"}}
+			s.VolumeAttachments = nil
+		}, true},
+		{"in-tree iSCSI attaches", func(s *analysis.Snapshot) {
+			s.Volumes[0].Spec.PersistentVolumeSource = corev1.PersistentVolumeSource{ISCSI: &corev1.ISCSIPersistentVolumeSource{TargetPortal: "10.0.0.2:3260", IQN: "iqn.2026-11.com.example:ckpt"}}
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,5 +188,49 @@ func TestVolumesThatNeverAttach(t *testing.T) {
 				t.Fatal("no volume in the fixture")
 			}
 		})
+	}
+}
+
+// TestAppsSortedByNamespaceThenName: the report lists apps by namespace, then by name, whatever
+// order the API listed their driver pods in.
+func TestAppsSortedByNamespaceThenName(t *testing.T) {
+	f := loadFixture(t, "s1-step7-recovered")
+	base := f.Snapshot.DriverPods[0]
+	f.Snapshot.DriverPods, f.Snapshot.Jobs = nil, nil
+	for _, k := range [][2]string{{"s1", "zeta"}, {"a-team", "stream"}, {"s1", "alpha"}, {"z-team", "alpha"}} {
+		p := *base.DeepCopy()
+		p.Namespace, p.Name, p.UID = k[0], k[1]+"-driver", types.UID(k[0]+"-"+k[1])
+		p.OwnerReferences[0].Name = k[1]
+		f.Snapshot.DriverPods = append(f.Snapshot.DriverPods, p)
+	}
+	var got []string
+	for _, a := range analysis.Analyze(&f.Snapshot, f.Now).Apps {
+		got = append(got, a.Namespace+"/"+a.Name)
+	}
+	if want := "a-team/stream s1/alpha s1/zeta z-team/alpha"; strings.Join(got, " ") != want {
+		t.Errorf("apps %q, want %q", got, want)
+	}
+}
+
+// TestDriverKeepsItsLastFiveWarnings: a driver lists its last five warning events, oldest
+// first, however many there were and in whatever order the API listed them.
+func TestDriverKeepsItsLastFiveWarnings(t *testing.T) {
+	f := loadFixture(t, "s1-step7-recovered")
+	p := f.Snapshot.DriverPods[0]
+	f.Snapshot.Events = nil
+	for _, i := range []int{3, 7, 1, 5, 2, 6, 4} {
+		f.Snapshot.Events = append(f.Snapshot.Events, corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("w%d", i), Namespace: p.Namespace},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: p.UID},
+			Type:           corev1.EventTypeWarning, Reason: fmt.Sprintf("Warning%d", i),
+			LastTimestamp: metav1.NewTime(p.CreationTimestamp.Add(time.Duration(i) * time.Second)),
+		})
+	}
+	var got []string
+	for _, ev := range analysis.Analyze(&f.Snapshot, f.Now).Apps[0].Drivers[0].Events {
+		got = append(got, ev.Reason)
+	}
+	if want := "Warning3 Warning4 Warning5 Warning6 Warning7"; strings.Join(got, " ") != want {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }

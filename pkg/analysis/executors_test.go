@@ -2,12 +2,14 @@ package analysis_test
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
@@ -135,7 +137,7 @@ func TestExecutorsOfADriverBeingDeleted(t *testing.T) {
 	for _, tt := range []struct {
 		ago  time.Duration
 		want bool
-	}{{10 * time.Second, false}, {3 * time.Minute, true}} {
+	}{{10 * time.Second, false}, {2 * time.Minute, false}, {2*time.Minute + time.Second, true}, {3 * time.Minute, true}} {
 		f := loadFixture(t, "x1-stray-executors")
 		f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:]
 		drv := &f.Snapshot.DriverPods[0]
@@ -147,5 +149,72 @@ func TestExecutorsOfADriverBeingDeleted(t *testing.T) {
 		if stray != tt.want || (len(a.Warnings) > 0) != tt.want {
 			t.Errorf("driver deleted %s ago on a Ready node: stray %t, warnings %q; want flagged=%t", tt.ago, stray, a.Warnings, tt.want)
 		}
+	}
+}
+
+// TestOrphanExecutorsFoundByLabelOrOwnerName: an executor whose driver pod is gone belongs to
+// the app its spark-app-name label names, or else to the app its owner's name (a Job's pod
+// name, APP-xxxxx) starts with; with neither it is nobody's orphan.
+func TestOrphanExecutorsFoundByLabelOrOwnerName(t *testing.T) {
+	for _, tt := range []struct {
+		name, label, owner string
+		orphans            int
+	}{
+		{"label and owner name", "stream", "stream-7xk2q", 2},
+		{"label only", "stream", "driver-7xk2q", 2},
+		{"owner name only", "", "stream-7xk2q", 2},
+		{"owner name, the label naming no app", "batch", "stream-7xk2q", 2},
+		{"neither", "", "7xk2q", 0},
+	} {
+		f := loadFixture(t, "x1-stray-executors")
+		for i := range f.Snapshot.ExecutorPods[:2] {
+			e := &f.Snapshot.ExecutorPods[i]
+			e.Labels[sparkapp.LabelAppName] = tt.label
+			e.OwnerReferences[0].Name = tt.owner
+		}
+		if a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]; len(a.OrphanExecutors) != tt.orphans {
+			t.Errorf("%s: orphans %s, want %d", tt.name, execLine(a.OrphanExecutors), tt.orphans)
+		}
+	}
+}
+
+// TestExecutorsSortedAndCounted: a generation lists its executors by numeric executor ID, then
+// by pod name; a deleted executor counts as Terminating until it is Failed or Succeeded.
+func TestExecutorsSortedAndCounted(t *testing.T) {
+	f := loadFixture(t, "x1-stray-executors")
+	tmpl := f.Snapshot.ExecutorPods[2]
+	f.Snapshot.ExecutorPods = nil
+	deleted := &metav1.Time{Time: f.Now.Add(-time.Second)}
+	for _, x := range []struct {
+		name, id string
+		phase    corev1.PodPhase
+		deleted  bool
+	}{
+		{"stream-exec-a", "10", corev1.PodRunning, false},
+		{"stream-exec-d", "2", corev1.PodFailed, true},
+		{"stream-exec-c", "1", corev1.PodRunning, true},
+		{"stream-exec-b", "2", corev1.PodRunning, false},
+		{"stream-exec-e", "3", corev1.PodSucceeded, true},
+	} {
+		e := *tmpl.DeepCopy()
+		e.Name, e.UID, e.Labels[sparkapp.LabelExecID] = x.name, types.UID(x.name), x.id
+		e.Status.Phase = x.phase
+		if x.deleted {
+			e.DeletionTimestamp = deleted
+		}
+		f.Snapshot.ExecutorPods = append(f.Snapshot.ExecutorPods, e)
+	}
+	d := analysis.Analyze(&f.Snapshot, f.Now).Apps[0].Drivers[0]
+	var order []string
+	for _, x := range d.Executors {
+		order = append(order, x.Pod)
+	}
+	if want := "stream-exec-c stream-exec-b stream-exec-d stream-exec-e stream-exec-a"; strings.Join(order, " ") != want {
+		t.Errorf("executors %q, want %q", order, want)
+	}
+	c := d.ExecutorCounts
+	want := map[string]int{"Running": 2, "Terminating": 1, "Failed": 1, "Succeeded": 1}
+	if c == nil || c.Total != 5 || !maps.Equal(c.ByPhase, want) {
+		t.Errorf("counts %+v, want %v", c, want)
 	}
 }

@@ -63,6 +63,37 @@ func TestPinnedVolumes(t *testing.T) {
 				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelTopologyZone, "zone-1")
 			},
 			verdict: analysis.ReplacementBlocked, reason: "and no Ready node does"},
+		// The node controller lifts the unreachable (or not-ready) taint a moment after the node
+		// is Ready again: until then the scheduler keeps new pods off it, so it does not count.
+		{name: "zonal PV, the zone's other node Ready but still tainted unreachable", fixture: "s3-step4-stuck-terminating",
+			mutate: func(s *analysis.Snapshot) {
+				zones(s, map[string]string{"node-a": "zone-1", "node-b": "zone-1"})
+				s.Nodes[1].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule}}
+				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelTopologyZone, "zone-1")
+			},
+			verdict: analysis.ReplacementBlocked, reason: "and no Ready node does"},
+		{name: "zonal PV, the zone's other node Ready but still tainted not-ready", fixture: "s3-step4-stuck-terminating",
+			mutate: func(s *analysis.Snapshot) {
+				zones(s, map[string]string{"node-a": "zone-1", "node-b": "zone-1"})
+				s.Nodes[1].Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}}
+				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelTopologyZone, "zone-1")
+			},
+			verdict: analysis.ReplacementBlocked, reason: "and no Ready node does"},
+		{name: "zonal PV, the zone's other node carries an unrelated taint", fixture: "s3-step4-stuck-terminating",
+			mutate: func(s *analysis.Snapshot) {
+				zones(s, map[string]string{"node-a": "zone-1", "node-b": "zone-1"})
+				s.Nodes[1].Spec.Taints = []corev1.Taint{{Key: "example.com/maintenance", Effect: corev1.TaintEffectPreferNoSchedule}}
+				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelTopologyZone, "zone-1")
+			},
+			verdict: analysis.StuckTerminating, reason: "driver stream-p48hf was deleted", fence: true},
+		{name: "local PV whose affinity also compares a number", fixture: "s3-step4-stuck-terminating",
+			mutate: func(s *analysis.Snapshot) {
+				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelHostname, "node-a")
+				term := &s.Volumes[0].Spec.NodeAffinity.Required.NodeSelectorTerms[0]
+				term.MatchExpressions = append(term.MatchExpressions, corev1.NodeSelectorRequirement{Key: "example.com/disks", Operator: corev1.NodeSelectorOpGt, Values: []string{"3"}})
+			},
+			verdict: analysis.ReplacementBlocked,
+			reason:  "can only be mounted on nodes matching kubernetes.io/hostname in (node-a), example.com/disks gt 3, and no Ready node does"},
 		{name: "local PV under a running driver on a cordoned node: healthy", fixture: "s1-step1-running",
 			mutate: func(s *analysis.Snapshot) {
 				s.Volumes[0].Spec.NodeAffinity = affinity(corev1.LabelHostname, "node-a")

@@ -78,6 +78,20 @@ func TestDecide(t *testing.T) {
 				}
 				terminated(&s.DriverPods[0])
 			}},
+		// Its kubelet is back before the node controller lifts the unreachable taint: the node
+		// is not down, whatever the operator says (found by FuzzAnalyze).
+		{name: "ready-node-still-tainted-is-not-fenced", fixture: "s1-step3-node-lost", nodeDown: true, outcome: analysis.Refuse,
+			message: "refusing to fence node node-a: it is Ready again, so it is not down. Rerun without --node-down: kubectl sparkha failover spark-pi -n s1",
+			mutate: func(s *analysis.Snapshot) {
+				setReady(s, "node-a", corev1.ConditionTrue, time.Date(2026, 11, 25, 14, 29, 22, 0, time.UTC))
+			}},
+		// A fenced node that is Ready again is not down: its kubelet stops the driver, the pod
+		// garbage collector would not collect it, and neither does failover.
+		{name: "fenced-ready-node-is-not-collected", fixture: "s1-step3-node-lost", nodeDown: true, outcome: analysis.Act,
+			mutate: func(s *analysis.Snapshot) {
+				setReady(s, "node-a", corev1.ConditionTrue, time.Date(2026, 11, 25, 14, 29, 22, 0, time.UTC))
+				nodeNamed(s, "node-a").Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute}}
+			}},
 		{name: "rejoined-lingering-finishes-only-the-deleted-stopped-driver", fixture: "f1-rejoined-lingering", outcome: analysis.Act, steps: []analysis.Action{analysis.FinishOldDriver},
 			mutate: func(s *analysis.Snapshot) {
 				// Beside the lingering driver, on the same Ready node: one whose containers ended

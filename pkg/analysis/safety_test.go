@@ -107,6 +107,19 @@ func TestSafetyRules(t *testing.T) {
 			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
 		},
 		{
+			name: "a driver still starting when its node was lost may run now", fixture: "s2-split-brain",
+			mutate: func(s *analysis.Snapshot) {
+				setReady(s, "node-b", corev1.ConditionUnknown, time.Date(2026, 11, 25, 14, 29, 50, 0, time.UTC))
+				p := &s.DriverPods[0]
+				p.Status.Phase = corev1.PodPending
+				for i := range p.Status.ContainerStatuses {
+					p.Status.ContainerStatuses[i].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+				}
+			},
+			want: analysis.SplitBrainRisk, reason: "driver spark-pi-tw4dd may still run on node-a (Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute) while driver spark-pi-qmf69 runs on node-b: two drivers can write the checkpoint at once",
+			next: "power off or isolate node-a now, then: kubectl sparkha failover spark-pi -n s2 --node-down", lostNode: "node-a",
+		},
+		{
 			name: "a replacement being deleted still runs beside the lost node's driver", fixture: "s2-split-brain",
 			mutate: func(s *analysis.Snapshot) {
 				s.DriverPods[0].DeletionTimestamp = s.DriverPods[1].DeletionTimestamp
@@ -261,6 +274,17 @@ func TestSafetyRules(t *testing.T) {
 				s.Jobs = append(s.Jobs, j)
 			},
 			want: analysis.Healthy, reason: "driver spark-pi-s5d8t runs on node-b", next: "none",
+		},
+		{
+			name: "a Job's driver that ended is not running: the Job starts the next one", fixture: "s1-step7-recovered",
+			mutate: func(s *analysis.Snapshot) {
+				s.DriverPods[0].Status.Phase = corev1.PodFailed
+				for i := range s.DriverPods[0].Status.ContainerStatuses {
+					s.DriverPods[0].Status.ContainerStatuses[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}
+				}
+			},
+			want: analysis.Starting, reason: "driver spark-pi-s5d8t ended (Error); the Job starts the next generation",
+			next: "kubectl sparkha inspect spark-pi -n s1 --watch",
 		},
 		{
 			name: "healthy needs a single live driver: a second one pending is a start", fixture: "s1-step7-recovered",

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -124,5 +125,71 @@ func TestAuditRetries(t *testing.T) {
 				t.Errorf("annotation %+v, want %+v", a, want)
 			}
 		})
+	}
+}
+
+// TestAuditOfABareDriverPod: a driver without a Job (a bare spark-submit pod, finished once its
+// node rejoined) has the Event and the annotation on the pod itself, and a pod already gone is
+// no failure: the Event stays.
+func TestAuditOfABareDriverPod(t *testing.T) {
+	now := time.Date(2026, 11, 25, 14, 48, 11, 0, time.UTC)
+	step := analysis.Step{Action: analysis.FinishOldDriver, Node: "node-1", Pod: "clicks-driver", PodUID: "pod-uid", Why: "node-1 rejoined"}
+	for _, exists := range []bool{true, false} {
+		client := fake.NewClientset()
+		if exists {
+			client = fake.NewClientset(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "clicks-driver", Namespace: "demo", UID: "pod-uid"}})
+		}
+		r := &Runner{Client: client, Namespace: "demo", App: "clicks-driver", Now: func() time.Time { return now }, actor: "oncall"}
+		app := &analysis.App{Name: "clicks-driver", Namespace: "demo"}
+		if err := r.audit(context.Background(), app, step); err != nil {
+			t.Fatalf("pod exists %t: audit: %v", exists, err)
+		}
+		evs, _ := client.CoreV1().Events("demo").List(context.Background(), metav1.ListOptions{})
+		if len(evs.Items) != 1 || evs.Items[0].Reason != "FailoverFinishedOldDriver" ||
+			evs.Items[0].InvolvedObject != (corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "demo", Name: "clicks-driver", UID: "pod-uid"}) {
+			t.Fatalf("pod exists %t: events %+v", exists, evs.Items)
+		}
+		if !exists {
+			continue
+		}
+		pod, err := client.CoreV1().Pods("demo").Get(context.Background(), "clicks-driver", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a Audit
+		if err := json.Unmarshal([]byte(pod.Annotations[AuditAnnotation]), &a); err != nil {
+			t.Fatalf("pod annotations %v: %v", pod.Annotations, err)
+		}
+		if want := (Audit{By: "oncall", At: now, Action: analysis.FinishOldDriver, Node: "node-1", Pod: "clicks-driver", App: "demo/clicks-driver", Why: "node-1 rejoined"}); a != want {
+			t.Errorf("annotation %+v, want %+v", a, want)
+		}
+	}
+}
+
+// TestActor: the audit names who ran failover as the API server knows them
+// (SelfSubjectReview), asked once; a client not allowed to ask is recorded as unknown.
+func TestActor(t *testing.T) {
+	for _, tc := range []struct {
+		name, user string
+		err        error
+		want       string
+	}{
+		{"a user", "alice@example.com", nil, "alice@example.com"},
+		{"no user name in the answer", "", nil, "unknown (SelfSubjectReview not allowed)"},
+		{"not allowed", "", apierrors.NewForbidden(schema.GroupResource{Group: "authentication.k8s.io", Resource: "selfsubjectreviews"}, "", errors.New("no")),
+			"unknown (SelfSubjectReview not allowed)"},
+	} {
+		client := fake.NewClientset()
+		asked := 0
+		client.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
+			asked++
+			review := &authenticationv1.SelfSubjectReview{}
+			review.Status.UserInfo.Username = tc.user
+			return true, review, tc.err
+		})
+		r := &Runner{Client: client}
+		if got, again := r.Actor(context.Background()), r.Actor(context.Background()); got != tc.want || again != tc.want || asked != 1 {
+			t.Errorf("%s: actor %q then %q (asked %d times), want %q once", tc.name, got, again, asked, tc.want)
+		}
 	}
 }

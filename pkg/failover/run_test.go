@@ -11,6 +11,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -215,7 +217,8 @@ func TestExecuteFinishesTheOldDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Verdict != analysis.SafeToComplete || len(p.Steps) != 1 || p.Steps[0].Action != analysis.FinishOldDriver {
+	// Finishing a driver force-deletes nothing else: only a fence has a blast radius.
+	if app.Verdict != analysis.SafeToComplete || len(p.Steps) != 1 || p.Steps[0].Action != analysis.FinishOldDriver || p.BlastRadius != nil {
 		t.Fatalf("plan %+v (verdict %s)", p, app.Verdict)
 	}
 	pod := p.Steps[0].Pod
@@ -328,13 +331,27 @@ func TestRelease(t *testing.T) {
 		}
 	}
 	t.Run("repaired and Ready: the fence is lifted, other taints stay", func(t *testing.T) {
-		client, r, _ := cluster(t, "f1-rejoined-lingering", false, fence(corev1.ConditionTrue))
+		client, r, _ := cluster(t, "f1-rejoined-lingering", false, func(s *analysis.Snapshot) {
+			fence(corev1.ConditionTrue)(s)
+			// What returns to service is the PV attached to node-a: not one attached to
+			// node-b, nor an inline volume (migrated in-tree, no PV) attached to node-a.
+			other := *s.VolumeAttachments[0].DeepCopy()
+			other.Name, other.Spec.NodeName = "csi-on-node-b", "node-b"
+			other.Spec.Source.PersistentVolumeName = ptr.To("pvc-on-node-b")
+			inline := *s.VolumeAttachments[0].DeepCopy()
+			inline.Name = "csi-inline"
+			inline.Spec.Source = storagev1.VolumeAttachmentSource{InlineVolumeSpec: &corev1.PersistentVolumeSpec{}}
+			s.VolumeAttachments = append(s.VolumeAttachments, other, inline)
+		})
 		released, checked, err := r.Release(ctx, "node-a")
 		if !released || err != nil {
 			t.Fatalf("release: %v, %v", released, err)
 		}
 		if !slices.Contains(checked.Pods, "f1/stream-j4nqb") {
 			t.Errorf("checked pods %v, want the lingering driver on node-a", checked.Pods)
+		}
+		if want := "pvc-ecda2799-5376-4211-a0b0-ebdd5fd17dab@node-a"; strings.Join(checked.VolumeAttachments, ",") != want {
+			t.Errorf("checked volume attachments %v, want %s", checked.VolumeAttachments, want)
 		}
 		n := getNode(t, client, "node-a")
 		if len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != "example.com/maintenance" {
@@ -684,5 +701,49 @@ func TestFenceRelistsTheBlastRadius(t *testing.T) {
 				t.Errorf("audit %+v (%v)", a, err)
 			}
 		})
+	}
+}
+
+// TestCollectWaitsForTheEviction: right after the fence the taint manager has not deleted the
+// old driver yet; collect waits for the eviction (up to evictionWait, 10 s), reading the pod
+// every 200 ms rather than in a busy loop, then collects it.
+func TestCollectWaitsForTheEviction(t *testing.T) {
+	ctx := context.Background()
+	client, r, _ := cluster(t, "s1-step5-replacement-blocked", true, func(s *analysis.Snapshot) {
+		s.Nodes[0].Spec.Taints = append(s.Nodes[0].Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: analysis.OutOfServiceValue, Effect: corev1.TaintEffectNoExecute})
+		s.DriverPods[0].DeletionTimestamp = nil
+	})
+	start, gets := time.Now(), 0
+	client.PrependReactor("get", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		gets++
+		if time.Since(start) < 300*time.Millisecond {
+			return false, nil, nil
+		}
+		// The taint manager evicts the pod: kube-controller-manager's
+		// pkg/controller/tainteviction/taint_eviction.go, processPodOnNode, queues a pod that does
+		// not tolerate a NoExecute taint for deletion at once; here it lands 300 ms after the fence.
+		o, err := client.Tracker().Get(corev1.SchemeGroupVersion.WithResource("pods"), "s1", "spark-pi-95sbm")
+		if err != nil {
+			return false, nil, nil
+		}
+		pod := o.(*corev1.Pod)
+		if pod.DeletionTimestamp == nil {
+			pod.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+			if err := client.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), pod, "s1"); err != nil {
+				t.Error(err)
+			}
+		}
+		return false, nil, nil
+	})
+	step := analysis.Step{Action: analysis.CollectOldDriver, Node: "node-a", Pod: "spark-pi-95sbm", PodUID: "a3711613-d1d2-4e3c-80ee-e9a32342ed51"}
+	if acted, err := r.collect(ctx, step); !acted || err != nil {
+		t.Fatalf("collect: %t, %v; want the evicted pod collected", acted, err)
+	}
+	if _, err := client.CoreV1().Pods("s1").Get(ctx, "spark-pi-95sbm", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("old driver still there: %v", err)
+	}
+	// Reads at 0, 200 and 400 ms, the last one finding the pod evicted (and the check above).
+	if gets > 5 {
+		t.Errorf("%d reads of the pod in %s", gets, time.Since(start))
 	}
 }

@@ -1,7 +1,10 @@
 package failover
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 )
@@ -22,5 +25,25 @@ func TestNewAttachedIgnoresVolumesThatNeverAttach(t *testing.T) {
 	attached := analysis.Volume{Name: "checkpoint", Attachments: []analysis.Attachment{{Node: "node-b", Attached: true}}}
 	if !reached(analysis.WaitNewAttached, app(attached), nil, "node-a") {
 		t.Error("an attached volume not counted")
+	}
+}
+
+// TestWaitDoesNotSpin: with Poll unset, Wait re-reads the evidence on each change and once a
+// second, not in a busy loop.
+func TestWaitDoesNotSpin(t *testing.T) {
+	ctx := context.Background()
+	_, r, _ := cluster(t, "s1-step5-replacement-blocked", true, nil)
+	p, old, err := r.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, now := 0, r.Now
+	r.Poll, r.Now = 0, func() time.Time { reads++; return now() }
+	var timeout *TimeoutError
+	if err := r.Wait(ctx, p, *old, 500*time.Millisecond); !errors.As(err, &timeout) || timeout.Phase != analysis.WaitOldGone {
+		t.Fatalf("Wait on a blocked cluster: %v", err)
+	}
+	if reads < 1 || reads > 5 {
+		t.Errorf("%d reads of the evidence in 500ms with nothing changing, want 1 (and a few for the informers' first sync)", reads)
 	}
 }
