@@ -83,8 +83,9 @@ func (k *kubeflow) reconcile(ctx context.Context, app *unstructured.Unstructured
 		if err := k.client.CoreV1().Pods(app.GetNamespace()).Delete(ctx, kfPodName(app), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
-		// resetSparkApplicationStatus for SUCCEEDING and FAILING.
-		unstructured.RemoveNestedField(next.Object, "status", "driverInfo")
+		// resetSparkApplicationStatus for SUCCEEDING and FAILING: an empty DriverInfo (the CRD
+		// requires the field).
+		_ = unstructured.SetNestedField(next.Object, map[string]any{}, "status", "driverInfo")
 		unstructured.RemoveNestedField(next.Object, "status", "sparkApplicationId")
 		unstructured.RemoveNestedField(next.Object, "status", "terminationTime")
 		setState(next, kfPendingRerun)
