@@ -14,6 +14,8 @@ SANDBOX_DIR ?= $(or $(TMPDIR),/tmp)/sparkha-sandbox
 NODES ?= 3
 # CLOUD=1 runs the sandbox's cloud (shutdown taints, a fence-agents-remediation operator).
 CLOUD ?=
+# OPERATORS=1 runs the sandbox's Spark operators (both SparkApplication CRDs and their stand-in controllers).
+OPERATORS ?=
 # The control plane is built once into a cache outside the clone, keyed by
 # versions; the script prints the binary's path.
 CONTROL_PLANE := test/hack/build-control-plane.sh
@@ -102,7 +104,7 @@ demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh
 
 sandbox-up: sandbox-bin
-	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES) $(if $(CLOUD),--cloud)
+	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES) $(if $(CLOUD),--cloud) $(if $(OPERATORS),--operators)
 
 sandbox-down: sandbox-bin
 	$(SANDBOX) down

@@ -52,6 +52,13 @@ func Analyze(s *Snapshot, now time.Time) *Report {
 			get(k)
 		}
 	}
+	// So are SparkApplications: their operator starts the next driver.
+	for i := range s.SparkApplications {
+		sa := &s.SparkApplications[i]
+		if _, ok := apps[appKey{sa.Namespace, sa.Name}]; !ok {
+			get(sparkapp.AppKey{Namespace: sa.Namespace, Name: sa.Name, Kind: sparkapp.KindSparkApplication}).sa = sa
+		}
+	}
 	assignExecutors(s, apps)
 	r := &Report{Apps: []App{}, Unavailable: s.Unavailable}
 	for _, k := range order {
@@ -85,6 +92,10 @@ type index struct {
 	csiAttach map[string]bool
 	events    map[string][]Event
 	jobs      map[string]*batchv1.Job
+	// sparkApps are the SparkApplications by namespace/name; sparkAppsUnseen the kinds that
+	// could not be listed.
+	sparkApps       map[string][]*SparkApplication
+	sparkAppsUnseen []string
 	// remediations are the medik8s remediations of each node.
 	remediations       map[string][]Remediation
 	remediationsUnseen []string
@@ -151,6 +162,11 @@ func newIndex(s *Snapshot, now time.Time) *index {
 	for i := range s.Jobs {
 		idx.jobs[s.Jobs[i].Namespace+"/"+s.Jobs[i].Name] = &s.Jobs[i]
 	}
+	idx.sparkApps, idx.sparkAppsUnseen = map[string][]*SparkApplication{}, s.SparkApplicationsUnseen
+	for i := range s.SparkApplications {
+		sa := &s.SparkApplications[i]
+		idx.sparkApps[sa.Namespace+"/"+sa.Name] = append(idx.sparkApps[sa.Namespace+"/"+sa.Name], sa)
+	}
 	return idx
 }
 
@@ -180,6 +196,10 @@ type appBuild struct {
 	App
 	pods []*corev1.Pod
 	job  *batchv1.Job
+	// sa is the SparkApplication of an operator app, if listed; saUnseen: SparkApplications
+	// could not be listed.
+	sa       *SparkApplication
+	saUnseen bool
 	// execs are executor pods of the app's driver pods; orphans those of its
 	// driver pods that are gone.
 	execs, orphans []*corev1.Pod
@@ -220,7 +240,11 @@ func (a *appBuild) analyze(idx *index, now time.Time) {
 			a.JobStatus.ReplacementPolicy = string(*a.job.Spec.PodReplacementPolicy)
 		}
 	}
+	if a.Kind == sparkapp.KindSparkApplication {
+		a.operator(idx)
+	}
 	a.decide(ds, idx, now)
+	a.operatorNext()
 	a.executors(ds, idx, now)
 	if a.LostNode != "" && idx.nodesKnown {
 		a.LostNodeEvidence = idx.evidence(a.LostNode)
@@ -254,6 +278,9 @@ func (a *appBuild) decide(ds []*driverState, idx *index, now time.Time) {
 		if d.MayRun {
 			mayRun = append(mayRun, d)
 		}
+	}
+	if a.Kind == sparkapp.KindSparkApplication && len(live) == 0 && a.operatorBetween(ds) {
+		return
 	}
 	if a.job == nil && a.Kind == sparkapp.KindPod && len(live) == 0 && len(ds) > 0 {
 		last := ds[len(ds)-1]

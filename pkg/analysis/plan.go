@@ -129,6 +129,18 @@ func Decide(app App, op Operator) Plan {
 			app.Namespace, app.Name, app.Reason)
 		return p
 	}
+	if op := app.SparkApplication; app.Kind == sparkapp.KindSparkApplication && app.LostNode != "" && (op == nil || !op.Resubmits) {
+		// The fence stops the old driver; only the operator would start the next one.
+		p.Outcome = Refuse
+		why := "its SparkApplication was not read"
+		if op != nil {
+			why = op.Why
+		}
+		p.Message = fmt.Sprintf("refusing to fail over %s/%s: its operator will not start a new driver after the fence (%s), so a fence would only stop the app. "+
+			"Move it to sparkha instead, which stops the old driver safely and runs the app as a Job: %s",
+			app.Namespace, app.Name, why, migrateCommand(app.Namespace, app.Name))
+		return p
+	}
 	if app.LostNode == "" {
 		// Both drivers are on Ready nodes: their kubelets are in charge, and
 		// fencing a healthy node would only kill the app.
@@ -176,6 +188,9 @@ func Decide(app App, op Operator) Plan {
 		why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
 	} else if ev != nil && ev.Down != "" {
 		why += "; the cluster agrees: " + ev.Down
+	}
+	if op := app.SparkApplication; op != nil && app.Kind == sparkapp.KindSparkApplication {
+		why += "; then its Spark operator starts the next driver: " + op.Why
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	if hasOld {

@@ -109,6 +109,9 @@ type App struct {
 	Drivers []Driver `json:"drivers"`
 	// JobStatus summarises the Job's counters, for Job kinds.
 	JobStatus *JobStatus `json:"jobStatus,omitempty"`
+	// SparkApplication is what the app's SparkApplication says, for the SparkApplication kind:
+	// whether its operator starts a new driver after the current one.
+	SparkApplication *OperatorApp `json:"sparkApplication,omitempty"`
 	// LostNode is the unhealthy node under the old driver: the node that
 	// `failover --node-down` would fence.
 	LostNode string `json:"lostNode,omitempty"`

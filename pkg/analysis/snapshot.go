@@ -30,6 +30,12 @@ type Snapshot struct {
 	// from Unavailable: a cluster without those operators, or a role without them, loses only
 	// that evidence, and failover still decides.
 	RemediationsUnseen []string `json:"remediationsUnseen,omitempty"`
+	// SparkApplications are the Spark operators' SparkApplications (Kubeflow's, Apache's): whether
+	// an operator app's operator starts another driver.
+	SparkApplications []SparkApplication `json:"sparkApplications,omitempty"`
+	// SparkApplicationsUnseen names the SparkApplication kinds that could not be listed, and why
+	// (as RemediationsUnseen: only that evidence is lost).
+	SparkApplicationsUnseen []string `json:"sparkApplicationsUnseen,omitempty"`
 	// Unavailable names the kinds that could not be listed, and why.
 	Unavailable []string `json:"unavailable,omitempty"`
 }

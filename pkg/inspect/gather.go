@@ -27,7 +27,8 @@ import (
 // kind, paginated), whatever the cluster's size; it never GETs objects one
 // by one. A kind the caller may not list is recorded in Unavailable instead
 // of failing the whole gather, except driver pods, without which there is
-// nothing to say. The medik8s remediations come through dyn (see Remediations).
+// nothing to say. The medik8s remediations and the Spark operators' SparkApplications come
+// through dyn (see Remediations, SparkApplications).
 func Gather(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, q Query) (*analysis.Snapshot, error) {
 	if q.PageSize == 0 {
 		q.PageSize = 500
@@ -124,6 +125,9 @@ func Gather(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interf
 		}
 	}
 	if s.Remediations, s.RemediationsUnseen, err = Remediations(ctx, dyn, q); err != nil {
+		return nil, err
+	}
+	if s.SparkApplications, s.SparkApplicationsUnseen, err = SparkApplications(ctx, dyn, q); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -40,10 +41,13 @@ type Watcher struct {
 	q            Query
 	unavailable  []string
 	kinds        []*watchedKind
-	remediations []*watchedRemediation
+	remediations []*watchedCRD
 	// remediationsUnseen names the remediation kinds that may not be listed.
 	remediationsUnseen []string
-	changed            chan struct{}
+	// sparkApps watch the SparkApplicationKinds; sparkAppsUnseen names those that may not be listed.
+	sparkApps       []*watchedCRD
+	sparkAppsUnseen []string
+	changed         chan struct{}
 }
 
 // watchedKind is one informer and what became of its first LIST.
@@ -60,10 +64,11 @@ func (k *watchedKind) refusal() string {
 	return k.refused
 }
 
-// watchedRemediation is the informer of one medik8s remediation kind. It stops on its own when
-// its first LIST finds no such resource (the operator is not installed) or is refused: its
-// reflector would otherwise LIST again, backing off, for as long as the watch runs.
-type watchedRemediation struct {
+// watchedCRD is the informer of one kind a CRD defines (a medik8s remediation, a
+// SparkApplication). It stops on its own when its first LIST finds no such resource (the
+// operator is not installed) or is refused: its reflector would otherwise LIST again, backing
+// off, for as long as the watch runs.
+type watchedCRD struct {
 	kind     string
 	informer cache.SharedIndexInformer
 	stop     context.CancelFunc
@@ -71,7 +76,7 @@ type watchedRemediation struct {
 	ended    string // "absent", or the refusal ("Forbidden"/"Unauthorized")
 }
 
-func (k *watchedRemediation) end(why string) {
+func (k *watchedCRD) end(why string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ended == "" {
@@ -80,7 +85,7 @@ func (k *watchedRemediation) end(why string) {
 	}
 }
 
-func (k *watchedRemediation) outcome() string {
+func (k *watchedCRD) outcome() string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.ended
@@ -160,38 +165,18 @@ func Watch(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interfa
 		w.kinds = append(w.kinds, wk)
 	}
 	for _, k := range RemediationKinds {
-		kctx, stop := context.WithCancel(ctx)
-		inf := dynamicinformer.NewFilteredDynamicInformer(dyn, k.GVR, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
-		wr := &watchedRemediation{kind: k.GVR.Resource, informer: inf, stop: stop}
-		if err := inf.SetTransform(func(obj any) (any, error) {
-			if o, ok := obj.(runtime.Object); ok {
-				trim(o)
-			}
-			return obj, nil
-		}); err != nil {
-			stop()
-			return nil, err
-		}
-		if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
-			switch {
-			case inf.HasSynced():
-			case apierrors.IsNotFound(err):
-				wr.end("absent")
-			case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-				wr.end(string(apierrors.ReasonForError(err)))
-			}
-		}); err != nil {
-			stop()
-			return nil, err
-		}
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(any) { w.signal() }, UpdateFunc: func(any, any) { w.signal() }, DeleteFunc: func(any) { w.signal() },
-		}); err != nil {
-			stop()
+		wr, err := w.watchCRD(ctx, dyn, k.GVR, metav1.NamespaceAll, k.GVR.Resource)
+		if err != nil {
 			return nil, err
 		}
 		w.remediations = append(w.remediations, wr)
-		go inf.RunWithContext(kctx)
+	}
+	for _, gvr := range SparkApplicationKinds {
+		wr, err := w.watchCRD(ctx, dyn, gvr, ns, gvr.Resource+"."+gvr.Group)
+		if err != nil {
+			return nil, err
+		}
+		w.sparkApps = append(w.sparkApps, wr)
 	}
 	for _, f := range []informers.SharedInformerFactory{drivers, executors, events, namespaced, cluster, leases} {
 		f.Start(ctx.Done())
@@ -212,7 +197,56 @@ func Watch(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interfa
 			w.unavailable = append(w.unavailable, fmt.Sprintf("%s: %s", k.name, r))
 		}
 	}
-	for _, k := range w.remediations {
+	var err error
+	if w.remediationsUnseen, err = waitCRDs(ctx, w.remediations); err != nil {
+		return nil, err
+	}
+	if w.sparkAppsUnseen, err = waitCRDs(ctx, w.sparkApps); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// watchCRD starts the informer of one kind a CRD defines, in namespace; kind names it in
+// what could not be listed.
+func (w *Watcher) watchCRD(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, namespace, kind string) (*watchedCRD, error) {
+	kctx, stop := context.WithCancel(ctx)
+	inf := dynamicinformer.NewFilteredDynamicInformer(dyn, gvr, namespace, 0, cache.Indexers{}, nil).Informer()
+	wr := &watchedCRD{kind: kind, informer: inf, stop: stop}
+	if err := inf.SetTransform(func(obj any) (any, error) {
+		if o, ok := obj.(runtime.Object); ok {
+			trim(o)
+		}
+		return obj, nil
+	}); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		switch {
+		case inf.HasSynced():
+		case apierrors.IsNotFound(err):
+			wr.end("absent")
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+			wr.end(string(apierrors.ReasonForError(err)))
+		}
+	}); err != nil {
+		stop()
+		return nil, err
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { w.signal() }, UpdateFunc: func(any, any) { w.signal() }, DeleteFunc: func(any) { w.signal() },
+	}); err != nil {
+		stop()
+		return nil, err
+	}
+	go inf.RunWithContext(kctx)
+	return wr, nil
+}
+
+// waitCRDs waits for each kind's first LIST, or its end, and names those refused.
+func waitCRDs(ctx context.Context, kinds []*watchedCRD) (unseen []string, err error) {
+	for _, k := range kinds {
 		for !k.informer.HasSynced() && k.outcome() == "" {
 			select {
 			case <-ctx.Done():
@@ -221,10 +255,10 @@ func Watch(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interfa
 			}
 		}
 		if o := k.outcome(); o != "" && o != "absent" {
-			w.remediationsUnseen = append(w.remediationsUnseen, fmt.Sprintf("%s: %s", k.kind, o))
+			unseen = append(unseen, fmt.Sprintf("%s: %s", k.kind, o))
 		}
 	}
-	return w, nil
+	return unseen, nil
 }
 
 func (w *Watcher) signal() {
@@ -263,6 +297,17 @@ func (w *Watcher) Inspect(now time.Time) (*analysis.Report, *analysis.Snapshot, 
 		}
 		for _, u := range items[unstructured.Unstructured](k.informer.GetStore().List()) {
 			s.Remediations = append(s.Remediations, remediation(RemediationKinds[i].Kind, &u))
+		}
+	}
+	s.SparkApplicationsUnseen = slices.Clone(w.sparkAppsUnseen)
+	for i, k := range w.sparkApps {
+		if k.outcome() != "" {
+			continue
+		}
+		for _, u := range items[unstructured.Unstructured](k.informer.GetStore().List()) {
+			if w.q.App == "" || u.GetName() == w.q.App {
+				s.SparkApplications = append(s.SparkApplications, sparkApplication(SparkApplicationKinds[i], &u))
+			}
 		}
 	}
 	if w.q.App != "" {

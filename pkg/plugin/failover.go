@@ -45,6 +45,12 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     every pod it affects before you confirm. Lift it with kubectl sparkha release NODE once
     the machine is repaired.
 
+For a Spark operator app (a SparkApplication of the Kubeflow Spark Operator or of Apache's
+spark-kubernetes-operator), the operator starts the next driver, by its restart policy:
+--node-down fences only when the SparkApplication says it will (policy and retries left, as
+inspect shows them), then waits for the operator's new driver; otherwise failover refuses and
+names kubectl sparkha migrate sparkapplication/APP --apply instead.
+
 Every step re-reads the state just before acting, with resourceVersion/UID preconditions, so
 two concurrent runs never both act, and a rerun after success does nothing. Each action leaves
 an Event on the Job (on the pod for a bare driver) and the annotation sparkha.io/last-failover

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,8 +32,13 @@ type Options struct {
 func Table(w io.Writer, r *analysis.Report, o Options) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
+	// The SPARKAPP column only when an operator app is shown.
+	operators := slices.ContainsFunc(r.Apps, func(a analysis.App) bool { return a.SparkApplication != nil })
 	if !o.NoHeaders {
 		cols := []string{"VERDICT", "APP", "DRIVER", "NODE", "STATUS", "EXEC", "AGE", "REASON"}
+		if operators {
+			cols = slices.Insert(cols, 6, "SPARKAPP")
+		}
 		if o.AllNamespaces {
 			cols = append([]string{cols[0], "NAMESPACE"}, cols[1:]...)
 		}
@@ -43,6 +49,9 @@ func Table(w io.Writer, r *analysis.Report, o Options) error {
 		cols := []string{string(a.Verdict), a.Name, "<none>", "<none>", "<none>", "<none>", "<none>", a.Reason}
 		if d != nil {
 			cols[2], cols[3], cols[4], cols[5], cols[6] = d.Pod, orDash(d.Node), d.Status, execCount(d), age(o.Now, d.Created)
+		}
+		if operators {
+			cols = slices.Insert(cols, 6, sparkAppCell(a.SparkApplication))
 		}
 		if o.AllNamespaces {
 			cols = append([]string{cols[0], a.Namespace}, cols[1:]...)
@@ -152,6 +161,9 @@ func Tree(w io.Writer, r *analysis.Report, o Options) error {
 			fmt.Fprintf(w, "  job:    active=%d terminating=%d failed=%d/%d podReplacementPolicy=%s%s\n",
 				js.Active, js.Terminating, js.Failed, js.BackoffLimit, orDash(js.ReplacementPolicy), jobLag(a))
 		}
+		if sa := a.SparkApplication; sa != nil {
+			fmt.Fprintf(w, "  operator: %s\n", sparkAppLine(sa))
+		}
 		for j, d := range a.Drivers {
 			last := j == len(a.Drivers)-1
 			branch, indent := "├─", "│  "
@@ -194,6 +206,32 @@ func Tree(w io.Writer, r *analysis.Report, o Options) error {
 		fmt.Fprintf(w, "\nnot visible with your permissions: %s\n", strings.Join(r.Unavailable, "; "))
 	}
 	return nil
+}
+
+// sparkAppCell is the table's SPARKAPP column: the SparkApplication's state, its restart policy
+// and the retries left.
+func sparkAppCell(sa *analysis.OperatorApp) string {
+	switch {
+	case sa == nil:
+		return "<none>"
+	case sa.APIVersion == "":
+		return "<not found>"
+	case sa.RetriesLeft != nil:
+		return fmt.Sprintf("%s (%s, %d left)", orDash(sa.State), sa.RestartPolicy, *sa.RetriesLeft)
+	}
+	return fmt.Sprintf("%s (%s)", orDash(sa.State), sa.RestartPolicy)
+}
+
+// sparkAppLine says what the wide format says of an app's SparkApplication.
+func sparkAppLine(sa *analysis.OperatorApp) string {
+	if sa.APIVersion == "" {
+		return sa.Why
+	}
+	next := "starts no new driver after this one"
+	if sa.Resubmits {
+		next = "starts the next driver"
+	}
+	return fmt.Sprintf("sparkapplication/%s (%s) %s, restart policy %s: its operator %s (%s)", sa.Name, sa.APIVersion, orDash(sa.State), sa.RestartPolicy, next, sa.Why)
 }
 
 // execCount is "running/total" executors of a driver generation.

@@ -22,6 +22,13 @@ const (
 
 	// LabelOperatorApp names the SparkApplication of the Spark operator (kubeflow/spark-operator).
 	LabelOperatorApp = "sparkoperator.k8s.io/app-name"
+	// LabelApacheOperatorApp names the SparkApplication of Apache's spark-kubernetes-operator
+	// (Constants.LABEL_SPARK_APPLICATION_NAME, on its driver pods through Utils.driverLabels).
+	LabelApacheOperatorApp = "spark.operator/spark-app-name"
+
+	// OperatorKubeflow and OperatorApache are the API groups of those operators' SparkApplications.
+	OperatorKubeflow = "sparkoperator.k8s.io"
+	OperatorApache   = "spark.apache.org"
 
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelName      = "app.kubernetes.io/name"
@@ -54,8 +61,8 @@ type AppKey struct {
 
 // AppOfPod is the application of a driver pod. The controller that recreates the driver is
 // what a failover acts on, so it names the app: the Job that owns the pod (whatever the pod's
-// spark-app-name label says), else the Spark operator's application, else, for spark-submit's
-// bare pod, Spark's app name label, its app ID, or the pod's own name.
+// spark-app-name label says), else a Spark operator's application (Kubeflow's or Apache's),
+// else, for spark-submit's bare pod, Spark's app name label, its app ID, or the pod's own name.
 func AppOfPod(pod *corev1.Pod) AppKey {
 	k := AppKey{Namespace: pod.Namespace}
 	for _, o := range pod.OwnerReferences {
@@ -68,8 +75,8 @@ func AppOfPod(pod *corev1.Pod) AppKey {
 		}
 	}
 	k.Kind = KindPod
-	if name := pod.Labels[LabelOperatorApp]; name != "" {
-		k.Name, k.Kind = name, KindSparkApplication
+	if op := OperatorOfPod(pod); op != "" {
+		k.Name, k.Kind = pod.Labels[operatorLabels[op]], KindSparkApplication
 		return k
 	}
 	for _, name := range []string{pod.Labels[LabelAppName], pod.Labels[LabelAppSelector], pod.Name} {
@@ -79,6 +86,21 @@ func AppOfPod(pod *corev1.Pod) AppKey {
 		}
 	}
 	return k
+}
+
+// operatorLabels is the label each operator names its SparkApplication with on the driver pod.
+var operatorLabels = map[string]string{OperatorKubeflow: LabelOperatorApp, OperatorApache: LabelApacheOperatorApp}
+
+// OperatorOfPod is the API group of the Spark operator whose SparkApplication the pod is a
+// driver of, from its labels, or "".
+func OperatorOfPod(pod *corev1.Pod) string {
+	switch {
+	case pod.Labels[LabelOperatorApp] != "":
+		return OperatorKubeflow
+	case pod.Labels[LabelApacheOperatorApp] != "":
+		return OperatorApache
+	}
+	return ""
 }
 
 // AppOfJob is the application of a driver Job: one that kubectl sparkha created, or any Job

@@ -31,6 +31,8 @@ func TestAppOfPod(t *testing.T) {
 			job("wrapper"), sparkapp.AppKey{Namespace: "ns", Name: "wrapper", Kind: sparkapp.KindJob, Job: "wrapper"}},
 		{"Spark operator", map[string]string{"spark-role": "driver", "spark-app-name": "pi", "sparkoperator.k8s.io/app-name": "spark-pi"},
 			nil, sparkapp.AppKey{Namespace: "ns", Name: "spark-pi", Kind: sparkapp.KindSparkApplication}},
+		{"Apache's Spark operator: its app name label, not Spark's", map[string]string{"spark-role": "driver", "spark-app-name": "pi", "spark.operator/spark-app-name": "spark-pi-0"},
+			nil, sparkapp.AppKey{Namespace: "ns", Name: "spark-pi-0", Kind: sparkapp.KindSparkApplication}},
 		{"spark-submit", map[string]string{"spark-role": "driver", "spark-app-name": "pi", "spark-app-selector": "spark-123"},
 			nil, sparkapp.AppKey{Namespace: "ns", Name: "pi", Kind: sparkapp.KindPod}},
 		{"spark-submit before Spark labelled the name", map[string]string{"spark-role": "driver", "spark-app-selector": "spark-123"},

@@ -13,7 +13,8 @@ import (
 
 // TestInspectRequestCount: inspect -A makes the same, fixed number of
 // requests on a small and on a larger cluster: one LIST per kind, the two medik8s remediation
-// kinds included (their resources do not exist here: the LIST answers 404 and counts).
+// kinds and the two operators' SparkApplication kinds included (their resources do not exist
+// here: the LIST answers 404 and counts).
 func TestInspectRequestCount(t *testing.T) {
 	e := start(t, twoNodes)
 	proxy, kc := harness.NewCountingProxy(t, e.sb)
@@ -59,8 +60,8 @@ func TestInspectRequestCount(t *testing.T) {
 	for _, r := range big {
 		t.Logf("  %s", r)
 	}
-	if len(small) != len(big) || len(small) != 12 {
-		t.Fatalf("request count must be one LIST per kind (12) at any size: small %d %v, big %d %v", len(small), small, len(big), big)
+	if len(small) != len(big) || len(small) != 14 {
+		t.Fatalf("request count must be one LIST per kind (14) at any size: small %d %v, big %d %v", len(small), small, len(big), big)
 	}
 	for _, r := range big {
 		if !strings.HasPrefix(r, "GET ") || !strings.Contains(r, "limit=500") {

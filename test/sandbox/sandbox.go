@@ -28,12 +28,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/operators"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -92,7 +94,10 @@ type Options struct {
 	// a fence-agents-remediation operator with its CRD. Off by default, as on a cluster
 	// without a cloud controller manager.
 	Cloud bool
-	Log   io.Writer // progress; default os.Stderr
+	// Operators runs the sandbox's Spark operators (package operators): the Kubeflow and Apache
+	// SparkApplication CRDs and a stand-in controller for each. Off by default.
+	Operators bool
+	Log       io.Writer // progress; default os.Stderr
 }
 
 // State is what Up writes to DIR/state.json for later commands.
@@ -105,6 +110,7 @@ type State struct {
 	Nodes       []string `json:"nodes"`
 	ForceDetach bool     `json:"forceDetach"`
 	Cloud       bool     `json:"cloud,omitempty"`
+	Operators   bool     `json:"operators,omitempty"`
 }
 
 // Sandbox is a running (or stopped) sandbox.
@@ -211,7 +217,7 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	s := &Sandbox{Dir: dir, log: opts.Log, State: State{
 		APIPort: ports[0], EtcdPort: ports[1], EtcdPeer: ports[2],
-		K8sBin: opts.K8sBin, SandboxBin: opts.SandboxBin, Nodes: opts.Nodes, ForceDetach: opts.ForceDetach, Cloud: opts.Cloud,
+		K8sBin: opts.K8sBin, SandboxBin: opts.SandboxBin, Nodes: opts.Nodes, ForceDetach: opts.ForceDetach, Cloud: opts.Cloud, Operators: opts.Operators,
 	}}
 	if err := s.writeConfig(); err != nil {
 		return nil, err
@@ -227,6 +233,12 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	if opts.Cloud {
 		if err := s.start("cloud", s.State.SandboxBin, "cloud", "--dir", dir); err != nil {
+			s.Down()
+			return nil, err
+		}
+	}
+	if opts.Operators {
+		if err := s.start("operators", s.State.SandboxBin, "operators", "--dir", dir); err != nil {
 			s.Down()
 			return nil, err
 		}
@@ -692,6 +704,17 @@ func (s *Sandbox) notReady(ctx context.Context, client kubernetes.Interface) str
 		}
 		if _, err := dyn.Resource(cloud.FARResource).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 			return "no FenceAgentsRemediation CRD yet: " + err.Error()
+		}
+	}
+	if s.State.Operators {
+		dyn, err := s.Dynamic()
+		if err != nil {
+			return err.Error()
+		}
+		for _, r := range []schema.GroupVersionResource{operators.KubeflowResource, operators.ApacheResource} {
+			if _, err := dyn.Resource(r).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+				return "no " + r.GroupResource().String() + " CRD yet: " + err.Error()
+			}
 		}
 	}
 	for _, n := range s.State.Nodes {

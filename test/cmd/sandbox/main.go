@@ -1,7 +1,7 @@
 // Command sandbox runs the kubectl-sparkha test cluster: a real control plane
 // with simulated machines. See test/README.md.
 //
-//	sandbox up [--nodes N] [--force-detach] [--cloud]   start (or find) the sandbox
+//	sandbox up [--nodes N] [--force-detach] [--cloud] [--operators]   start (or find) the sandbox
 //	sandbox down                               stop every process by PID
 //	sandbox status                             processes, nodes, kubeconfig
 //	sandbox partition NODE | rejoin NODE | kill NODE | restart NODE
@@ -33,6 +33,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/operators"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -44,7 +45,7 @@ Runs the kubectl-sparkha test cluster: a real control plane with simulated machi
 (see test/README.md; make sandbox-up and make sandbox-down run it for you).
 
 Commands:
-  up [--nodes N] [--force-detach] [--cloud] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
+  up [--nodes N] [--force-detach] [--cloud] [--operators] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
   down                                        stop every process by PID
   status                                      processes, nodes, kubeconfig
   partition NODE | rejoin NODE                freeze a machine (no heartbeat, nothing on it acts), reconnect it
@@ -90,6 +91,7 @@ func run(args []string) error {
 	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
 	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
 	withCloud := fs.Bool("cloud", false, "run the sandbox's cloud: the cloud node lifecycle controller and a fence-agents-remediation operator (up)")
+	withOperators := fs.Bool("operators", false, "run the sandbox's Spark operators: the Kubeflow and Apache SparkApplication CRDs and their stand-in controllers (up)")
 	k8sBin := fs.String("k8s-bin", os.Getenv("SANDBOX_K8S_BIN"), "control plane binary (up)")
 	name := fs.String("name", "", "node name (node)")
 	nodeIP := fs.String("node-ip", "10.0.0.10", "node address (node)")
@@ -145,7 +147,7 @@ func run(args []string) error {
 			names = append(names, fmt.Sprintf("node-%d", i))
 		}
 		start := time.Now()
-		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach, Cloud: *withCloud})
+		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach, Cloud: *withCloud, Operators: *withOperators})
 		if err != nil {
 			return err
 		}
@@ -240,6 +242,8 @@ func run(args []string) error {
 		return runStorage(ctx, *dir)
 	case "cloud":
 		return runCloud(ctx, *dir)
+	case "operators":
+		return runOperators(ctx, *dir)
 	}
 	return fmt.Errorf("unknown command %q: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth", verb)
 }
@@ -327,4 +331,21 @@ func runCloud(ctx context.Context, dir string) error {
 	}
 	c := &cloud.Cloud{Client: client, Dynamic: dyn, Machines: s, Log: log.New(os.Stderr, "cloud ", log.LstdFlags|log.Lmicroseconds)}
 	return c.Run(ctx)
+}
+
+func runOperators(ctx context.Context, dir string) error {
+	s, err := sandbox.Load(dir)
+	if err != nil {
+		return err
+	}
+	client, err := s.Client()
+	if err != nil {
+		return err
+	}
+	dyn, err := s.Dynamic()
+	if err != nil {
+		return err
+	}
+	o := &operators.Operators{Client: client, Dynamic: dyn, Log: log.New(os.Stderr, "operators ", log.LstdFlags|log.Lmicroseconds)}
+	return o.Run(ctx)
 }
