@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
@@ -316,16 +317,22 @@ func (v int32Value) Set(s string) error {
 	return nil
 }
 
-func runCloud(ctx context.Context, dir string) error {
+// clients loads the sandbox of dir and its typed and dynamic admin clients.
+func clients(dir string) (*sandbox.Sandbox, kubernetes.Interface, dynamic.Interface, error) {
 	s, err := sandbox.Load(dir)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	client, err := s.Client()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	dyn, err := s.Dynamic()
+	return s, client, dyn, err
+}
+
+func runCloud(ctx context.Context, dir string) error {
+	s, client, dyn, err := clients(dir)
 	if err != nil {
 		return err
 	}
@@ -334,15 +341,7 @@ func runCloud(ctx context.Context, dir string) error {
 }
 
 func runOperators(ctx context.Context, dir string) error {
-	s, err := sandbox.Load(dir)
-	if err != nil {
-		return err
-	}
-	client, err := s.Client()
-	if err != nil {
-		return err
-	}
-	dyn, err := s.Dynamic()
+	_, client, dyn, err := clients(dir)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,8 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/cloud-provider/controllers/nodelifecycle"
 	controllersmetrics "k8s.io/component-base/metrics/prometheus/controllers"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/crd"
 )
 
 // Machines are the sandbox's machines as a cloud's API sees them (*sandbox.Sandbox).
@@ -45,7 +47,7 @@ type Cloud struct {
 // Run installs the FenceAgentsRemediation CRD, then runs the node lifecycle controller and the
 // remediation operator.
 func (c *Cloud) Run(ctx context.Context) error {
-	if err := installCRD(ctx, c.Dynamic); err != nil {
+	if err := crd.Install(ctx, c.Dynamic, farCRD); err != nil {
 		return err
 	}
 	factory := informers.NewSharedInformerFactory(c.Client, 0)

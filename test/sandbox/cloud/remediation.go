@@ -19,7 +19,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/crd"
 )
 
 // The simulated fence-agents-remediation operator follows medik8s/fence-agents-remediation v0.7.0
@@ -48,30 +49,6 @@ const (
 	condFenceAgent = "FenceAgentActionSucceeded"
 	condSucceeded  = "Succeeded"
 )
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// installCRD creates the vendored CRD and waits until it is established.
-func installCRD(ctx context.Context, dyn dynamic.Interface) error {
-	crd := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(farCRD, &crd.Object); err != nil {
-		return fmt.Errorf("reading the FenceAgentsRemediation CRD: %w", err)
-	}
-	if _, err := dyn.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("installing the FenceAgentsRemediation CRD: %w", err)
-	}
-	for {
-		got, err := dyn.Resource(crdResource).Get(ctx, crd.GetName(), metav1.GetOptions{})
-		if err == nil && meta.IsStatusConditionTrue(conditions(got), "Established") {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
 
 // operator reconciles every FenceAgentsRemediation twice a second.
 type operator struct {
@@ -109,7 +86,7 @@ func (o *operator) reconcile(ctx context.Context, far *unstructured.Unstructured
 		nodeName = n
 	}
 	strategy, _, _ := unstructured.NestedString(far.Object, "spec", "remediationStrategy")
-	conds := conditions(far)
+	conds := crd.Conditions(far)
 	if _, err := o.client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		return o.setConditions(ctx, far, conds, "RemediationFinishedNodeNotFound", "FAR CR name doesn't match a node name",
 			metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionFalse)
@@ -257,18 +234,3 @@ func (o *operator) setConditions(ctx context.Context, far *unstructured.Unstruct
 }
 
 // conditions reads status.conditions.
-func conditions(u *unstructured.Unstructured) []metav1.Condition {
-	raw, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	var out []metav1.Condition
-	for _, r := range raw {
-		m, ok := r.(map[string]any)
-		if !ok {
-			continue
-		}
-		var c metav1.Condition
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(m, &c) == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}

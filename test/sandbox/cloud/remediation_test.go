@@ -16,6 +16,8 @@ import (
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/crd"
 )
 
 // machines records what the fence agent powered off.
@@ -63,7 +65,7 @@ func TestOperatorReconcilesAsUpstream(t *testing.T) {
 			}
 			state := func(u *unstructured.Unstructured) string {
 				var s []string
-				for _, c := range conditions(u) {
+				for _, c := range crd.Conditions(u) {
 					s = append(s, c.Type+"="+string(c.Status)+"/"+c.Reason)
 				}
 				return strings.Join(s, ",")
@@ -144,7 +146,7 @@ func TestOperatorNodeNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s []string
-	for _, c := range conditions(got) {
+	for _, c := range crd.Conditions(got) {
 		s = append(s, c.Type+"="+string(c.Status)+"/"+c.Reason)
 	}
 	if strings.Join(s, ",") != "Processing=False/RemediationFinishedNodeNotFound,FenceAgentActionSucceeded=False/RemediationFinishedNodeNotFound,Succeeded=False/RemediationFinishedNodeNotFound" ||

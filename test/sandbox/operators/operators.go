@@ -24,13 +24,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/crd"
 )
 
 var (
@@ -59,8 +59,8 @@ type Operators struct {
 
 // Run installs the CRDs, waits until they are established, then reconciles.
 func (o *Operators) Run(ctx context.Context) error {
-	for _, crd := range [][]byte{kubeflowCRD, apacheCRD} {
-		if err := installCRD(ctx, o.Dynamic, crd); err != nil {
+	for _, doc := range [][]byte{kubeflowCRD, apacheCRD} {
+		if err := crd.Install(ctx, o.Dynamic, doc); err != nil {
 			return err
 		}
 	}
@@ -86,42 +86,6 @@ func (o *Operators) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(Period):
-		}
-	}
-}
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// installCRD creates a vendored CRD and waits until it is established.
-func installCRD(ctx context.Context, dyn dynamic.Interface, doc []byte) error {
-	crd := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(doc, &crd.Object); err != nil {
-		return fmt.Errorf("reading a SparkApplication CRD: %w", err)
-	}
-	if _, err := dyn.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("installing %s: %w", crd.GetName(), err)
-	}
-	for {
-		got, err := dyn.Resource(crdResource).Get(ctx, crd.GetName(), metav1.GetOptions{})
-		if err == nil {
-			var conds []metav1.Condition
-			if cs, ok, _ := unstructured.NestedSlice(got.Object, "status", "conditions"); ok {
-				for _, c := range cs {
-					if m, ok := c.(map[string]any); ok {
-						s, _ := m["status"].(string)
-						t, _ := m["type"].(string)
-						conds = append(conds, metav1.Condition{Type: t, Status: metav1.ConditionStatus(s)})
-					}
-				}
-			}
-			if meta.IsStatusConditionTrue(conds, "Established") {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
