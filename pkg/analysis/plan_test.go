@@ -68,7 +68,7 @@ func TestDecide(t *testing.T) {
 			}},
 		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: analysis.Refuse,
 			message: "is a bare spark-submit driver pod: nothing would start a new driver after a failover. driver stream-p48hf was deleted (DisruptionTarget: DeletionByTaintManager) but only node-a's kubelet can confirm it stopped; Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute. Add --resubmit to relaunch it as a sparkha Job once the old driver is gone: kubectl sparkha failover stream -n s3 --node-down --resubmit",
-			mutate: func(s *analysis.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
+			mutate:  func(s *analysis.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
 		// With --resubmit the fence is planned as for a Job, and the plan waits only for the old
 		// driver to be gone: the caller then starts the new one.
 		{name: "bare-pod-resubmit", fixture: "s3-step4-stuck-terminating", nodeDown: true, resubmit: true, outcome: analysis.Act,
