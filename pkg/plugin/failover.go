@@ -95,8 +95,8 @@ type FailoverOptions struct {
 	// Resubmit relaunches a bare spark-submit driver as a sparkha Job once the old one is gone.
 	Resubmit bool
 	Yes      bool
-	Wait               bool
-	Timeout            time.Duration
+	Wait     bool
+	Timeout  time.Duration
 	// ReleaseNode is the deprecated --release-node: `kubectl sparkha release NODE` now.
 	ReleaseNode string
 	output      *outputFlags
