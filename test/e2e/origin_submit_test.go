@@ -121,12 +121,10 @@ func TestMigrateSparkSubmitDriver(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("submit --spark-submit: exit %d\n%s", code, stderr)
 	}
-	wantJob, wantCM := listed(t, want)
-	// The app ID is drawn per submit; everything else must be the same.
-	for _, j := range []*batchv1.Job{job, wantJob} {
-		delete(j.Labels, sparkapp.LabelAppSelector)
-		delete(j.Spec.Template.Labels, sparkapp.LabelAppSelector)
-	}
+	// The app ID is drawn per submit (the selector label, the local dir); all else must match.
+	job, cm = listed(t, strings.ReplaceAll(out, job.Labels[sparkapp.LabelAppSelector], "spark-APPID"))
+	wantJob, _ := listed(t, want)
+	wantJob, wantCM := listed(t, strings.ReplaceAll(want, wantJob.Labels[sparkapp.LabelAppSelector], "spark-APPID"))
 	if job.Name != "nightly-etl" || job.Namespace != ns || !reflect.DeepEqual(job.Spec, wantJob.Spec) || !reflect.DeepEqual(job.Labels, wantJob.Labels) {
 		t.Errorf("migrate's Job differs from submit --spark-submit's:\n%s\nwant\n%s", out, want)
 	}
