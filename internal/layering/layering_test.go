@@ -27,6 +27,9 @@ func TestLayering(t *testing.T) {
 		// Pure: a snapshot and a clock in, a report or a plan out.
 		{mod + "pkg/analysis", []string{"k8s.io/client-go", mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
 		{mod + "pkg/sparkapp", []string{"k8s.io/client-go", mod + "pkg/"}},
+		// Pure: a driver pod and its conf in, a submit request out (through pkg/submit's pure
+		// Resolve and Build; pkg/submit itself holds a client for Apply).
+		{mod + "pkg/migrate", []string{mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
 		// Printing only.
 		{mod + "pkg/render", []string{"k8s.io/client-go", mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/plugin"}},
 		// Gathering: no writes, no commands.

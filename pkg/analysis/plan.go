@@ -86,6 +86,9 @@ type Operator struct {
 	// IgnoreNodeEvidence fences even against evidence that the machine runs
 	// (failover --ignore-node-evidence); the plan and the audit say so.
 	IgnoreNodeEvidence bool
+	// Resubmit relaunches a bare spark-submit driver as a sparkha Job once the old one is gone
+	// (failover --resubmit): the new driver is the caller's to start.
+	Resubmit bool
 }
 
 // Decide plans the failover of app on the operator's word.
@@ -123,10 +126,11 @@ func Decide(app App, op Operator) Plan {
 			app.Namespace, app.Name, app.Reason, app.NextAction)
 		return p
 	}
-	if app.Kind == sparkapp.KindPod {
+	if app.Kind == sparkapp.KindPod && !op.Resubmit {
 		p.Outcome = Refuse
-		p.Message = fmt.Sprintf("refusing: %s/%s is a bare spark-submit driver pod: nothing would start a new driver after a failover. %s. Resubmit it with kubectl sparkha submit so its driver runs as a Job",
-			app.Namespace, app.Name, app.Reason)
+		p.Message = fmt.Sprintf("refusing: %s/%s is a bare spark-submit driver pod: nothing would start a new driver after a failover. %s. "+
+			"Add --resubmit to relaunch it as a sparkha Job once the old driver is gone: %s --node-down --resubmit",
+			app.Namespace, app.Name, app.Reason, self)
 		return p
 	}
 	if op := app.SparkApplication; app.Kind == sparkapp.KindSparkApplication && app.LostNode != "" && (op == nil || !op.Resubmits) {
@@ -197,6 +201,10 @@ func Decide(app App, op Operator) Plan {
 		p.Steps = append(p.Steps, collect(old))
 	}
 	p.Waits = waits(app)
+	if app.Kind == sparkapp.KindPod {
+		// No controller starts the next driver: the caller resubmits it once the old one is gone.
+		p.Waits = []string{WaitOldGone}
+	}
 	return p
 }
 

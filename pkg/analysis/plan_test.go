@@ -35,6 +35,7 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name, fixture string
 		nodeDown      bool
+		resubmit      bool
 		mutate        func(*analysis.Snapshot)
 		outcome       analysis.Outcome
 		steps         []analysis.Action
@@ -65,8 +66,17 @@ func TestDecide(t *testing.T) {
 					}
 				}
 			}},
-		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: analysis.Refuse, message: "is a bare spark-submit driver pod",
+		{name: "bare-pod", fixture: "s3-step4-stuck-terminating", nodeDown: true, outcome: analysis.Refuse,
+			message: "is a bare spark-submit driver pod: nothing would start a new driver after a failover. driver stream-p48hf was deleted (DisruptionTarget: DeletionByTaintManager) but only node-a's kubelet can confirm it stopped; Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute. Add --resubmit to relaunch it as a sparkha Job once the old driver is gone: kubectl sparkha failover stream -n s3 --node-down --resubmit",
+			mutate:  func(s *analysis.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
+		// With --resubmit the fence is planned as for a Job, and the plan waits only for the old
+		// driver to be gone: the caller then starts the new one.
+		{name: "bare-pod-resubmit", fixture: "s3-step4-stuck-terminating", nodeDown: true, resubmit: true, outcome: analysis.Act,
+			steps:  []analysis.Action{analysis.FenceNode, analysis.CollectOldDriver},
 			mutate: func(s *analysis.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
+		{name: "bare-pod-resubmit-unconfirmed", fixture: "s3-step4-stuck-terminating", resubmit: true, outcome: analysis.Refuse,
+			message: "refusing to fail over s3/stream: driver stream-p48hf may still be running on node node-a",
+			mutate:  func(s *analysis.Snapshot) { s.DriverPods[0].OwnerReferences = nil; s.Jobs = nil }},
 		// FinishOldDriver only for a deleted pod on a Ready node: on a fenced node Kubernetes
 		// force-deletes the pod itself, and a pod nobody deleted is its kubelet's to finish.
 		{name: "fenced-stopped-driver-is-left-to-kubernetes", fixture: "s3-step4-stuck-terminating", outcome: analysis.Act,
@@ -116,7 +126,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := analysis.Decide(app(t, tt.fixture, tt.mutate), analysis.Operator{NodeDown: tt.nodeDown})
+			p := analysis.Decide(app(t, tt.fixture, tt.mutate), analysis.Operator{NodeDown: tt.nodeDown, Resubmit: tt.resubmit})
 			var got []analysis.Action
 			for _, s := range p.Steps {
 				got = append(got, s.Action)

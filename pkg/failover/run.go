@@ -59,6 +59,9 @@ type Runner struct {
 	NodeDown  bool
 	// IgnoreNodeEvidence fences against evidence that the machine runs (recorded in the audit).
 	IgnoreNodeEvidence bool
+	// Resubmit plans the fence for a bare spark-submit driver, whose replacement the caller
+	// starts (ResumeJob) once the old driver is gone.
+	Resubmit bool
 	// DryRun sends every write with dryRun=All (server-side dry run).
 	DryRun bool
 	// Progress receives one line per step or phase change.
@@ -77,7 +80,7 @@ type Runner struct {
 }
 
 func (r *Runner) operator() analysis.Operator {
-	return analysis.Operator{NodeDown: r.NodeDown, IgnoreNodeEvidence: r.IgnoreNodeEvidence}
+	return analysis.Operator{NodeDown: r.NodeDown, IgnoreNodeEvidence: r.IgnoreNodeEvidence, Resubmit: r.Resubmit}
 }
 
 func (r *Runner) now() time.Time {

@@ -51,6 +51,14 @@ spark-kubernetes-operator), the operator starts the next driver, by its restart 
 inspect shows them), then waits for the operator's new driver; otherwise failover refuses and
 names kubectl sparkha migrate sparkapplication/APP --apply instead.
 
+A bare spark-submit driver has nothing that starts a new driver, so failover refuses it
+unless --resubmit: then, before the fence, it reads the old driver pod and its spark.properties
+(the fence force-deletes the pod and the garbage collector its ConfigMap), refuses if a field
+has no equivalent (as kubectl sparkha migrate does), and creates the sparkha Job that replaces
+it, suspended and annotated sparkha.io/migrated-from; it fences, waits until the old driver is
+gone, then resumes the Job (an Event ResubmittedAsJob and the audit annotation on the Job). The
+next node loss is the Job's, as for any sparkha app. A rerun resumes a Job left suspended.
+
 Every step re-reads the state just before acting, with resourceVersion/UID preconditions, so
 two concurrent runs never both act, and a rerun after success does nothing. Each action leaves
 an Event on the Job (on the pod for a bare driver) and the annotation sparkha.io/last-failover
@@ -68,6 +76,9 @@ const failoverExample = `  # Finish a failover after the old driver's node came 
 
   # The old node is confirmed powered off: fence it and wait for the new driver
   kubectl sparkha failover clicks -n streaming --node-down
+
+  # A bare spark-submit driver whose machine is down: fence, then relaunch it as a sparkha Job
+  kubectl sparkha failover nightly-etl -n etl --node-down --resubmit --yes
 
   # Show the plan, change nothing
   kubectl sparkha failover clicks -n streaming --node-down --dry-run=client
@@ -87,9 +98,11 @@ type FailoverOptions struct {
 	NodeDown bool
 	// IgnoreNodeEvidence fences against evidence that the machine runs.
 	IgnoreNodeEvidence bool
-	Yes                bool
-	Wait               bool
-	Timeout            time.Duration
+	// Resubmit relaunches a bare spark-submit driver as a sparkha Job once the old one is gone.
+	Resubmit bool
+	Yes      bool
+	Wait     bool
+	Timeout  time.Duration
 	// ReleaseNode is the deprecated --release-node: `kubectl sparkha release NODE` now.
 	ReleaseNode string
 	output      *outputFlags
@@ -131,6 +144,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	f := cmd.Flags()
 	f.BoolVar(&o.NodeDown, "node-down", o.NodeDown, "Confirm that the old driver's machine is powered off, or cut from its storage and network by your infrastructure (not merely partitioned): fence it with the out-of-service taint.")
 	f.BoolVar(&o.IgnoreNodeEvidence, "ignore-node-evidence", o.IgnoreNodeEvidence, "With --node-down, fence even though the cluster shows the machine running (a Lease renewed after the node stopped being Ready, or Ready=False): only when you know that evidence is stale. The audit records it.")
+	f.BoolVar(&o.Resubmit, "resubmit", o.Resubmit, "For a bare spark-submit driver (nothing would start a new one): relaunch the application as a sparkha Job, as kubectl sparkha migrate would, once the old driver is gone.")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
@@ -185,7 +199,7 @@ func (o *FailoverOptions) Validate() error {
 
 func (o *FailoverOptions) runner() *failover.Runner {
 	return &failover.Runner{
-		Client: o.client, Dynamic: o.dynamic, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence,
+		Client: o.client, Dynamic: o.dynamic, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence, Resubmit: o.Resubmit,
 		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll,
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) },
 	}
@@ -217,12 +231,23 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 		}
 	}
 	r := o.runner()
+	if done, err := o.resumeResubmitted(ctx, r); done || err != nil {
+		return err
+	}
 	plan, app, err := r.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	// Before the fence force-deletes the old driver and its ConfigMap goes with it.
+	src, err := o.resubmitSource(ctx, plan, app)
 	if err != nil {
 		return err
 	}
 	if o.output.isHuman() {
 		err = render.Plan(o.Out, plan, dryRunNote(o.dryRun))
+		if err == nil && src != nil {
+			_, err = fmt.Fprintf(o.Out, "Then: resubmit the application as job.batch/%s (created suspended before the fence, resumed once the old driver is gone)\n", src.app.Name)
+		}
 	} else {
 		err = o.output.printDocument(o.Out, plan)
 	}
@@ -253,8 +278,17 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 				node, strings.Join(added, ", ")))
 		}
 	}
+	var job string
+	if src != nil && o.dryRun == cmdutil.DryRunNone {
+		if job, err = o.prepareResubmit(ctx, src); err != nil {
+			return err
+		}
+	}
 	if err := r.Execute(ctx, plan); err != nil {
 		return err
+	}
+	if job != "" {
+		return o.resubmit(ctx, r, job, src.from, plan)
 	}
 	if !o.Wait || o.dryRun == cmdutil.DryRunServer {
 		fmt.Fprintf(o.Out, "failover of %s/%s started%s\n", plan.Namespace, plan.App, dryRunNote(o.dryRun))

@@ -67,6 +67,7 @@ func newCmdRoot(streams genericiooptions.IOStreams, customizeSubmit func(*Submit
 	cmd.AddCommand(newCmdSubmit(submitOptions))
 	cmd.AddCommand(NewCmdInspect(configFlags, streams))
 	cmd.AddCommand(NewCmdFailover(configFlags, streams))
+	cmd.AddCommand(NewCmdMigrate(configFlags, streams))
 	cmd.AddCommand(NewCmdRelease(configFlags, streams))
 	cmd.AddCommand(NewCmdCompletion(streams))
 	registerCompletions(cmd, configFlags)

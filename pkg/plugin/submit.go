@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -459,14 +460,18 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 // print prints each object with the default and name printers (one line each, as kubectl
 // create does), and a single v1 List for the structured formats (json, yaml, templates).
 func (o *SubmitOptions) print(objs *submit.Objects) error {
+	return printObjects(o.PrintFlags, o.Printer, o.Out, objs)
+}
+
+func printObjects(flags *genericclioptions.PrintFlags, printer printers.ResourcePrinter, w io.Writer, objs *submit.Objects) error {
 	list := objs.List()
 	format := ""
-	if o.PrintFlags.OutputFormat != nil {
-		format = *o.PrintFlags.OutputFormat
+	if flags.OutputFormat != nil {
+		format = *flags.OutputFormat
 	}
 	if format == "" || format == "name" {
 		for _, obj := range list {
-			if err := o.Printer.PrintObj(obj.(runtime.Object), o.Out); err != nil {
+			if err := printer.PrintObj(obj.(runtime.Object), w); err != nil {
 				return err
 			}
 		}
@@ -481,5 +486,5 @@ func (o *SubmitOptions) print(objs *submit.Objects) error {
 		}
 		out.Items = append(out.Items, runtime.RawExtension{Raw: raw})
 	}
-	return o.Printer.PrintObj(out, o.Out)
+	return printer.PrintObj(out, w)
 }

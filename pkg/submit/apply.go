@@ -21,6 +21,11 @@ type Applier struct {
 	// DryRunServer sends every create with dryRun=All: the server validates and admits,
 	// nothing is persisted, and no rollback is needed.
 	DryRunServer bool
+	// Suspend creates the Job suspended (spec.suspend): no driver starts until the caller
+	// resumes it (migrate creates it before it stops the driver it replaces).
+	Suspend bool
+	// JobAnnotations are added to the Job only, not to its driver pods.
+	JobAnnotations map[string]string
 }
 
 // Apply creates the objects of app, in this order: the new checkpoint claim (if any), the
@@ -34,6 +39,12 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	ns := app.Namespace
 	c := a.Client
 	want := Build(app, "")
+	if a.Suspend {
+		want.Job.Spec.Suspend = ptr.To(true)
+	}
+	if len(a.JobAnnotations) > 0 {
+		want.Job.Annotations = mergeMaps(want.Job.Annotations, a.JobAnnotations)
+	}
 
 	// Preconditions, before creating anything.
 	if _, err := c.BatchV1().Jobs(ns).Get(ctx, app.Name, metav1.GetOptions{}); err == nil {

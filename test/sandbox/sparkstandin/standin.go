@@ -54,6 +54,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -309,7 +310,12 @@ var (
 
 // ResourceNamePrefix is KubernetesConf.getResourceNamePrefix(appName).
 func ResourceNamePrefix(appName string, now time.Time) string {
-	s := strings.ToLower(strings.TrimSpace(appName + "-" + uniqueID(now)))
+	return NamePrefix(appName, UniqueID(rand.Reader, now))
+}
+
+// NamePrefix is KubernetesConf.getResourceNamePrefix(appName) with the uniqueID given.
+func NamePrefix(appName, id string) string {
+	s := strings.ToLower(strings.TrimSpace(appName + "-" + id))
 	s = notNameChar.ReplaceAllString(s, "-")
 	s = dashes.ReplaceAllString(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -319,10 +325,10 @@ func ResourceNamePrefix(appName string, now time.Time) string {
 	return s
 }
 
-// uniqueID is KubernetesUtils.uniqueID: 3 random bytes, then the time.
-func uniqueID(now time.Time) string {
+// UniqueID is KubernetesUtils.uniqueID: 3 random bytes, then the time.
+func UniqueID(random io.Reader, now time.Time) string {
 	b := make([]byte, 3)
-	_, _ = rand.Read(b)
+	_, _ = io.ReadFull(random, b)
 	return hex.EncodeToString(b) + strconv.FormatInt(now.UnixMilli()&0xFFFFFFFFFF, 16)
 }
 

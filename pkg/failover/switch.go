@@ -1,0 +1,184 @@
+package failover
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+)
+
+// The switch of an app from its bare spark-submit driver to a sparkha Job (migrate --apply,
+// failover --resubmit). The Job is created suspended while the old driver may still run, and
+// carries the old driver in MigratedFromAnnotation: the old driver's ConfigMap, the only
+// record of the app's conf, goes with its pod, so the suspended Job is what lets a rerun
+// after an interruption finish the switch. It is resumed only once the old pod is gone and
+// its node is Ready or fenced: never two drivers.
+
+// MigratedFromAnnotation, on a Job, names the bare driver pod it replaces: JSON of MigratedFrom.
+const MigratedFromAnnotation = "sparkha.io/migrated-from"
+
+// Audit actions of the switch.
+const (
+	// StopDriver deletes the bare driver pod with its normal grace period (migrate --apply).
+	StopDriver analysis.Action = "stop-driver"
+	// ResubmitAsJob resumes the Job that replaces a bare driver pod that is gone.
+	ResubmitAsJob analysis.Action = "resubmit-as-job"
+)
+
+// MigratedFrom is the bare driver pod a Job replaces.
+type MigratedFrom struct {
+	Pod  string `json:"pod"`
+	UID  string `json:"uid"`
+	Node string `json:"node,omitempty"`
+}
+
+// Annotation is the Job annotation that records m.
+func (m MigratedFrom) Annotation() map[string]string {
+	b, _ := json.Marshal(m)
+	return map[string]string{MigratedFromAnnotation: string(b)}
+}
+
+// MigratedFromOf reads the annotation of a Job; false when it replaces no bare driver.
+func MigratedFromOf(job *batchv1.Job) (MigratedFrom, bool) {
+	var m MigratedFrom
+	raw, ok := job.Annotations[MigratedFromAnnotation]
+	if !ok || json.Unmarshal([]byte(raw), &m) != nil || m.Pod == "" {
+		return MigratedFrom{}, false
+	}
+	return m, true
+}
+
+// StopDriver deletes the bare driver pod with its normal grace period (the kubelet stops
+// Spark as for kubectl delete) and records it, with an Event on the pod. It reports false when
+// the pod is gone already. The delete carries the pod's UID: a new pod of the same name is
+// never deleted.
+func (r *Runner) StopDriver(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+	r.Actor(ctx)
+	uid := types.UID(from.UID)
+	err := r.Client.CoreV1().Pods(r.Namespace).Delete(ctx, from.Pod, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: r.dryRun()})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("deleting driver pod %s: %w", from.Pod, err)
+	}
+	ref := corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: r.Namespace, Name: from.Pod, UID: uid}
+	return true, r.switchEvent(ctx, ref, "MigrateStoppedDriver", fmt.Sprintf("stop driver %s (delete with its grace period) for job.batch/%s by %s: %s", from.Pod, job, r.actor, why))
+}
+
+// WaitDriverGone waits until the old driver pod is gone and its node is Ready or fenced: only
+// then can nothing of it still run.
+func (r *Runner) WaitDriverGone(ctx context.Context, from MigratedFrom, timeout time.Duration) error {
+	poll := r.Poll
+	if poll == 0 {
+		poll = time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	phase := ""
+	for {
+		state, err := r.driverGone(ctx, from)
+		if err == nil && state == "" {
+			return nil
+		}
+		if err != nil {
+			state = "reading the state: " + err.Error()
+		}
+		if state != phase {
+			r.progress("waiting: %s", state)
+			phase = state
+		}
+		select {
+		case <-ctx.Done():
+			return &TimeoutError{Phase: state, Timeout: timeout}
+		case <-time.After(poll):
+		}
+	}
+}
+
+// driverGone says what is still to wait for, "" for nothing.
+func (r *Runner) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
+	pod, err := r.Client.CoreV1().Pods(r.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
+	switch {
+	case err == nil && string(pod.UID) == from.UID:
+		return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return "", err
+	}
+	if from.Node == "" {
+		return "", nil
+	}
+	node, err := r.Client.CoreV1().Nodes().Get(ctx, from.Node, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	case analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue):
+		return "", nil
+	}
+	return fmt.Sprintf("node %s of the old driver to be Ready or fenced", from.Node), nil
+}
+
+// ResumeJob starts the Job that replaces the bare driver, once WaitDriverGone returned: it
+// lifts spec.suspend and records it (an Event and the audit annotation on the Job). It
+// reports false when the Job runs already.
+func (r *Runner) ResumeJob(ctx context.Context, name string, from MigratedFrom, why string) (bool, error) {
+	r.Actor(ctx)
+	jobs := r.Client.BatchV1().Jobs(r.Namespace)
+	job, err := jobs.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, fmt.Errorf("reading job %s: %w", name, err)
+	}
+	if job.Spec.Suspend == nil || !*job.Spec.Suspend {
+		return false, nil
+	}
+	if state, err := r.driverGone(ctx, from); err != nil || state != "" {
+		return false, fmt.Errorf("not resuming job.batch/%s: waiting for %s%v", name, state, orNil(err))
+	}
+	var meta metav1.ObjectMeta
+	if err := r.annotate(&meta, Audit{Action: ResubmitAsJob, Node: from.Node, Pod: from.Pod, App: r.Namespace + "/" + name, Why: why}); err != nil {
+		return false, err
+	}
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"annotations": meta.Annotations, "resourceVersion": job.ResourceVersion},
+		"spec":     map[string]any{"suspend": false},
+	})
+	if err != nil {
+		return false, err
+	}
+	if _, err := jobs.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()}); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, fmt.Errorf("job.batch/%s changed while resuming it; nothing was done: rerun", name)
+		}
+		return false, fmt.Errorf("resuming job.batch/%s: %w", name, err)
+	}
+	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: r.Namespace, Name: name, UID: job.UID}
+	return true, r.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted bare driver %s as job.batch/%s by %s: %s", from.Pod, name, r.actor, why))
+}
+
+func (r *Runner) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {
+	now := metav1.NewTime(r.now())
+	return r.recordEvent(ctx, &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: r.Namespace},
+		InvolvedObject: ref, Reason: reason, Type: corev1.EventTypeNormal, Message: msg,
+		Source:         corev1.EventSource{Component: EventSource},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		ReportingController: EventSource, ReportingInstance: r.actor,
+	})
+}
+
+func orNil(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
+}

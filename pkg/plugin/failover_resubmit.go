@@ -1,0 +1,108 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+)
+
+// resubmitSource reads, for failover --resubmit, the bare spark-submit driver the plan fences
+// and its spark.properties: the fence force-deletes the pod, and the garbage collector its
+// ConfigMap with it. nil when the plan does not act on a bare driver. A field that cannot be
+// carried over refuses before anything is written.
+func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan, app *analysis.App) (*switchSource, error) {
+	if !o.Resubmit || app.Kind != sparkapp.KindPod || plan.Outcome != analysis.Act {
+		return nil, nil
+	}
+	var name, uid string
+	for _, s := range plan.Steps {
+		if s.Pod != "" {
+			name, uid = s.Pod, s.PodUID
+		}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("refusing to resubmit %s/%s: the plan fences no driver pod to read the application from; nothing was done", o.namespace, o.App)
+	}
+	pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the old driver %s to resubmit it: %w", name, err)
+	}
+	if pod.UID != types.UID(uid) {
+		return nil, fmt.Errorf("driver pod %s was replaced since the plan; nothing was done: rerun", name)
+	}
+	src, err := readSwitchSource(ctx, o.client, pod, "", submit.NewAppID())
+	if err != nil {
+		return nil, err
+	}
+	src.report(o.ErrOut)
+	if err := src.fatal("resubmit"); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// prepareResubmit creates the replacing Job suspended, before the fence: from then on it holds
+// the application's conf, so a rerun can finish the resubmission.
+func (o *FailoverOptions) prepareResubmit(ctx context.Context, src *switchSource) (string, error) {
+	job, objs, err := src.prepareJob(ctx, o.client)
+	if err != nil {
+		return "", err
+	}
+	if objs != nil {
+		fmt.Fprintf(o.ErrOut, "job.batch/%s created suspended, with configmap/%s and service/%s\n", objs.Job.Name, objs.ConfigMap.Name, objs.Service.Name)
+	}
+	return job.Name, nil
+}
+
+// resubmit resumes the Job once the old driver is gone, and waits for its driver.
+func (o *FailoverOptions) resubmit(ctx context.Context, r *failover.Runner, job string, from failover.MigratedFrom, plan analysis.Plan) error {
+	if err := r.WaitDriverGone(ctx, from, o.Timeout); err != nil {
+		return err
+	}
+	why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: node %s was fenced and the bare driver %s is gone; nothing else would start a new driver", o.App, from.Node, from.Pod)
+	if _, err := r.ResumeJob(ctx, job, from, why); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "resubmitted %s/%s as job.batch/%s\n", plan.Namespace, plan.App, job)
+	if o.Wait {
+		if err := waitJobDriver(ctx, o.client, o.namespace, job, o.Timeout, o.ErrOut); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "failover of %s/%s complete: resubmitted as job.batch/%s, a new driver runs\n", plan.Namespace, plan.App, job)
+		return nil
+	}
+	fmt.Fprintf(o.Out, "failover of %s/%s complete: resubmitted as job.batch/%s\n", plan.Namespace, plan.App, job)
+	return nil
+}
+
+// resumeResubmitted finishes a resubmission that an earlier run left suspended (interrupted
+// after it created the Job): done is true when it handled the app.
+func (o *FailoverOptions) resumeResubmitted(ctx context.Context, r *failover.Runner) (bool, error) {
+	if !o.Resubmit || o.dryRun != cmdutil.DryRunNone {
+		return false, nil
+	}
+	job, err := o.client.BatchV1().Jobs(o.namespace).Get(ctx, o.App, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	from, ok := failover.MigratedFromOf(job)
+	if !ok || job.Spec.Suspend == nil || !*job.Spec.Suspend {
+		return false, nil
+	}
+	if _, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, from.Pod, metav1.GetOptions{}); err == nil {
+		return false, nil // the old driver is still there: plan its failover again
+	}
+	return true, o.resubmit(ctx, r, job.Name, from, analysis.Plan{Namespace: o.namespace, App: o.App})
+}

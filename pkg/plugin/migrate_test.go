@@ -1,0 +1,147 @@
+package plugin
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// migrateFixture is the driver of pkg/migrate's spark-3.5 fixture (what the sandbox's
+// spark-submit stand-in creates), its ConfigMap and its claim.
+func migrateFixture(t *testing.T) (*corev1.Pod, *corev1.ConfigMap, *corev1.PersistentVolumeClaim) {
+	t.Helper()
+	data, err := os.ReadFile("../migrate/testdata/spark-3.5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs struct {
+		Pod       *corev1.Pod
+		ConfigMap *corev1.ConfigMap
+	}
+	if err := json.Unmarshal(data, &objs); err != nil {
+		t.Fatal(err)
+	}
+	objs.Pod.UID = "old-uid"
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "etl-state", Namespace: "etl"},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}}
+	return objs.Pod, objs.ConfigMap, pvc
+}
+
+func runMigrate(t *testing.T, client *fake.Clientset, args ...string) (string, string, error) {
+	t.Helper()
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "no-kubeconfig"))
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	o := NewMigrateOptions(genericclioptions.NewConfigFlags(true), streams)
+	o.newAppID = func() string { return fixedAppID }
+	if client != nil {
+		o.client = client
+	}
+	cmd := newCmdMigrate(o)
+	o.configFlags.AddFlags(cmd.PersistentFlags())
+	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func writes(c *fake.Clientset) []string {
+	var out []string
+	for _, a := range c.Actions() {
+		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
+			out = append(out, v+" "+a.GetResource().Resource)
+		}
+	}
+	return out
+}
+
+func TestMigratePrints(t *testing.T) {
+	pod, cm, pvc := migrateFixture(t)
+	client := fake.NewClientset(pod, cm, pvc)
+	stdout, stderr, err := runMigrate(t, client, "pod/"+pod.Name, "-n", "etl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: List\n", "  kind: Job\n", "    name: nightly-etl\n", "claimName: etl-state\n", "mountPath: /state\n",
+		"image: spark:3.5.3\n",
+		"spark.jars.packages=org.postgresql:postgresql:42.7.4\n", "spark.app.name=Nightly ETL\n", "serviceAccountName: spark\n", "pool: spark\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if args := strings.Join(strings.Fields(stdout), " "); !strings.Contains(args, "- --class - org.example.Etl - local:///opt/app/etl.jar - \"2026-11-29\" ") {
+		t.Errorf("the driver's class, resource and arguments are not carried:\n%s", stdout)
+	}
+	for _, gone := range []string{"spark.app.submitTime", "spark.driver.host=nightly-etl", "spark.kubernetes.driver.pod.name=nightly-etl", "spark.app.id=spark-ab12", "waitAppCompletion", "persistentVolumeClaim.state"} {
+		if strings.Contains(stdout, gone) {
+			t.Errorf("stdout carries %q:\n%s", gone, stdout)
+		}
+	}
+	wantErr := "warning: env SPARK_USER: the user who ran spark-submit (alice); a sparkha driver runs as its container's user, or as --proxy-user\n" +
+		"warning: spark.properties spark.kubernetes.submission.waitAppCompletion: read by spark-submit on the submitting machine only; kubectl sparkha does not need it\n" +
+		"Warning: checkpoint claim etl-state is ReadWriteOnce: only the driver mounts it"
+	if !strings.HasPrefix(stderr, wantErr) {
+		t.Errorf("stderr\n got: %s\nwant: %s...", stderr, wantErr)
+	}
+	if w := writes(client); len(w) != 0 {
+		t.Errorf("printing wrote: %v", w)
+	}
+}
+
+func TestMigrateRefuses(t *testing.T) {
+	pod, cm, pvc := migrateFixture(t)
+	sidecar := pod.DeepCopy()
+	sidecar.Spec.Containers = append(sidecar.Spec.Containers, corev1.Container{Name: "proxy", Image: "envoy"})
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		args []string
+		want string
+	}{
+		{"another source", pod, []string{"sparkapplication/etl"}, `cannot migrate "sparkapplication/etl": give pod/NAME, the driver pod of a spark-submit application (a SparkApplication is migrated with sparkapplication/NAME or -f FILE)`},
+		{"no source", pod, nil, "missing the source: kubectl sparkha migrate pod/NAME [-n NAMESPACE]"},
+		{"wait without apply", pod, []string{"pod/" + pod.Name, "--wait"}, "--wait needs --apply: without it nothing starts"},
+		{"a sidecar", sidecar, []string{"pod/" + pod.Name, "--apply", "--yes"}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},
+		{"a sidecar, printed", sidecar, []string{"pod/" + pod.Name}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},
+		{"another claim", pod, []string{"pod/" + pod.Name, "--checkpoint-claim", "other"}, "--checkpoint-claim other: the driver's checkpoint claim is etl-state, its only claim"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewClientset(tt.pod, cm, pvc)
+			_, _, err := runMigrate(t, client, append(tt.args, "-n", "etl")...)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got %v\nwant %s", err, tt.want)
+			}
+			if w := writes(client); len(w) != 0 {
+				t.Errorf("a refused migrate wrote: %v", w)
+			}
+		})
+	}
+}
+
+// TestMigrateApplyNeedsYes: without a terminal, --apply stops nothing unless --yes says so.
+func TestMigrateApplyNeedsYes(t *testing.T) {
+	pod, cm, pvc := migrateFixture(t)
+	client := fake.NewClientset(pod, cm, pvc)
+	_, _, err := runMigrate(t, client, "pod/"+pod.Name, "-n", "etl", "--apply")
+	if err == nil || !strings.Contains(err.Error(), "confirm with --yes (there is no terminal to ask on); nothing was changed") {
+		t.Fatalf("got %v", err)
+	}
+	var w []string
+	for _, a := range client.Actions() {
+		if _, ok := a.(k8stesting.CreateAction); ok {
+			w = append(w, a.GetResource().Resource)
+		}
+	}
+	if len(w) != 0 || len(writes(client)) != 0 {
+		t.Errorf("wrote %v", writes(client))
+	}
+}
