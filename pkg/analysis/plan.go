@@ -184,9 +184,9 @@ func Decide(app App, op Operator) Plan {
 		return p
 	}
 	p.Outcome = Act
-	why := fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)
+	why := fmt.Sprintf("the operator declared %s powered off or cut from its storage; the out-of-service taint lets Kubernetes force-delete driver %s and detach its volumes", app.LostNode, old.Pod)
 	if !hasOld {
-		why = fmt.Sprintf("the operator confirmed %s is down; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
+		why = fmt.Sprintf("the operator declared %s powered off or cut from its storage; the out-of-service taint lets Kubernetes detach the volumes still attached there", app.LostNode)
 	}
 	if ev := app.LostNodeEvidence; ev != nil && ev.Alive != "" {
 		why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive

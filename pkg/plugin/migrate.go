@@ -255,7 +255,7 @@ func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
 	for _, d := range rep.Apps[0].Drivers {
 		if d.UID == string(src.pod.UID) && d.NodeLost && !d.NodeFenced {
 			return &failover.ErrRefused{Msg: fmt.Sprintf("refusing to migrate pod/%s: its node %s is lost and not fenced (Ready=%s), so the driver may still run there and deleting the pod would not stop it; nothing was changed. "+
-				"Wait until %s rejoins, or once the machine is confirmed down: kubectl sparkha failover %s -n %s --node-down --resubmit",
+				"Wait until %s rejoins, or once the machine is powered off or cut from its storage and network (a network partition is not enough): kubectl sparkha failover %s -n %s --node-down --resubmit",
 				src.pod.Name, d.Node, orUnseen(d.NodeReady), d.Node, app, o.namespace)}
 		}
 	}

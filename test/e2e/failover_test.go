@@ -366,7 +366,7 @@ func TestFailoverVolumeLeftOnDeadNode(t *testing.T) {
 	}
 	evs := e.failoverEvents(ns)
 	if len(evs) != 1 || evs[0].Reason != "FailoverFencedNode" ||
-		!strings.HasSuffix(evs[0].Message, "the operator confirmed "+held+" is down; the out-of-service taint lets Kubernetes detach the volumes still attached there") {
+		!strings.HasSuffix(evs[0].Message, "the operator declared "+held+" powered off or cut from its storage; the out-of-service taint lets Kubernetes detach the volumes still attached there") {
 		t.Fatalf("audit events: %+v", evs)
 	}
 	now, pods := e.replacement(ns, app, old.Name)
