@@ -346,6 +346,7 @@ func (a *appBuild) describeSparkApplication() string {
 // Moving the app to sparkha is what keeps it running.
 func (a *appBuild) operatorNext() {
 	if o := a.SparkApplication; o != nil && !o.Resubmits && strings.Contains(a.NextAction, "--node-down") {
-		a.NextAction = fmt.Sprintf("its operator will not start a new driver after a fence (%s): move the app to sparkha instead: %s", o.Why, migrateCommand(a.Namespace, a.Name))
+		a.NextAction = fmt.Sprintf("its operator will not start a new driver after a fence (%s): once %s is powered off or cut from its storage and network (a network partition is not enough), relaunch it as a sparkha Job: kubectl sparkha failover %s -n %s --node-down --resubmit; if %s comes back first: %s",
+			o.Why, a.LostNode, a.Name, a.Namespace, a.LostNode, migrateCommand(a.Namespace, a.Name))
 	}
 }

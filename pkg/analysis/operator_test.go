@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,8 @@ func TestDecideOperatorApps(t *testing.T) {
 	}
 	refused := func(why string) string {
 		return "refusing to fail over s3/stream: its operator will not start a new driver after the fence (" + why +
-			"), so a fence would only stop the app. Move it to sparkha instead, which stops the old driver safely and runs the app as a Job: " + migrate
+			"), so a fence would only stop the app. Add --resubmit to relaunch it as a sparkha Job once the old driver is gone (the SparkApplication is deleted, its spec kept on the Job): " +
+			"kubectl sparkha failover stream -n s3 --node-down --resubmit; or, if node-a comes back first: " + migrate
 	}
 	tests := []struct {
 		name     string
@@ -122,8 +124,21 @@ func TestDecideOperatorApps(t *testing.T) {
 				if p.Outcome != analysis.Refuse || p.Message != tt.message || len(p.Steps) != 0 {
 					t.Fatalf("want the refusal\n  %s\ngot %s: %s %v", tt.message, p.Outcome, p.Message, p.Steps)
 				}
-				if a.NextAction != "its operator will not start a new driver after a fence ("+a.SparkApplication.Why+"): move the app to sparkha instead: "+migrate {
+				if a.NextAction != "its operator will not start a new driver after a fence ("+a.SparkApplication.Why+"): once node-a is powered off or cut from its storage and network (a network partition is not enough), "+
+					"relaunch it as a sparkha Job: kubectl sparkha failover stream -n s3 --node-down --resubmit; if node-a comes back first: "+migrate {
 					t.Errorf("next action: %s", a.NextAction)
+				}
+				// With --resubmit, the fence, then kubectl sparkha relaunches it once the old driver is
+				// gone; not when its SparkApplication was not read: nothing to relaunch it from.
+				withResubmit := analysis.Decide(a, analysis.Operator{NodeDown: true, Resubmit: true})
+				if a.SparkApplication.APIVersion == "" {
+					if withResubmit.Outcome != analysis.Refuse || withResubmit.Message != tt.message {
+						t.Errorf("with --resubmit and no SparkApplication read: %s %s", withResubmit.Outcome, withResubmit.Message)
+					}
+				} else if p := withResubmit; p.Outcome != analysis.Act || len(p.Steps) == 0 || p.Steps[0].Action != analysis.FenceNode ||
+					!strings.HasSuffix(p.Steps[0].Why, "; then kubectl sparkha relaunches it as a Job (its operator will not: "+a.SparkApplication.Why+")") ||
+					!reflect.DeepEqual(p.Waits, []string{analysis.WaitOldGone}) {
+					t.Errorf("with --resubmit: %s %+v waits %v", p.Outcome, p.Steps, p.Waits)
 				}
 				// Without --node-down, the same refusal: no rerun would help.
 				if p := analysis.Decide(a, analysis.Operator{}); p.Message != tt.message {

@@ -86,7 +86,8 @@ type Operator struct {
 	// IgnoreNodeEvidence fences even against evidence that the machine runs
 	// (failover --ignore-node-evidence); the plan and the audit say so.
 	IgnoreNodeEvidence bool
-	// Resubmit relaunches a bare spark-submit driver as a sparkha Job once the old one is gone
+	// Resubmit relaunches a bare spark-submit driver, or an operator app whose operator will not
+	// start a new driver, as a sparkha Job once the old one is gone
 	// (failover --resubmit): the new driver is the caller's to start.
 	Resubmit bool
 }
@@ -133,16 +134,19 @@ func Decide(app App, op Operator) Plan {
 			app.Namespace, app.Name, app.Reason, self)
 		return p
 	}
-	if op := app.SparkApplication; app.Kind == sparkapp.KindSparkApplication && app.LostNode != "" && (op == nil || !op.Resubmits) {
+	// With --resubmit kubectl sparkha relaunches the app from its SparkApplication: it must
+	// have been read.
+	if sa := app.SparkApplication; app.Kind == sparkapp.KindSparkApplication && app.LostNode != "" && (sa == nil || sa.APIVersion == "" || !sa.Resubmits && !op.Resubmit) {
 		// The fence stops the old driver; only the operator would start the next one.
 		p.Outcome = Refuse
 		why := "its SparkApplication was not read"
-		if op != nil {
-			why = op.Why
+		if sa != nil {
+			why = sa.Why
 		}
 		p.Message = fmt.Sprintf("refusing to fail over %s/%s: its operator will not start a new driver after the fence (%s), so a fence would only stop the app. "+
-			"Move it to sparkha instead, which stops the old driver safely and runs the app as a Job: %s",
-			app.Namespace, app.Name, why, migrateCommand(app.Namespace, app.Name))
+			"Add --resubmit to relaunch it as a sparkha Job once the old driver is gone (the SparkApplication is deleted, its spec kept on the Job): %s --node-down --resubmit; "+
+			"or, if %s comes back first: %s",
+			app.Namespace, app.Name, why, self, app.LostNode, migrateCommand(app.Namespace, app.Name))
 		return p
 	}
 	if app.LostNode == "" {
@@ -193,15 +197,21 @@ func Decide(app App, op Operator) Plan {
 	} else if ev != nil && ev.Down != "" {
 		why += "; the cluster agrees: " + ev.Down
 	}
-	if op := app.SparkApplication; op != nil && app.Kind == sparkapp.KindSparkApplication {
-		why += "; then its Spark operator starts the next driver: " + op.Why
+	resubmit := app.Kind == sparkapp.KindPod
+	if sa := app.SparkApplication; sa != nil && app.Kind == sparkapp.KindSparkApplication {
+		if sa.Resubmits {
+			why += "; then its Spark operator starts the next driver: " + sa.Why
+		} else {
+			why += "; then kubectl sparkha relaunches it as a Job (its operator will not: " + sa.Why + ")"
+			resubmit = true
+		}
 	}
 	p.Steps = []Step{{Action: FenceNode, Node: app.LostNode, Pod: old.Pod, PodUID: old.UID, Why: why}}
 	if hasOld {
 		p.Steps = append(p.Steps, collect(old))
 	}
 	p.Waits = waits(app)
-	if app.Kind == sparkapp.KindPod {
+	if resubmit {
 		// No controller starts the next driver: the caller resubmits it once the old one is gone.
 		p.Waits = []string{WaitOldGone}
 	}

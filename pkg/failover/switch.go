@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -33,11 +34,47 @@ const (
 	ResubmitAsJob analysis.Action = "resubmit-as-job"
 )
 
-// MigratedFrom is the bare driver pod a Job replaces.
+// MigratedFrom is what a Job replaces: a bare driver pod, or a SparkApplication and the driver
+// pod it had, if any.
 type MigratedFrom struct {
-	Pod  string `json:"pod"`
-	UID  string `json:"uid"`
+	Pod  string `json:"pod,omitempty"`
+	UID  string `json:"uid,omitempty"`
 	Node string `json:"node,omitempty"`
+	// SparkApplication is set when the Job replaces a Spark operator's application.
+	SparkApplication *ObjectRef `json:"sparkApplication,omitempty"`
+}
+
+// resubmitted names the source as the resubmission's Event says it.
+func (m MigratedFrom) resubmitted() string {
+	if m.SparkApplication == nil {
+		return "bare driver " + m.Pod
+	}
+	return m.String()
+}
+
+// ObjectRef names a custom object: its apiVersion, name and UID, and keeps its spec (a
+// SparkApplication is deleted by the switch: its spec stays on the Job that replaced it).
+type ObjectRef struct {
+	APIVersion string          `json:"apiVersion"`
+	Name       string          `json:"name"`
+	UID        string          `json:"uid"`
+	Spec       json.RawMessage `json:"spec,omitempty"`
+}
+
+// resource is the SparkApplication's API resource.
+func (o ObjectRef) resource() schema.GroupVersionResource {
+	gv, _ := schema.ParseGroupVersion(o.APIVersion)
+	return gv.WithResource("sparkapplications")
+}
+
+func (m MigratedFrom) String() string {
+	switch {
+	case m.SparkApplication != nil && m.Pod != "":
+		return fmt.Sprintf("sparkapplication/%s (driver pod/%s)", m.SparkApplication.Name, m.Pod)
+	case m.SparkApplication != nil:
+		return "sparkapplication/" + m.SparkApplication.Name
+	}
+	return "pod/" + m.Pod
 }
 
 // Annotation is the Job annotation that records m.
@@ -50,7 +87,7 @@ func (m MigratedFrom) Annotation() map[string]string {
 func MigratedFromOf(job *batchv1.Job) (MigratedFrom, bool) {
 	var m MigratedFrom
 	raw, ok := job.Annotations[MigratedFromAnnotation]
-	if !ok || json.Unmarshal([]byte(raw), &m) != nil || m.Pod == "" {
+	if !ok || json.Unmarshal([]byte(raw), &m) != nil || (m.Pod == "" && m.SparkApplication == nil) {
 		return MigratedFrom{}, false
 	}
 	return m, true
@@ -72,6 +109,34 @@ func (r *Runner) StopDriver(ctx context.Context, from MigratedFrom, job, why str
 	}
 	ref := corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: r.Namespace, Name: from.Pod, UID: uid}
 	return true, r.switchEvent(ctx, ref, "MigrateStoppedDriver", fmt.Sprintf("stop driver %s (delete with its grace period) for job.batch/%s by %s: %s", from.Pod, job, r.actor, why))
+}
+
+// StopSparkApplication deletes the SparkApplication (its UID a precondition, so a new one of
+// the same name is never deleted) so that its operator starts no driver any more, records it
+// with an Event on it, then stops its driver pod as StopDriver does. It reports false when both
+// are gone already.
+func (r *Runner) StopSparkApplication(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+	r.Actor(ctx)
+	app := from.SparkApplication
+	uid := types.UID(app.UID)
+	err := r.Dynamic.Resource(app.resource()).Namespace(r.Namespace).Delete(ctx, app.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: r.dryRun()})
+	stopped := err == nil
+	switch {
+	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+	case err != nil:
+		return false, fmt.Errorf("deleting SparkApplication %s: %w", app.Name, err)
+	default:
+		gv, _ := schema.ParseGroupVersion(app.APIVersion)
+		ref := corev1.ObjectReference{Kind: "SparkApplication", APIVersion: gv.String(), Namespace: r.Namespace, Name: app.Name, UID: uid}
+		if err := r.switchEvent(ctx, ref, "MigrateStoppedSparkApplication", fmt.Sprintf("delete SparkApplication %s for job.batch/%s by %s: %s", app.Name, job, r.actor, why)); err != nil {
+			return true, err
+		}
+	}
+	if from.Pod == "" {
+		return stopped, nil
+	}
+	podStopped, err := r.StopDriver(ctx, from, job, why)
+	return stopped || podStopped, err
 }
 
 // WaitDriverGone waits until the old driver pod is gone and its node is Ready or fenced: only
@@ -106,12 +171,24 @@ func (r *Runner) WaitDriverGone(ctx context.Context, from MigratedFrom, timeout 
 
 // driverGone says what is still to wait for, "" for nothing.
 func (r *Runner) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
-	pod, err := r.Client.CoreV1().Pods(r.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
-	switch {
-	case err == nil && string(pod.UID) == from.UID:
-		return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
-	case err != nil && !apierrors.IsNotFound(err):
-		return "", err
+	if app := from.SparkApplication; app != nil {
+		// While it exists its operator may start another driver.
+		got, err := r.Dynamic.Resource(app.resource()).Namespace(r.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
+		switch {
+		case err == nil && string(got.GetUID()) == app.UID:
+			return fmt.Sprintf("SparkApplication %s to be deleted (its operator may start a driver while it exists)", app.Name), nil
+		case err != nil && !apierrors.IsNotFound(err):
+			return "", err
+		}
+	}
+	if from.Pod != "" {
+		pod, err := r.Client.CoreV1().Pods(r.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
+		switch {
+		case err == nil && string(pod.UID) == from.UID:
+			return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
+		case err != nil && !apierrors.IsNotFound(err):
+			return "", err
+		}
 	}
 	if from.Node == "" {
 		return "", nil
@@ -162,7 +239,7 @@ func (r *Runner) ResumeJob(ctx context.Context, name string, from MigratedFrom, 
 		return false, fmt.Errorf("resuming job.batch/%s: %w", name, err)
 	}
 	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: r.Namespace, Name: name, UID: job.UID}
-	return true, r.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted bare driver %s as job.batch/%s by %s: %s", from.Pod, name, r.actor, why))
+	return true, r.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted %s as job.batch/%s by %s: %s", from.resubmitted(), name, r.actor, why))
 }
 
 func (r *Runner) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {

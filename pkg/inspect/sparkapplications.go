@@ -15,16 +15,13 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
-// SparkApplicationKinds are the Spark operators' SparkApplication resources inspect lists, in
-// the query's namespace, with the dynamic client: a cluster without an operator has no such
-// resource, and sparkha needs none of their Go types. Apache's is read at v1, the version its
-// CRD stores since 1.0.0 (it serves v1beta1 beside it; installs older than v1 are not read).
-var SparkApplicationKinds = []schema.GroupVersionResource{
-	{Group: analysis.OperatorKubeflow, Version: "v1beta2", Resource: "sparkapplications"},
-	{Group: analysis.OperatorApache, Version: "v1", Resource: "sparkapplications"},
-}
+// SparkApplicationKinds are the SparkApplication resources inspect lists, in the query's
+// namespace, with the dynamic client: a cluster without an operator has no such resource, and
+// sparkha needs none of their Go types.
+var SparkApplicationKinds = sparkapp.SparkApplicationResources
 
 // SparkApplications lists the SparkApplications, one LIST per kind. As for the remediations, a
 // kind whose resource does not exist (its operator is not installed) is simply absent, and one

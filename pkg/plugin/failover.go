@@ -144,7 +144,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	f := cmd.Flags()
 	f.BoolVar(&o.NodeDown, "node-down", o.NodeDown, "Confirm that the old driver's machine is powered off, or cut from its storage and network by your infrastructure (not merely partitioned): fence it with the out-of-service taint.")
 	f.BoolVar(&o.IgnoreNodeEvidence, "ignore-node-evidence", o.IgnoreNodeEvidence, "With --node-down, fence even though the cluster shows the machine running (a Lease renewed after the node stopped being Ready, or Ready=False): only when you know that evidence is stale. The audit records it.")
-	f.BoolVar(&o.Resubmit, "resubmit", o.Resubmit, "For a bare spark-submit driver (nothing would start a new one): relaunch the application as a sparkha Job, as kubectl sparkha migrate would, once the old driver is gone.")
+	f.BoolVar(&o.Resubmit, "resubmit", o.Resubmit, "For a bare spark-submit driver, or a Spark operator app whose operator will not start a new driver: relaunch the application as a sparkha Job, as kubectl sparkha migrate would, once the old driver is gone (a SparkApplication is deleted first, its spec kept on the Job).")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
@@ -282,6 +282,13 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	if src != nil && o.dryRun == cmdutil.DryRunNone {
 		if job, err = o.prepareResubmit(ctx, src); err != nil {
 			return err
+		}
+		if src.from.SparkApplication != nil {
+			// Its operator must not act on the app any more: the Job replaces it.
+			why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: the application runs as job.batch/%s", o.App, job)
+			if _, err := r.StopSparkApplication(ctx, src.from, job, why); err != nil {
+				return err
+			}
 		}
 	}
 	if err := r.Execute(ctx, plan); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 
@@ -20,7 +22,8 @@ import (
 // ConfigMap with it. nil when the plan does not act on a bare driver. A field that cannot be
 // carried over refuses before anything is written.
 func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan, app *analysis.App) (*switchSource, error) {
-	if !o.Resubmit || app.Kind != sparkapp.KindPod || plan.Outcome != analysis.Act {
+	operatorApp := app.Kind == sparkapp.KindSparkApplication && app.SparkApplication != nil && app.SparkApplication.APIVersion != "" && !app.SparkApplication.Resubmits
+	if !o.Resubmit || (app.Kind != sparkapp.KindPod && !operatorApp) || plan.Outcome != analysis.Act {
 		return nil, nil
 	}
 	var name, uid string
@@ -29,17 +32,29 @@ func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan
 			name, uid = s.Pod, s.PodUID
 		}
 	}
-	if name == "" {
+	if name == "" && !operatorApp {
 		return nil, fmt.Errorf("refusing to resubmit %s/%s: the plan fences no driver pod to read the application from; nothing was done", o.namespace, o.App)
 	}
-	pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("reading the old driver %s to resubmit it: %w", name, err)
+	var pod *corev1.Pod
+	if name != "" {
+		var err error
+		pod, err = o.client.CoreV1().Pods(o.namespace).Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err) && operatorApp:
+			pod = nil // its SparkApplication holds the application
+		case err != nil:
+			return nil, fmt.Errorf("reading the old driver %s to resubmit it: %w", name, err)
+		case pod.UID != types.UID(uid):
+			return nil, fmt.Errorf("driver pod %s was replaced since the plan; nothing was done: rerun", name)
+		}
 	}
-	if pod.UID != types.UID(uid) {
-		return nil, fmt.Errorf("driver pod %s was replaced since the plan; nothing was done: rerun", name)
+	var src *switchSource
+	var err error
+	if operatorApp {
+		src, err = o.operatorSource(ctx, app.SparkApplication, pod)
+	} else {
+		src, err = readSwitchSource(ctx, o.client, pod, "", submit.NewAppID())
 	}
-	src, err := readSwitchSource(ctx, o.client, pod, "", submit.NewAppID())
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +63,20 @@ func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan
 		return nil, err
 	}
 	return src, nil
+}
+
+// operatorSource reads the SparkApplication of an operator app and converts it; driver is its
+// old driver pod, nil when it is gone already.
+func (o *FailoverOptions) operatorSource(ctx context.Context, sa *analysis.OperatorApp, driver *corev1.Pod) (*switchSource, error) {
+	gv, err := schema.ParseGroupVersion(sa.APIVersion)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := o.dynamic.Resource(gv.WithResource("sparkapplications")).Namespace(o.namespace).Get(ctx, sa.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading SparkApplication %s to resubmit it: %w", sa.Name, err)
+	}
+	return readAppSource(ctx, o.client, obj, driver, "", submit.NewAppID())
 }
 
 // prepareResubmit creates the replacing Job suspended, before the fence: from then on it holds
@@ -68,7 +97,7 @@ func (o *FailoverOptions) resubmit(ctx context.Context, r *failover.Runner, job 
 	if err := r.WaitDriverGone(ctx, from, o.Timeout); err != nil {
 		return err
 	}
-	why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: node %s was fenced and the bare driver %s is gone; nothing else would start a new driver", o.App, from.Node, from.Pod)
+	why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: node %s was fenced and %s is gone; nothing else would start a new driver", o.App, from.Node, from)
 	if _, err := r.ResumeJob(ctx, job, from, why); err != nil {
 		return err
 	}

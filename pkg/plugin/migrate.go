@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -17,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/scheme"
 	"k8s.io/kubectl/pkg/util/term"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -24,7 +28,17 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
-const migrateLong = `Move a running Spark application that spark-submit started onto a partition-safe sparkha Job.
+const migrateLong = `Move a running Spark application that spark-submit or a Spark operator started onto a
+partition-safe sparkha Job.
+
+From a SparkApplication (sparkapplication/NAME live, or -f FILE) of the Kubeflow Spark
+Operator (sparkoperator.k8s.io/v1beta2) or of Apache's spark-kubernetes-operator
+(spark.apache.org/v1), migrate makes the submit request that runs the same application: the
+Job is named after the SparkApplication; image, class, resource, arguments, Spark and Hadoop
+conf, dependencies, driver and executor sizes, labels, annotations, environment, secrets,
+node selectors, service account, proxy user and Spark's volume kinds come over as Spark conf;
+the driver's first claim becomes the checkpoint claim; the restart policy becomes the Job's
+backoff limit (Never: 0, OnFailure: its retries).
 
 From the driver pod spark-submit created (pod/NAME) and its spark.properties ConfigMap,
 migrate makes the kubectl sparkha submit request that runs the same application: the Job is
@@ -61,11 +75,23 @@ With --apply it switches the running application over without ever running two d
   5. it resumes the Job (an Event and the sparkha.io/last-failover annotation on the Job).
 
 A rerun converges: the Job of this pod already suspended goes on from step 3, already running
-is nothing to do. Only pod/NAME is accepted: a SparkApplication is migrated from its own
-object (sparkapplication/NAME, or -f FILE).`
+is nothing to do.
+
+For a SparkApplication, --apply does the same with step 3 first deleting the SparkApplication
+(its UID a precondition; its spec is kept in the Job's sparkha.io/migrated-from annotation and
+the objects printed), so its operator starts no new driver, then its driver pod; step 4 also
+waits until the SparkApplication is gone. With -f FILE, --apply switches from the live
+SparkApplication of the file's name, converting the file (which you may have edited).`
 
 const migrateExample = `  # Show the sparkha Job that replaces a spark-submit driver, and what cannot be carried over
   kubectl sparkha migrate pod/nightly-etl-1a2b3c-driver -n etl -o yaml
+
+  # The same for a Spark operator's application, live or from its manifest
+  kubectl sparkha migrate sparkapplication/clicks -n streaming
+  kubectl sparkha migrate -f clicks-sparkapplication.yaml
+
+  # Switch a SparkApplication over: delete it, wait until its driver is gone, start the Job
+  kubectl sparkha migrate sparkapplication/clicks -n streaming --apply --wait
 
   # Switch it over: stop the old driver, then start the Job on the same checkpoint claim
   kubectl sparkha migrate pod/nightly-etl-1a2b3c-driver -n etl --apply --wait`
@@ -76,14 +102,19 @@ type MigrateOptions struct {
 	PrintFlags  *genericclioptions.PrintFlags
 	genericiooptions.IOStreams
 
-	Source          string
+	Source string
+	// Filename is -f: a SparkApplication manifest.
+	Filename        string
 	CheckpointClaim string
 	Apply           bool
 	Yes             bool
 	Wait            bool
 	Timeout         time.Duration
 
-	pod       string
+	// kind is pod or sparkapplication; name the source's name ("" for -f until read).
+	kind, name string
+	// group is the SparkApplication's API group when the source names one (NAME.GROUP).
+	group     string
 	namespace string
 	printer   printers.ResourcePrinter
 	client    kubernetes.Interface
@@ -107,7 +138,7 @@ func NewCmdMigrate(configFlags *genericclioptions.ConfigFlags, streams genericio
 
 func newCmdMigrate(o *MigrateOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:                   "migrate pod/NAME [-n NS] [-o yaml|json] [--checkpoint-claim CLAIM] [--apply [--yes] [--wait] [--timeout 5m]]",
+		Use:                   "migrate (pod/NAME | sparkapplication/NAME | -f FILE) [-n NS] [-o yaml|json] [--checkpoint-claim CLAIM] [--apply [--yes] [--wait] [--timeout 5m]]",
 		DisableFlagsInUseLine: true,
 		Short:                 "Move a running spark-submit application onto a sparkha Job",
 		Long:                  migrateLong,
@@ -124,6 +155,7 @@ func newCmdMigrate(o *MigrateOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
+	f.StringVarP(&o.Filename, "filename", "f", o.Filename, "A SparkApplication manifest (YAML or JSON) to migrate instead of a live object.")
 	f.StringVar(&o.CheckpointClaim, "checkpoint-claim", o.CheckpointClaim, "The driver's persistentVolumeClaim to reuse as the checkpoint claim, when it mounts several (default: its only one).")
 	f.BoolVar(&o.Apply, "apply", o.Apply, "Switch the application over: stop the old driver, wait until it is gone, then start the Job.")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask before --apply stops the running driver (needed without a terminal).")
@@ -159,25 +191,45 @@ func (o *MigrateOptions) Complete(cmd *cobra.Command, args []string) error {
 // Validate checks the flags without I/O.
 func (o *MigrateOptions) Validate() error {
 	kind, name, ok := strings.Cut(o.Source, "/")
+	kind, group, _ := strings.Cut(kind, ".")
 	switch {
+	case o.Source != "" && o.Filename != "":
+		return fmt.Errorf("give either a source (%s) or -f FILE, not both", o.Source)
+	case o.Filename != "":
+		o.kind = "sparkapplication"
 	case o.Source == "":
-		return fmt.Errorf("missing the source: kubectl sparkha migrate pod/NAME [-n NAMESPACE]")
-	case !ok || name == "" || (kind != "pod" && kind != "pods" && kind != "po"):
-		return fmt.Errorf("cannot migrate %q: give pod/NAME, the driver pod of a spark-submit application (a SparkApplication is migrated with sparkapplication/NAME or -f FILE)", o.Source)
+		return fmt.Errorf("missing the source: kubectl sparkha migrate (pod/NAME | sparkapplication/NAME | -f FILE) [-n NAMESPACE]")
+	case ok && name != "" && (kind == "pod" || kind == "pods" || kind == "po") && group == "":
+		o.kind, o.name = "pod", name
+	case ok && name != "" && (kind == "sparkapplication" || kind == "sparkapplications" || kind == "sparkapp" || kind == "sparkapps"):
+		if group != "" && group != sparkapp.OperatorKubeflow && group != sparkapp.OperatorApache {
+			return fmt.Errorf("cannot migrate %q: SparkApplications are of %s or %s", o.Source, sparkapp.OperatorKubeflow, sparkapp.OperatorApache)
+		}
+		o.kind, o.name, o.group = "sparkapplication", name, group
+	default:
+		return fmt.Errorf("cannot migrate %q: give pod/NAME (the driver pod of a spark-submit application), sparkapplication/NAME or -f FILE (a Spark operator's application)", o.Source)
+	}
+	switch {
 	case o.Wait && !o.Apply:
 		return fmt.Errorf("--wait needs --apply: without it nothing starts")
 	case o.Timeout <= 0:
 		return fmt.Errorf("invalid --timeout %s: use a positive duration such as 5m", o.Timeout)
 	case o.Apply && !o.Yes && o.confirm == nil:
-		return fmt.Errorf("--apply stops the running driver %s and starts its Job instead: confirm with --yes (there is no terminal to ask on); nothing was changed", o.Source)
+		return fmt.Errorf("--apply stops the running application %s and starts its Job instead: confirm with --yes (there is no terminal to ask on); nothing was changed", orFile(o.Source, o.Filename))
 	}
-	o.pod = name
 	printer, err := o.PrintFlags.ToPrinter()
 	if err != nil {
 		return fmt.Errorf("invalid --output: %w", err)
 	}
 	o.printer = printer
 	return nil
+}
+
+func orFile(source, file string) string {
+	if file != "" {
+		return "of " + file
+	}
+	return source
 }
 
 func (o *MigrateOptions) runner() *failover.Runner {
@@ -193,15 +245,8 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, o.pod, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) && o.Apply {
-		return o.finish(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	src, err := readSwitchSource(ctx, o.client, pod, o.CheckpointClaim, o.newAppID())
-	if err != nil {
+	src, gone, err := o.read(ctx)
+	if err != nil || gone {
 		return err
 	}
 	src.report(o.ErrOut)
@@ -218,7 +263,7 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if !o.Yes {
-		if !o.confirm(fmt.Sprintf("Stop driver pod/%s and run the application as job.batch/%s? Type yes to continue: ", src.pod.Name, src.app.Name)) {
+		if !o.confirm(fmt.Sprintf("Stop %s and run the application as job.batch/%s? Type yes to continue: ", src.what, src.app.Name)) {
 			return fmt.Errorf("not confirmed: nothing was changed")
 		}
 	}
@@ -232,19 +277,149 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		}
 	}
 	r := o.runner()
-	why := fmt.Sprintf("kubectl sparkha migrate %s --apply: the application runs as job.batch/%s", o.Source, job.Name)
-	if stopped, err := r.StopDriver(ctx, src.from, job.Name, why); err != nil {
+	why := fmt.Sprintf("kubectl sparkha migrate %s --apply: the application runs as job.batch/%s", src.what, job.Name)
+	stop := r.StopDriver
+	if src.from.SparkApplication != nil {
+		stop = r.StopSparkApplication
+	}
+	if stopped, err := stop(ctx, src.from, job.Name, why); err != nil {
 		return err
 	} else if stopped {
-		r.Progress(fmt.Sprintf("stop old driver %s: done", src.from.Pod))
+		r.Progress(fmt.Sprintf("stop %s: done", src.from))
 	}
 	return o.resume(ctx, r, job.Name, src.from, why)
 }
 
-// mayStop refuses while the driver may run where nobody can stop it: on a lost node that is
-// not fenced, deleting it would change nothing there, and the Job would start a second driver.
+// read reads the source and converts it. gone: the source is gone already and --apply finished
+// the switch a previous run began (or found nothing to do).
+func (o *MigrateOptions) read(ctx context.Context) (src *switchSource, gone bool, err error) {
+	if o.kind == "pod" {
+		pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, o.name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) && o.Apply {
+			return nil, true, o.finish(ctx, "pod/"+o.name)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		src, err = readSwitchSource(ctx, o.client, pod, o.CheckpointClaim, o.newAppID())
+		return src, false, err
+	}
+	var fromFile *unstructured.Unstructured
+	if o.Filename != "" {
+		if fromFile, err = readManifest(o.Filename); err != nil {
+			return nil, false, err
+		}
+		if fromFile.GetNamespace() == "" {
+			fromFile.SetNamespace(o.namespace)
+		}
+		o.namespace, o.name, o.group = fromFile.GetNamespace(), fromFile.GetName(), fromFile.GroupVersionKind().Group
+	}
+	live, err := o.liveApp(ctx, fromFile)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case live == nil && o.Apply:
+		return nil, true, o.finish(ctx, "sparkapplication/"+o.name)
+	case live == nil && fromFile == nil:
+		return nil, false, fmt.Errorf("sparkapplication %q not found in namespace %s", o.name, o.namespace)
+	}
+	obj := fromFile
+	if obj == nil {
+		obj = live
+	}
+	var driver *corev1.Pod
+	if live != nil {
+		if driver, err = o.appDriver(ctx, live); err != nil {
+			return nil, false, err
+		}
+		// The switch is recorded against the live object, whatever the file says.
+		obj = obj.DeepCopy()
+		obj.SetUID(live.GetUID())
+		obj.SetAPIVersion(live.GetAPIVersion())
+	}
+	src, err = readAppSource(ctx, o.client, obj, driver, o.CheckpointClaim, o.newAppID())
+	return src, false, err
+}
+
+// liveApp reads the SparkApplication o.name of either operator (of like's group when given); nil
+// when there is none. Two of that name, one per operator, is ambiguous.
+func (o *MigrateOptions) liveApp(ctx context.Context, like *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	var found []*unstructured.Unstructured
+	for _, gvr := range sparkapp.SparkApplicationResources {
+		if o.group != "" && gvr.Group != o.group {
+			continue
+		}
+		obj, err := o.dynamic.Resource(gvr).Namespace(o.namespace).Get(ctx, o.name, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			found = append(found, obj)
+		case apierrors.IsNotFound(err):
+			// No such object, or no such CRD.
+		default:
+			return nil, fmt.Errorf("reading %s %s: %w", gvr.GroupResource(), o.name, err)
+		}
+	}
+	switch len(found) {
+	case 0:
+		if like != nil && o.Apply {
+			return nil, fmt.Errorf("no SparkApplication %s in namespace %s to switch from: --apply with -f switches a running application over; to start one from the file, submit it", o.name, o.namespace)
+		}
+		return nil, nil
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("sparkapplication %q exists for both operators in namespace %s: name one, sparkapplication.%s/%s or sparkapplication.%s/%s",
+		o.name, o.namespace, sparkapp.OperatorKubeflow, o.name, sparkapp.OperatorApache, o.name)
+}
+
+// appDriver is the SparkApplication's live driver pod (the newest), nil when it has none.
+func (o *MigrateOptions) appDriver(ctx context.Context, app *unstructured.Unstructured) (*corev1.Pod, error) {
+	pods, err := o.client.CoreV1().Pods(o.namespace).List(ctx, metav1.ListOptions{LabelSelector: sparkapp.LabelSparkRole + "=" + sparkapp.RoleDriver})
+	if err != nil {
+		return nil, err
+	}
+	var newest *corev1.Pod
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if k := sparkapp.AppOfPod(p); k.Kind != sparkapp.KindSparkApplication || k.Name != app.GetName() {
+			continue
+		}
+		if newest == nil || p.CreationTimestamp.After(newest.CreationTimestamp.Time) {
+			newest = p
+		}
+	}
+	return newest, nil
+}
+
+// readManifest reads one object from a YAML or JSON file.
+func readManifest(file string) (*unstructured.Unstructured, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("invalid -f %q: %w", file, unwrapPathError(err))
+	}
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(b, &obj.Object); err != nil || obj.Object == nil {
+		return nil, fmt.Errorf("invalid -f %q: not a YAML or JSON object (%v)", file, err)
+	}
+	return obj, nil
+}
+
+// mayStop refuses while a driver of the source may run where nobody can stop it: on a lost node
+// that is not fenced, deleting it would change nothing there, and the Job would start a second
+// driver.
 func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
-	app := sparkapp.AppOfPod(src.pod).Name
+	if src.from.Pod == "" {
+		return nil
+	}
+	app := o.name
+	if src.from.SparkApplication == nil {
+		pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, src.from.Pod, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		app = sparkapp.AppOfPod(pod).Name
+	}
 	rep, _, err := inspect.Inspect(ctx, o.client, o.dynamic, inspect.Query{Namespace: o.namespace, App: app})
 	if err != nil {
 		return err
@@ -253,25 +428,29 @@ func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
 		return fmt.Errorf("cannot decide safely without seeing %s: migrate --apply needs to list nodes, PVs and VolumeAttachments (see docs/rbac.yaml)", strings.Join(rep.Unavailable, ", "))
 	}
 	for _, d := range rep.Apps[0].Drivers {
-		if d.UID == string(src.pod.UID) && d.NodeLost && !d.NodeFenced {
-			return &failover.ErrRefused{Msg: fmt.Sprintf("refusing to migrate pod/%s: its node %s is lost and not fenced (Ready=%s), so the driver may still run there and deleting the pod would not stop it; nothing was changed. "+
-				"Wait until %s rejoins, or once the machine is powered off or cut from its storage and network (a network partition is not enough): kubectl sparkha failover %s -n %s --node-down --resubmit",
-				src.pod.Name, d.Node, orUnseen(d.NodeReady), d.Node, app, o.namespace)}
+		if d.NodeLost && !d.NodeFenced && !d.Ended {
+			next := fmt.Sprintf("kubectl sparkha failover %s -n %s --node-down --resubmit", app, o.namespace)
+			if src.from.SparkApplication != nil {
+				next = fmt.Sprintf("kubectl sparkha failover %s -n %s --node-down (fencing the node lets the switch go on)", app, o.namespace)
+			}
+			return &failover.ErrRefused{Msg: fmt.Sprintf("refusing to migrate %s: the node %s of its driver %s is lost and not fenced (Ready=%s), so the driver may still run there and deleting it would not stop it; nothing was changed. "+
+				"Wait until %s rejoins, or once the machine is powered off or cut from its storage and network (a network partition is not enough): %s",
+				src.what, d.Node, d.Pod, orUnseen(d.NodeReady), d.Node, next)}
 		}
 	}
 	return nil
 }
 
-// finish goes on with a switch whose old pod is gone already: resume the Job that replaces it.
-func (o *MigrateOptions) finish(ctx context.Context) error {
-	job, from, err := migratedJob(ctx, o.client, o.namespace, o.pod)
+// finish goes on with a switch whose source is gone already: resume the Job that replaces it.
+func (o *MigrateOptions) finish(ctx context.Context, what string) error {
+	job, from, err := migratedJob(ctx, o.client, o.namespace, what)
 	if err != nil {
 		return err
 	}
 	if job == nil {
-		return fmt.Errorf("pod/%s not found in namespace %s, and no Job replaces it: nothing to migrate", o.pod, o.namespace)
+		return fmt.Errorf("%s not found in namespace %s, and no Job replaces it: nothing to migrate", what, o.namespace)
 	}
-	return o.resume(ctx, o.runner(), job.Name, from, fmt.Sprintf("kubectl sparkha migrate %s --apply (rerun): the application runs as job.batch/%s", o.Source, job.Name))
+	return o.resume(ctx, o.runner(), job.Name, from, fmt.Sprintf("kubectl sparkha migrate %s --apply (rerun): the application runs as job.batch/%s", what, job.Name))
 }
 
 func (o *MigrateOptions) resume(ctx context.Context, r *failover.Runner, job string, from failover.MigratedFrom, why string) error {
@@ -283,9 +462,9 @@ func (o *MigrateOptions) resume(ctx context.Context, r *failover.Runner, job str
 		return err
 	}
 	if !resumed {
-		fmt.Fprintf(o.Out, "job.batch/%s already replaces pod/%s: nothing to do\n", job, from.Pod)
+		fmt.Fprintf(o.Out, "job.batch/%s already replaces %s: nothing to do\n", job, from)
 	} else {
-		fmt.Fprintf(o.Out, "job.batch/%s resumed: it replaces pod/%s\n", job, from.Pod)
+		fmt.Fprintf(o.Out, "job.batch/%s resumed: it replaces %s\n", job, from)
 	}
 	if !o.Wait {
 		return nil

@@ -7,8 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
@@ -38,6 +46,29 @@ func migrateFixture(t *testing.T) (*corev1.Pod, *corev1.ConfigMap, *corev1.Persi
 
 func runMigrate(t *testing.T, client *fake.Clientset, args ...string) (string, string, error) {
 	t.Helper()
+	return runMigrateDynamic(t, client, nil, args...)
+}
+
+// fakeDynamic is a fake dynamic client that serves every kind inspect lists, holding objs.
+func fakeDynamic(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	listKinds := map[schema.GroupVersionResource]string{}
+	for _, gvr := range sparkapp.SparkApplicationResources {
+		listKinds[gvr] = "SparkApplicationList"
+	}
+	for _, k := range inspect.RemediationKinds {
+		listKinds[k.GVR] = k.Kind + "List"
+	}
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
+}
+
+// runMigrateDynamic runs migrate with a fake dynamic client holding apps (SparkApplications).
+func runMigrateDynamic(t *testing.T, client *fake.Clientset, apps []runtime.Object, args ...string) (string, string, error) {
+	t.Helper()
+	return runMigrateWith(t, client, fakeDynamic(apps...), args...)
+}
+
+func runMigrateWith(t *testing.T, client *fake.Clientset, dyn dynamic.Interface, args ...string) (string, string, error) {
+	t.Helper()
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "no-kubeconfig"))
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	o := NewMigrateOptions(genericclioptions.NewConfigFlags(true), streams)
@@ -45,6 +76,7 @@ func runMigrate(t *testing.T, client *fake.Clientset, args ...string) (string, s
 	if client != nil {
 		o.client = client
 	}
+	o.dynamic = dyn
 	cmd := newCmdMigrate(o)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 	cmd.SetArgs(args)
@@ -106,8 +138,11 @@ func TestMigrateRefuses(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"another source", pod, []string{"sparkapplication/etl"}, `cannot migrate "sparkapplication/etl": give pod/NAME, the driver pod of a spark-submit application (a SparkApplication is migrated with sparkapplication/NAME or -f FILE)`},
-		{"no source", pod, nil, "missing the source: kubectl sparkha migrate pod/NAME [-n NAMESPACE]"},
+		{"another source", pod, []string{"deployment/etl"}, `cannot migrate "deployment/etl": give pod/NAME (the driver pod of a spark-submit application), sparkapplication/NAME or -f FILE (a Spark operator's application)`},
+		{"another group", pod, []string{"sparkapplication.example.com/etl"}, `cannot migrate "sparkapplication.example.com/etl": SparkApplications are of sparkoperator.k8s.io or spark.apache.org`},
+		{"source and file", pod, []string{"pod/" + pod.Name, "-f", "x.yaml"}, "give either a source (pod/" + pod.Name + ") or -f FILE, not both"},
+		{"no such app", pod, []string{"sparkapplication/etl"}, `sparkapplication "etl" not found in namespace etl`},
+		{"no source", pod, nil, "missing the source: kubectl sparkha migrate (pod/NAME | sparkapplication/NAME | -f FILE) [-n NAMESPACE]"},
 		{"wait without apply", pod, []string{"pod/" + pod.Name, "--wait"}, "--wait needs --apply: without it nothing starts"},
 		{"a sidecar", sidecar, []string{"pod/" + pod.Name, "--apply", "--yes"}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},
 		{"a sidecar, printed", sidecar, []string{"pod/" + pod.Name}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},

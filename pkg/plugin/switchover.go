@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
@@ -19,10 +21,12 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
-// switchSource is a bare spark-submit driver as read before anything changes, and the sparkha
-// app that replaces it (migrate, failover --resubmit).
+// switchSource is an application kubectl sparkha did not start (a bare spark-submit driver, or
+// a Spark operator's SparkApplication) as read before anything changes, and the sparkha app
+// that replaces it (migrate, failover --resubmit).
 type switchSource struct {
-	pod     *corev1.Pod
+	// what names the source in messages: pod/NAME or sparkapplication/NAME.
+	what    string
 	app     *submit.App
 	dropped []migrate.Dropped
 	from    failover.MigratedFrom
@@ -45,6 +49,31 @@ func readSwitchSource(ctx context.Context, client kubernetes.Interface, pod *cor
 	if err != nil {
 		return nil, err
 	}
+	return newSwitchSource(ctx, client, in, dropped, "pod/"+pod.Name, checkpointClaim, appID,
+		failover.MigratedFrom{Pod: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName})
+}
+
+// readAppSource converts a SparkApplication and resolves the equivalent app; driver is its
+// driver pod, nil when it has none.
+func readAppSource(ctx context.Context, client kubernetes.Interface, obj *unstructured.Unstructured, driver *corev1.Pod, checkpointClaim string, appID string) (*switchSource, error) {
+	in, dropped, err := migrate.FromSparkApplication(obj)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := json.Marshal(obj.Object["spec"])
+	if err != nil {
+		return nil, err
+	}
+	from := failover.MigratedFrom{SparkApplication: &failover.ObjectRef{APIVersion: obj.GetAPIVersion(), Name: obj.GetName(), UID: string(obj.GetUID()), Spec: spec}}
+	if driver != nil {
+		from.Pod, from.UID, from.Node = driver.Name, string(driver.UID), driver.Spec.NodeName
+	}
+	return newSwitchSource(ctx, client, in, dropped, "sparkapplication/"+obj.GetName(), checkpointClaim, appID, from)
+}
+
+// newSwitchSource resolves in, with checkpointClaim ("" for the source's only claim) as its
+// checkpoint, read from the cluster as submit reads a --checkpoint-claim.
+func newSwitchSource(ctx context.Context, client kubernetes.Interface, in submit.Input, dropped []migrate.Dropped, what, checkpointClaim, appID string, from failover.MigratedFrom) (*switchSource, error) {
 	if checkpointClaim != "" {
 		if err := migrate.UseCheckpoint(&in, checkpointClaim); err != nil {
 			return nil, err
@@ -54,7 +83,7 @@ func readSwitchSource(ctx context.Context, client kubernetes.Interface, pod *cor
 	if in.CheckpointClaim != "" {
 		pvc, err := client.CoreV1().PersistentVolumeClaims(in.Namespace).Get(ctx, in.CheckpointClaim, metav1.GetOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("reading the checkpoint claim %s of pod/%s: %w", in.CheckpointClaim, pod.Name, err)
+			return nil, fmt.Errorf("reading the checkpoint claim %s of %s: %w", in.CheckpointClaim, what, err)
 		}
 		in.CheckpointClaimAccessModes = pvc.Status.AccessModes
 		if len(in.CheckpointClaimAccessModes) == 0 {
@@ -63,10 +92,9 @@ func readSwitchSource(ctx context.Context, client kubernetes.Interface, pod *cor
 	}
 	app, err := submit.Resolve(in)
 	if err != nil {
-		return nil, fmt.Errorf("the application of pod/%s cannot run as a sparkha Job: %w", pod.Name, err)
+		return nil, fmt.Errorf("the application of %s cannot run as a sparkha Job: %w", what, err)
 	}
-	return &switchSource{pod: pod, app: app, dropped: dropped,
-		from: failover.MigratedFrom{Pod: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName}}, nil
+	return &switchSource{what: what, app: app, dropped: dropped, from: from}, nil
 }
 
 // report writes what is not carried over, and the app's warnings, on w.
@@ -89,8 +117,8 @@ func (s *switchSource) fatal(action string) error {
 	for _, d := range f {
 		fields = append(fields, d.Field)
 	}
-	return fmt.Errorf("cannot %s pod/%s: %d field(s) of it have no equivalent in a sparkha Job (listed above): %s; nothing was changed",
-		action, s.pod.Name, len(f), strings.Join(fields, ", "))
+	return fmt.Errorf("cannot %s %s: %d field(s) of it have no equivalent in a sparkha Job (listed above): %s; nothing was changed",
+		action, s.what, len(f), strings.Join(fields, ", "))
 }
 
 // prepareJob creates the replacing app's objects with its Job suspended, unless this switch
@@ -98,10 +126,10 @@ func (s *switchSource) fatal(action string) error {
 func (s *switchSource) prepareJob(ctx context.Context, client kubernetes.Interface) (*batchv1.Job, *submit.Objects, error) {
 	job, err := client.BatchV1().Jobs(s.app.Namespace).Get(ctx, s.app.Name, metav1.GetOptions{})
 	if err == nil {
-		if from, ok := failover.MigratedFromOf(job); ok && from.UID == s.from.UID {
+		if from, ok := failover.MigratedFromOf(job); ok && sameSource(from, s.from) {
 			return job, nil, nil
 		}
-		return nil, nil, fmt.Errorf("job %q already exists in namespace %q and does not replace pod/%s: nothing was changed", s.app.Name, s.app.Namespace, s.pod.Name)
+		return nil, nil, fmt.Errorf("job %q already exists in namespace %q and does not replace %s: nothing was changed", s.app.Name, s.app.Namespace, s.what)
 	} else if !apierrors.IsNotFound(err) {
 		return nil, nil, err
 	}
@@ -112,14 +140,28 @@ func (s *switchSource) prepareJob(ctx context.Context, client kubernetes.Interfa
 	return objs.Job, objs, nil
 }
 
-// migratedJob finds the Job of namespace that replaces the bare driver pod podName.
-func migratedJob(ctx context.Context, client kubernetes.Interface, namespace, podName string) (*batchv1.Job, failover.MigratedFrom, error) {
+// sameSource: a and b record the same source (the SparkApplication's UID, else the pod's).
+func sameSource(a, b failover.MigratedFrom) bool {
+	if a.SparkApplication != nil || b.SparkApplication != nil {
+		return a.SparkApplication != nil && b.SparkApplication != nil && a.SparkApplication.UID == b.SparkApplication.UID
+	}
+	return a.UID == b.UID
+}
+
+// migratedJob finds the Job of namespace that replaces the source named what: pod/NAME (a bare
+// driver pod) or sparkapplication/NAME.
+func migratedJob(ctx context.Context, client kubernetes.Interface, namespace, what string) (*batchv1.Job, failover.MigratedFrom, error) {
 	jobs, err := client.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, failover.MigratedFrom{}, err
 	}
+	kind, name, _ := strings.Cut(what, "/")
 	for i := range jobs.Items {
-		if from, ok := failover.MigratedFromOf(&jobs.Items[i]); ok && from.Pod == podName {
+		from, ok := failover.MigratedFromOf(&jobs.Items[i])
+		switch {
+		case !ok:
+		case kind == "pod" && from.SparkApplication == nil && from.Pod == name,
+			kind == "sparkapplication" && from.SparkApplication != nil && from.SparkApplication.Name == name:
 			return &jobs.Items[i], from, nil
 		}
 	}

@@ -6,6 +6,7 @@ package sparkapp
 import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -89,6 +90,14 @@ func AppOfPod(pod *corev1.Pod) AppKey {
 }
 
 // operatorLabels is the label each operator names its SparkApplication with on the driver pod.
+// SparkApplicationResources are the operators' SparkApplication resources, at the versions
+// they store today: Kubeflow's v1beta2 and Apache's v1 (which its CRD stores since 1.0.0; it
+// serves v1beta1 beside it; installs older than v1 are not read).
+var SparkApplicationResources = []schema.GroupVersionResource{
+	{Group: OperatorKubeflow, Version: "v1beta2", Resource: "sparkapplications"},
+	{Group: OperatorApache, Version: "v1", Resource: "sparkapplications"},
+}
+
 var operatorLabels = map[string]string{OperatorKubeflow: LabelOperatorApp, OperatorApache: LabelApacheOperatorApp}
 
 // OperatorOfPod is the API group of the Spark operator whose SparkApplication the pod is a

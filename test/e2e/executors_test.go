@@ -75,7 +75,7 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 			t.Errorf("executors of one driver run with two prefixes: %s, %s", prefix, pfx)
 		}
 		for k, v := range map[string]string{"spark-role": "executor", "spark-app-selector": appID, "spark-exec-id": m[1],
-			"spark-resource-profile-id": "0", "spark-app-name": app, "tier": "batch"} {
+			"spark-exec-resourceprofile-id": "0", "spark-app-name": app, "tier": "batch"} {
 			if p.Labels[k] != v {
 				t.Errorf("%s: label %s=%q, want %q", p.Name, k, p.Labels[k], v)
 			}

@@ -140,8 +140,10 @@ func testOriginOperator(t *testing.T, name string) {
 	}
 	never := e.verdict(nsOf[batch], batch, name+"-never", analysis.StuckTerminating)
 	migrate := fmt.Sprintf("kubectl sparkha migrate sparkapplication/%s -n %s --apply", batch, nsOf[batch])
+	resubmit := fmt.Sprintf("kubectl sparkha failover %s -n %s --node-down --resubmit", batch, nsOf[batch])
 	if never.SparkApplication == nil || never.SparkApplication.Resubmits || never.SparkApplication.Why != oc.never ||
-		never.NextAction != "its operator will not start a new driver after a fence ("+oc.never+"): move the app to sparkha instead: "+migrate {
+		never.NextAction != "its operator will not start a new driver after a fence ("+oc.never+"): once node-a is powered off or cut from its storage and network (a network partition is not enough), "+
+			"relaunch it as a sparkha Job: "+resubmit+"; if node-a comes back first: "+migrate {
 		t.Fatalf("inspect batch: %+v, next %q", never.SparkApplication, never.NextAction)
 	}
 
@@ -152,7 +154,8 @@ func testOriginOperator(t *testing.T, name string) {
 	}
 	out, stderr, code := e.cli("failover", batch, "-n", nsOf[batch], "--node-down", "--yes")
 	wantMsg := fmt.Sprintf("refusing to fail over %s/%s: its operator will not start a new driver after the fence (%s), so a fence would only stop the app. "+
-		"Move it to sparkha instead, which stops the old driver safely and runs the app as a Job: %s", nsOf[batch], batch, oc.never, migrate)
+		"Add --resubmit to relaunch it as a sparkha Job once the old driver is gone (the SparkApplication is deleted, its spec kept on the Job): %s; or, if node-a comes back first: %s",
+		nsOf[batch], batch, oc.never, resubmit, migrate)
 	if code != 4 || !strings.Contains(out+stderr, wantMsg) {
 		t.Fatalf("failover --node-down of the Never app: exit %d, want the refusal\n%s\ngot\n%s%s", code, wantMsg, out, stderr)
 	}
@@ -185,6 +188,23 @@ func testOriginOperator(t *testing.T, name string) {
 	if len(runs) != 2 || runs[0].Pod != olds[stream].Name || runs[1].Pod != next || !runs[0].End.Before(runs[1].Start) {
 		t.Fatalf("ground truth of %s: %v", stream, runs)
 	}
+
+	// batch, whose operator would not start a new driver: relaunched as a sparkha Job. node-a
+	// is fenced already; the SparkApplication is deleted (its spec kept on the Job) before the
+	// Job runs.
+	out, stderr, code = e.cli("failover", batch, "-n", nsOf[batch], "--node-down", "--resubmit", "--yes", "--wait", "--timeout", "120s")
+	if code != 0 || !strings.Contains(out, "failover of "+nsOf[batch]+"/"+batch+" complete: resubmitted as job.batch/"+batch+", a new driver runs") {
+		t.Fatalf("failover --resubmit of the Never app: exit %d\nstdout: %s\nstderr: %s", code, out, stderr)
+	}
+	if _, err := e.dynamic().Resource(oc.gvr).Namespace(nsOf[batch]).Get(ctx, batch, metav1.GetOptions{}); !isNotFound(err) {
+		t.Errorf("the SparkApplication %s still exists (%v)", batch, err)
+	}
+	job, err := e.client().BatchV1().Jobs(nsOf[batch]).Get(ctx, batch, metav1.GetOptions{})
+	if err != nil || !strings.Contains(job.Annotations["sparkha.io/migrated-from"], `"sparkApplication":{"apiVersion":"`+oc.gvr.GroupVersion().String()+`","name":"batch"`) {
+		t.Fatalf("the Job does not record the SparkApplication it replaces (%v): %v", err, job.Annotations)
+	}
+	e.verdict(nsOf[batch], batch, name+"-resubmitted", analysis.Healthy)
+	e.noOverlap(nsOf[batch])
 }
 
 // createSparkApplication creates a SparkApplication of the operator oc.

@@ -30,7 +30,7 @@
 //     all added onto the pod built so far (the template).
 //   - deploy/k8s/KubernetesConf.scala: KubernetesExecutorConf.labels
 //     (spark-exec-id, spark-app-selector, spark-role=executor,
-//     spark-resource-profile-id, plus spark.kubernetes.executor.label.*);
+//     spark-exec-resourceprofile-id, plus spark.kubernetes.executor.label.*);
 //     resourceNamePrefix = spark.kubernetes.executor.podNamePrefix, else
 //     getResourceNamePrefix(spark.app.name) = "<appName>-<uniqueID>" lowercased,
 //     non [a-z0-9-] replaced by "-", runs of "-" squeezed; the driver's
@@ -76,7 +76,7 @@ const (
 	LabelAppID         = "spark-app-selector"
 	LabelAppName       = "spark-app-name"
 	LabelExecID        = "spark-exec-id"
-	LabelResProfile    = "spark-resource-profile-id"
+	LabelResProfile    = "spark-exec-resourceprofile-id" // Constants.scala SPARK_RESOURCE_PROFILE_ID_LABEL
 	RoleDriver         = "driver"
 	RoleExecutor       = "executor"
 	confDir            = "/opt/spark/conf"

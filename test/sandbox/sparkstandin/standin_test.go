@@ -117,7 +117,7 @@ func TestExecutorPodFollowsSpark(t *testing.T) {
 		t.Errorf("name %s/%s", p.Namespace, p.Name)
 	}
 	want := map[string]string{"spark-role": "executor", "spark-app-selector": d.AppID, "spark-exec-id": "2",
-		"spark-resource-profile-id": "0", "spark-app-name": "etl", "team": "data", "tier": "batch"}
+		"spark-exec-resourceprofile-id": "0", "spark-app-name": "etl", "team": "data", "tier": "batch"}
 	for k, v := range want {
 		if p.Labels[k] != v {
 			t.Errorf("label %s=%q, want %q", k, p.Labels[k], v)

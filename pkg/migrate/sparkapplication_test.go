@@ -1,4 +1,4 @@
-package sparkapplication
+package migrate
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
-func load(t *testing.T, file string) *unstructured.Unstructured {
+func loadApp(t *testing.T, file string) *unstructured.Unstructured {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + file)
 	if err != nil {
@@ -26,11 +26,12 @@ func load(t *testing.T, file string) *unstructured.Unstructured {
 	return obj
 }
 
-func TestToInput(t *testing.T) {
+func TestFromSparkApplication(t *testing.T) {
 	tests := []struct {
 		file    string
 		want    submit.Input
 		dropped []string
+		fatal   []string
 	}{
 		{"kubeflow-clicks.yaml", submit.Input{
 			Name: "clicks", Namespace: "streaming", Image: "registry.example.com/clicks:1.4", MainClass: "com.example.Clicks",
@@ -56,31 +57,35 @@ func TestToInput(t *testing.T) {
 				"spark.sql.streaming.checkpointLocation=/checkpoint/clicks",
 			}},
 			[]string{"spec.driver.env[1] (POD_IP)", "spec.driver.secrets[1] (gcp-key)", "spec.driver.tolerations",
-				"spec.driver.volumeMounts (certs)", "spec.sparkConfigMap"}},
+				"spec.driver.volumeMounts (certs)", "spec.sparkConfigMap"},
+			[]string{"spec.driver.env[1] (POD_IP)", "spec.driver.secrets[1] (gcp-key)", "spec.driver.volumeMounts (certs)", "spec.sparkConfigMap"}},
 		{"apache-pi.yaml", submit.Input{
 			Name: "spark-pi", Namespace: "batch", Image: "apache/spark:4.0.0", MainClass: "org.apache.spark.examples.SparkPi",
 			AppResource: "local:///opt/spark/examples/jars/spark-examples.jar", AppArgs: []string{"1000"}, BackoffLimit: ptr.To(2),
 			Conf: []string{"spark.executor.instances=2", "spark.kubernetes.authenticate.driver.serviceAccountName=spark"}},
-			[]string{"spec.driverSpec.podTemplateSpec"}},
+			[]string{"spec.driverSpec.podTemplateSpec"}, []string{"spec.driverSpec.podTemplateSpec"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			got, dropped, err := ToInput(load(t, tt.file))
+			got, dropped, err := FromSparkApplication(loadApp(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("input\ngot  %+v\nwant %+v", got, tt.want)
 			}
-			var fields []string
+			var fields, fatal []string
 			for _, d := range dropped {
 				fields = append(fields, d.Field)
+				if d.Fatal {
+					fatal = append(fatal, d.Field)
+				}
 				if d.Why == "" {
 					t.Errorf("%s dropped without a reason", d.Field)
 				}
 			}
-			if !reflect.DeepEqual(fields, tt.dropped) {
-				t.Errorf("dropped %q, want %q", fields, tt.dropped)
+			if !reflect.DeepEqual(fields, tt.dropped) || !reflect.DeepEqual(fatal, tt.fatal) {
+				t.Errorf("dropped %q (fatal %q), want %q (fatal %q)", fields, fatal, tt.dropped, tt.fatal)
 			}
 			// What migrate carries over is a valid submit request.
 			got.AppID = "spark-0123456789abcdef0123456789abcdef"
@@ -91,12 +96,12 @@ func TestToInput(t *testing.T) {
 	}
 }
 
-func TestToInputRefuses(t *testing.T) {
-	client := load(t, "kubeflow-clicks.yaml")
+func TestFromSparkApplicationRefuses(t *testing.T) {
+	client := loadApp(t, "kubeflow-clicks.yaml")
 	client.Object["spec"].(map[string]any)["mode"] = "client"
-	notOurs := load(t, "apache-pi.yaml")
+	notOurs := loadApp(t, "apache-pi.yaml")
 	notOurs.SetAPIVersion("example.com/v1")
-	badName := load(t, "apache-pi.yaml")
+	badName := loadApp(t, "apache-pi.yaml")
 	badName.SetName("2024-report")
 	for _, tt := range []struct {
 		obj  *unstructured.Unstructured
@@ -106,7 +111,7 @@ func TestToInputRefuses(t *testing.T) {
 		{notOurs, "example.com/v1 SparkApplication is not a SparkApplication of sparkoperator.k8s.io or spark.apache.org"},
 		{badName, `cannot make a Job name of the SparkApplication name "2024-report"`},
 	} {
-		if _, _, err := ToInput(tt.obj); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := FromSparkApplication(tt.obj); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("error %v, want %q", err, tt.want)
 		}
 	}

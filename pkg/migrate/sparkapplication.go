@@ -1,10 +1,10 @@
-// Package sparkapplication reads a SparkApplication of either Spark operator, without their Go
-// types, into the kubectl sparkha submit request that runs the same application: the Kubeflow
-// Spark Operator's sparkoperator.k8s.io/v1beta2 (api/v1beta2/sparkapplication_types.go) and
-// Apache's spark-kubernetes-operator's spark.apache.org (spark-operator-api's ApplicationSpec,
-// resolved as spark-submission-worker's SparkAppSubmissionWorker.getResolvedSparkConf does).
-// Every field it cannot carry over is reported with why; none is dropped silently.
-package sparkapplication
+package migrate
+
+// FromSparkApplication reads a SparkApplication of either Spark operator, without their Go
+// types: the Kubeflow Spark Operator's sparkoperator.k8s.io/v1beta2 (api/v1beta2/
+// sparkapplication_types.go) and Apache's spark-kubernetes-operator's spark.apache.org
+// (spark-operator-api's ApplicationSpec, resolved as spark-submission-worker's
+// SparkAppSubmissionWorker.getResolvedSparkConf does).
 
 import (
 	"fmt"
@@ -16,39 +16,28 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
-// The two operators' API groups.
-const (
-	KubeflowGroup = "sparkoperator.k8s.io"
-	ApacheGroup   = "spark.apache.org"
-)
-
-// Dropped is a field of the source that has no kubectl sparkha equivalent, and why.
-type Dropped struct {
-	Field string `json:"field"`
-	Why   string `json:"why"`
-}
-
-// ToInput converts obj, a SparkApplication, into the submit request that runs the same
+// FromSparkApplication converts obj, a SparkApplication, into the submit request that runs the same
 // application (name, namespace, image, class, resource, arguments, Spark conf, sizes, service
 // account, proxy user, retries, the checkpoint claim), and the fields it could not carry over.
 // An object that is not a SparkApplication of either operator, or one that runs in client mode,
 // is an error.
-func ToInput(obj *unstructured.Unstructured) (submit.Input, []Dropped, error) {
+func FromSparkApplication(obj *unstructured.Unstructured) (submit.Input, []Dropped, error) {
 	gv := obj.GroupVersionKind()
-	if gv.Kind != "SparkApplication" || (gv.Group != KubeflowGroup && gv.Group != ApacheGroup) {
-		return submit.Input{}, nil, fmt.Errorf("%s %s is not a SparkApplication of %s or %s", obj.GetAPIVersion(), obj.GetKind(), KubeflowGroup, ApacheGroup)
+	if gv.Kind != "SparkApplication" || (gv.Group != sparkapp.OperatorKubeflow && gv.Group != sparkapp.OperatorApache) {
+		return submit.Input{}, nil, fmt.Errorf("%s %s is not a SparkApplication of %s or %s", obj.GetAPIVersion(), obj.GetKind(), sparkapp.OperatorKubeflow, sparkapp.OperatorApache)
 	}
-	c := &converter{in: submit.Input{Namespace: obj.GetNamespace()}, conf: map[string]string{}}
+	c := &appConverter{in: submit.Input{Namespace: obj.GetNamespace()}, conf: map[string]string{}}
 	c.in.Name = submit.JobName(obj.GetName())
 	if c.in.Name == "" {
 		return submit.Input{}, nil, fmt.Errorf("cannot make a Job name of the SparkApplication name %q", obj.GetName())
 	}
 	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
 	var err error
-	if gv.Group == KubeflowGroup {
+	if gv.Group == sparkapp.OperatorKubeflow {
 		err = c.kubeflow(spec)
 	} else {
 		err = c.apache(spec)
@@ -63,29 +52,32 @@ func ToInput(obj *unstructured.Unstructured) (submit.Input, []Dropped, error) {
 	return c.in, c.dropped, nil
 }
 
-type converter struct {
+type appConverter struct {
 	in      submit.Input
 	conf    map[string]string
 	dropped []Dropped
 }
 
-func (c *converter) drop(field, why string) { c.dropped = append(c.dropped, Dropped{field, why}) }
+// drop records a field not carried; fatal as Dropped.Fatal defines it.
+func (c *appConverter) drop(fatal bool, field, why string) {
+	c.dropped = append(c.dropped, Dropped{Field: field, Why: why, Fatal: fatal})
+}
 
 // podTemplateWhy is why a pod-level field cannot be carried: submit builds the pods from Spark
 // conf keys and pod template files, which migrate does not write.
 const podTemplateWhy = "no Spark conf key sets it: put it in a pod template file and pass it with --conf spark.kubernetes.driver.podTemplateFile (or executor)"
 
 // kubeflow reads a sparkoperator.k8s.io/v1beta2 spec (SparkApplicationSpec).
-func (c *converter) kubeflow(spec map[string]any) error {
-	if mode := str(spec, "mode"); mode != "" && mode != "cluster" {
+func (c *appConverter) kubeflow(spec map[string]any) error {
+	if mode := strAt(spec, "mode"); mode != "" && mode != "cluster" {
 		return fmt.Errorf("spec.mode %s: kubectl sparkha runs the driver in the cluster; only mode cluster can be migrated", mode)
 	}
-	c.in.Image = str(spec, "image")
-	c.in.MainClass = str(spec, "mainClass")
-	c.in.AppResource = str(spec, "mainApplicationFile")
+	c.in.Image = strAt(spec, "image")
+	c.in.MainClass = strAt(spec, "mainClass")
+	c.in.AppResource = strAt(spec, "mainApplicationFile")
 	c.in.AppArgs = strs(spec, "arguments")
-	c.in.ProxyUser = str(spec, "proxyUser")
-	c.set("spark.kubernetes.container.image.pullPolicy", str(spec, "imagePullPolicy"))
+	c.in.ProxyUser = strAt(spec, "proxyUser")
+	c.set("spark.kubernetes.container.image.pullPolicy", strAt(spec, "imagePullPolicy"))
 	c.set("spark.kubernetes.container.image.pullSecrets", strings.Join(strs(spec, "imagePullSecrets"), ","))
 	for k, v := range strMap(spec, "sparkConf") {
 		c.set(k, v)
@@ -100,17 +92,17 @@ func (c *converter) kubeflow(spec map[string]any) error {
 		"archives": "spark.archives"} {
 		c.set(key, strings.Join(strs(deps, field), ","))
 	}
-	c.set("spark.kubernetes.memoryOverheadFactor", str(spec, "memoryOverheadFactor"))
+	c.set("spark.kubernetes.memoryOverheadFactor", strAt(spec, "memoryOverheadFactor"))
 	for k, v := range strMap(spec, "nodeSelector") {
 		c.set("spark.kubernetes.node.selector."+k, v)
 	}
-	switch rp := mapAt(spec, "restartPolicy"); str(rp, "type") {
+	switch rp := mapAt(spec, "restartPolicy"); strAt(rp, "type") {
 	case "", "Never":
 		c.in.BackoffLimit = ptrInt(0)
 	case "OnFailure":
 		c.in.BackoffLimit = ptrInt(int(num(rp, "onFailureRetries")))
 	case "Always":
-		c.drop("spec.restartPolicy.type", "Always restarts the app after it succeeded too; a Job retries failures only (its backoff limit, left at kubectl sparkha's default)")
+		c.drop(false, "spec.restartPolicy.type", "Always restarts the app after it succeeded too; a Job retries failures only (its backoff limit, left at kubectl sparkha's default)")
 	}
 	if da := mapAt(spec, "dynamicAllocation"); da != nil {
 		c.set("spark.dynamicAllocation.enabled", strconv.FormatBool(boolean(da, "enabled")))
@@ -124,17 +116,17 @@ func (c *converter) kubeflow(spec map[string]any) error {
 			c.set("spark.dynamicAllocation.shuffleTracking.enabled", strconv.FormatBool(boolean(da, "shuffleTrackingEnabled")))
 		}
 	}
-	if v := str(spec, "pythonVersion"); v != "" && v != "3" {
-		c.drop("spec.pythonVersion", "Spark 3 and later run Python 3 only")
+	if v := strAt(spec, "pythonVersion"); v != "" && v != "3" {
+		c.drop(false, "spec.pythonVersion", "Spark 3 and later run Python 3 only")
 	}
 	for _, f := range []string{"sparkConfigMap", "hadoopConfigMap"} {
-		if str(spec, f) != "" {
-			c.drop("spec."+f, "the operator mounts this ConfigMap and points SPARK_CONF_DIR/HADOOP_CONF_DIR at it; "+podTemplateWhy)
+		if strAt(spec, f) != "" {
+			c.drop(true, "spec."+f, "the operator mounts this ConfigMap and points SPARK_CONF_DIR/HADOOP_CONF_DIR at it; "+podTemplateWhy)
 		}
 	}
 	for _, f := range []string{"monitoring", "batchScheduler", "batchSchedulerOptions", "sparkUIOptions", "driverIngressOptions", "timeToLiveSeconds", "failureRetries", "retryInterval"} {
 		if _, ok := spec[f]; ok {
-			c.drop("spec."+f, "an operator feature: kubectl sparkha has no equivalent")
+			c.drop(false, "spec."+f, "an operator feature: kubectl sparkha has no equivalent")
 		}
 	}
 	volumes := c.volumes(spec)
@@ -144,7 +136,7 @@ func (c *converter) kubeflow(spec map[string]any) error {
 }
 
 // kubeflowPod reads a DriverSpec or ExecutorSpec (SparkPodSpec and its own fields).
-func (c *converter) kubeflowPod(role string, p map[string]any, volumes map[string]corev1.Volume) {
+func (c *appConverter) kubeflowPod(role string, p map[string]any, volumes map[string]corev1.Volume) {
 	if p == nil {
 		return
 	}
@@ -158,7 +150,7 @@ func (c *converter) kubeflowPod(role string, p map[string]any, volumes map[strin
 			c.in.ExecutorCores = &n
 		}
 	}
-	if m := str(p, "memory"); m != "" {
+	if m := strAt(p, "memory"); m != "" {
 		if role == "driver" {
 			c.in.DriverMemory = m
 		} else {
@@ -174,13 +166,13 @@ func (c *converter) kubeflowPod(role string, p map[string]any, volumes map[strin
 			c.set("spark.kubernetes.executor.deleteOnTermination", strconv.FormatBool(boolean(p, "deleteOnTermination")))
 		}
 	}
-	c.set("spark."+role+".memoryOverhead", str(p, "memoryOverhead"))
-	c.set(k8s+"limit.cores", str(p, "coreLimit"))
-	c.set(k8s+"request.cores", str(p, "coreRequest"))
-	c.set("spark."+role+".extraJavaOptions", str(p, "javaOptions"))
-	c.set(k8s+"container.image", str(p, "image"))
-	c.set(k8s+"scheduler.name", str(p, "schedulerName"))
-	if sa := str(p, "serviceAccount"); sa != "" {
+	c.set("spark."+role+".memoryOverhead", strAt(p, "memoryOverhead"))
+	c.set(k8s+"limit.cores", strAt(p, "coreLimit"))
+	c.set(k8s+"request.cores", strAt(p, "coreRequest"))
+	c.set("spark."+role+".extraJavaOptions", strAt(p, "javaOptions"))
+	c.set(k8s+"container.image", strAt(p, "image"))
+	c.set(k8s+"scheduler.name", strAt(p, "schedulerName"))
+	if sa := strAt(p, "serviceAccount"); sa != "" {
 		if role == "driver" {
 			c.in.ServiceAccount = sa
 		} else {
@@ -208,43 +200,51 @@ func (c *converter) kubeflowPod(role string, p map[string]any, volumes map[strin
 	for i, e := range slice(p, "env") {
 		em, _ := e.(map[string]any)
 		if _, ok := em["valueFrom"]; ok {
-			c.drop(fmt.Sprintf("%s[%d] (%s)", field("env"), i, str(em, "name")), "an env var from a field or resource reference: "+podTemplateWhy)
+			c.drop(true, fmt.Sprintf("%s[%d] (%s)", field("env"), i, strAt(em, "name")), "an env var from a field or resource reference: "+podTemplateWhy)
 			continue
 		}
-		c.set(envKey(str(em, "name")), str(em, "value"))
+		c.set(envKey(strAt(em, "name")), strAt(em, "value"))
 	}
 	for name, ref := range mapAt(p, "envSecretKeyRefs") {
 		rm, _ := ref.(map[string]any)
-		c.set(k8s+"secretKeyRef."+name, str(rm, "name")+":"+str(rm, "key"))
+		c.set(k8s+"secretKeyRef."+name, strAt(rm, "name")+":"+strAt(rm, "key"))
 	}
 	for i, s := range slice(p, "secrets") {
 		sm, _ := s.(map[string]any)
-		switch t := str(sm, "secretType"); t {
+		switch t := strAt(sm, "secretType"); t {
 		case "", "Generic":
-			c.set(k8s+"secrets."+str(sm, "name"), str(sm, "path"))
+			c.set(k8s+"secrets."+strAt(sm, "name"), strAt(sm, "path"))
 		default:
-			c.drop(fmt.Sprintf("%s[%d] (%s)", field("secrets"), i, str(sm, "name")), "secret type "+t+" sets an environment variable the operator adds; mount it as Generic and set the variable with --conf spark.kubernetes.driverEnv.*")
+			c.drop(true, fmt.Sprintf("%s[%d] (%s)", field("secrets"), i, strAt(sm, "name")), "secret type "+t+" sets an environment variable the operator adds; mount it as Generic and set the variable with --conf spark.kubernetes.driverEnv.*")
 		}
 	}
 	for _, m := range slice(p, "volumeMounts") {
 		c.mount(role, m, volumes)
 	}
-	for _, f := range []string{"template", "configMaps", "envFrom", "affinity", "tolerations", "podSecurityContext", "securityContext",
-		"sidecars", "initContainers", "hostNetwork", "dnsConfig", "terminationGracePeriodSeconds", "hostAliases",
-		"shareProcessNamespace", "runtimeClassName", "lifecycle", "ports", "priorityClassName", "gpu", "serviceAnnotations",
-		"serviceLabels", "kubernetesMaster", "podName"} {
+	// Fatal: the driver would run differently without it (its containers, files, environment,
+	// identity, resources or network); the others change where it is scheduled or how it is
+	// labelled, as Dropped.Fatal says.
+	for _, f := range []string{"template", "configMaps", "envFrom", "podSecurityContext", "securityContext", "sidecars",
+		"initContainers", "hostNetwork", "dnsConfig", "hostAliases", "shareProcessNamespace", "runtimeClassName", "lifecycle",
+		"gpu", "kubernetesMaster", "podName"} {
+		if v, ok := p[f]; ok && !empty(v) {
+			c.drop(true, field(f), podTemplateWhy)
+		}
+	}
+	for _, f := range []string{"affinity", "tolerations", "terminationGracePeriodSeconds", "ports", "priorityClassName",
+		"serviceAnnotations", "serviceLabels"} {
 		if v, ok := p[f]; ok && !empty(v) {
 			why := podTemplateWhy
 			if f == "tolerations" {
 				why = "kubectl sparkha sets the driver's tolerations of node loss itself (--node-lost-timeout); other tolerations: " + podTemplateWhy
 			}
-			c.drop(field(f), why)
+			c.drop(false, field(f), why)
 		}
 	}
 }
 
 // volumes indexes spec.volumes by name.
-func (c *converter) volumes(spec map[string]any) map[string]corev1.Volume {
+func (c *appConverter) volumes(spec map[string]any) map[string]corev1.Volume {
 	out := map[string]corev1.Volume{}
 	for _, v := range slice(spec, "volumes") {
 		var vol corev1.Volume
@@ -257,7 +257,7 @@ func (c *converter) volumes(spec map[string]any) map[string]corev1.Volume {
 
 // mount carries a volume mount as Spark's volume keys (spark.kubernetes.<role>.volumes.*), the
 // driver's first claim as the checkpoint claim.
-func (c *converter) mount(role string, m any, volumes map[string]corev1.Volume) {
+func (c *appConverter) mount(role string, m any, volumes map[string]corev1.Volume) {
 	var vm corev1.VolumeMount
 	if mm, ok := m.(map[string]any); !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(mm, &vm) != nil {
 		return
@@ -265,7 +265,7 @@ func (c *converter) mount(role string, m any, volumes map[string]corev1.Volume) 
 	vol, ok := volumes[vm.Name]
 	field := "spec." + role + ".volumeMounts (" + vm.Name + ")"
 	if !ok {
-		c.drop(field, "it names no volume of spec.volumes")
+		c.drop(true, field, "it names no volume of spec.volumes")
 		return
 	}
 	prefix := "spark.kubernetes." + role + ".volumes."
@@ -291,7 +291,7 @@ func (c *converter) mount(role string, m any, volumes map[string]corev1.Volume) 
 	case vol.NFS != nil:
 		kind, opts["server"], opts["path"] = "nfs", vol.NFS.Server, vol.NFS.Path
 	default:
-		c.drop(field, "Spark's volume keys mount claims, emptyDir, hostPath and NFS only; "+podTemplateWhy)
+		c.drop(true, field, "Spark's volume keys mount claims, emptyDir, hostPath and NFS only; "+podTemplateWhy)
 		return
 	}
 	base := prefix + kind + "." + vm.Name + "."
@@ -306,8 +306,8 @@ func (c *converter) mount(role string, m any, volumes map[string]corev1.Volume) 
 }
 
 // apache reads a spark.apache.org spec (ApplicationSpec, BaseSpec).
-func (c *converter) apache(spec map[string]any) error {
-	if mode := str(spec, "deploymentMode"); mode != "" && mode != "ClusterMode" {
+func (c *appConverter) apache(spec map[string]any) error {
+	if mode := strAt(spec, "deploymentMode"); mode != "" && mode != "ClusterMode" {
 		return fmt.Errorf("spec.deploymentMode %s: kubectl sparkha runs the driver in the cluster; only ClusterMode can be migrated", mode)
 	}
 	for k, v := range strMap(spec, "sparkConf") {
@@ -316,13 +316,13 @@ func (c *converter) apache(spec map[string]any) error {
 	delete(c.conf, "spark.kubernetes.namespace")
 	c.in.Image = c.conf["spark.kubernetes.container.image"]
 	delete(c.conf, "spark.kubernetes.container.image")
-	c.in.MainClass = str(spec, "mainClass")
+	c.in.MainClass = strAt(spec, "mainClass")
 	c.in.AppArgs = strs(spec, "driverArgs")
-	c.in.ProxyUser = str(spec, "proxyUser")
+	c.in.ProxyUser = strAt(spec, "proxyUser")
 	// The primary resource, as SparkAppSubmissionWorker picks it: jars, else pyFiles, else
 	// sparkRFiles (the first entry of the list is the resource).
 	for _, f := range []string{"jars", "pyFiles", "sparkRFiles"} {
-		if v := str(spec, f); v != "" {
+		if v := strAt(spec, f); v != "" {
 			res, rest, _ := strings.Cut(v, ",")
 			c.in.AppResource = res
 			if rest != "" {
@@ -331,30 +331,31 @@ func (c *converter) apache(spec map[string]any) error {
 			break
 		}
 	}
-	c.set("spark.files", str(spec, "files"))
+	c.set("spark.files", strAt(spec, "files"))
 	restart := mapAt(mapAt(spec, "applicationTolerations"), "restartConfig")
-	switch p := str(restart, "restartPolicy"); p {
+	switch p := strAt(restart, "restartPolicy"); p {
 	case "", "Never":
 		c.in.BackoffLimit = ptrInt(0)
 	case "OnFailure", "OnInfrastructureFailure":
 		c.in.BackoffLimit = ptrInt(int(num(restart, "maxRestartAttempts")))
 	case "Always":
-		c.drop("spec.applicationTolerations.restartConfig.restartPolicy", "Always restarts the app after it succeeded too; a Job retries failures only (its backoff limit, left at kubectl sparkha's default)")
+		c.drop(false, "spec.applicationTolerations.restartConfig.restartPolicy", "Always restarts the app after it succeeded too; a Job retries failures only (its backoff limit, left at kubectl sparkha's default)")
 	}
 	for _, f := range []string{"driverSpec", "executorSpec"} {
 		if t := mapAt(mapAt(spec, f), "podTemplateSpec"); !empty(t) {
-			c.drop("spec."+f+".podTemplateSpec", "pass the template with --conf spark.kubernetes."+strings.TrimSuffix(f, "Spec")+".podTemplateFile=FILE")
+			c.drop(true, "spec."+f+".podTemplateSpec", "pass the template with --conf spark.kubernetes."+strings.TrimSuffix(f, "Spec")+".podTemplateFile=FILE")
 		}
 	}
-	for _, f := range []string{"driverServiceIngressList", "configMapSpecs"} {
-		if v, ok := spec[f]; ok && !empty(v) {
-			c.drop("spec."+f, "an operator feature: kubectl sparkha has no equivalent")
-		}
+	if v, ok := spec["driverServiceIngressList"]; ok && !empty(v) {
+		c.drop(false, "spec.driverServiceIngressList", "an operator feature: kubectl sparkha has no equivalent")
+	}
+	if v, ok := spec["configMapSpecs"]; ok && !empty(v) {
+		c.drop(true, "spec.configMapSpecs", "the operator creates and mounts these ConfigMaps; "+podTemplateWhy)
 	}
 	return nil
 }
 
-func (c *converter) set(key, value string) {
+func (c *appConverter) set(key, value string) {
 	if value != "" {
 		c.conf[key] = value
 	}
@@ -365,7 +366,7 @@ func mapAt(m map[string]any, key string) map[string]any {
 	return v
 }
 
-func str(m map[string]any, key string) string {
+func strAt(m map[string]any, key string) string {
 	switch v := m[key].(type) {
 	case string:
 		return v
@@ -423,12 +424,3 @@ func empty(v any) bool {
 }
 
 func ptrInt(n int) *int { return &n }
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
