@@ -643,7 +643,9 @@ func TestFaultsFailover(t *testing.T) {
 	if n := e.outOfService(first); n != 1 {
 		t.Errorf("node %s has %d out-of-service taints, want 1", first, n)
 	}
-	if got := eventReasons(e.failoverEvents(ns)); got != "FailoverFencedNode,FailoverCollectedOldDriver" {
+	// The collection is failover's only if it got there before the pod garbage collector, which
+	// collects a fenced node's pods at its next pass too.
+	if got := eventReasons(e.failoverEvents(ns)); got != "FailoverFencedNode,FailoverCollectedOldDriver" && got != "FailoverFencedNode" {
 		t.Errorf("audit events: %s", got)
 	}
 	repl, pods := e.replacement(ns, app, old.Name)
@@ -697,7 +699,7 @@ func TestFaultsFailover(t *testing.T) {
 	}
 	// The rerun does not fence again; it may collect the old driver the failed run left (unless
 	// the pod garbage collector did first).
-	if got := eventReasons(e.failoverEvents(ns)); got != "FailoverFencedNode,FailoverCollectedOldDriver" &&
+	if got := eventReasons(e.failoverEvents(ns)); got != "FailoverFencedNode" && got != "FailoverFencedNode,FailoverCollectedOldDriver" &&
 		got != "FailoverFencedNode,FailoverCollectedOldDriver,FailoverCollectedOldDriver" {
 		t.Errorf("the rerun fenced again, or recorded another action: events %s", got)
 	}

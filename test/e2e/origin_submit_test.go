@@ -242,7 +242,7 @@ func TestMigrateRefusedWhilePartitioned(t *testing.T) {
 	e.waitNodeLost(old.Spec.NodeName)
 
 	out, stderr, code := e.cli("migrate", "pod/"+old.Name, "-n", ns, "--apply", "--yes")
-	want := fmt.Sprintf("\nerror: refusing to migrate pod/%s: its node %s is lost and not fenced", old.Name, old.Spec.NodeName)
+	want := fmt.Sprintf("\nerror: refusing to migrate pod/%s: the node %s of its driver %s is lost and not fenced", old.Name, old.Spec.NodeName, old.Name)
 	if code != 4 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "--node-down --resubmit") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s\nwant %s...", code, out, stderr, want)
 	}
