@@ -220,13 +220,18 @@ func TestStorageMatrixNodeDown(t *testing.T) {
 		if k.pinned {
 			continue
 		}
+		fenced := e.nodeHasFence("node-a")
 		out, stderr, code := e.cli("failover", "app", "-n", ns, "--node-down", "--yes", "--wait", "--timeout", "120s")
-		if code != 0 || !strings.Contains(out, "failover of "+ns+"/app complete: a new driver runs") {
+		switch {
+		case code == 0 && fenced && strings.Contains(out, "nothing to fail over: driver ") && strings.Contains(out, " ended (Failed); the Job starts the next generation"):
+			// An earlier app's failover fenced node-a, and the pod garbage collector collected
+			// this app's old driver before this failover could: nothing was left to do.
+		case code != 0 || !strings.Contains(out, "failover of "+ns+"/app complete: a new driver runs"):
 			t.Fatalf("%s: failover exit %d\n%s\n%s", ns, code, out, stderr)
-		}
-		waitedDetach := strings.Contains(stderr, "volume detached from the old node")
-		if waitedDetach != k.attaches {
-			t.Errorf("%s: waited for a detach: %t, want %t\n%s", ns, waitedDetach, k.attaches, stderr)
+		default:
+			if waitedDetach := strings.Contains(stderr, "volume detached from the old node"); waitedDetach != k.attaches {
+				t.Errorf("%s: waited for a detach: %t, want %t\n%s", ns, waitedDetach, k.attaches, stderr)
+			}
 		}
 		e.verdict(ns, "app", ns+"-failed-over", analysis.Healthy)
 		e.noOverlap(ns)
