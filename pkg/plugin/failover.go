@@ -48,8 +48,10 @@ failover asks the same analysis as inspect, and acts only when one of these hold
 For a Spark operator app (a SparkApplication of the Kubeflow Spark Operator or of Apache's
 spark-kubernetes-operator), the operator starts the next driver, by its restart policy:
 --node-down fences only when the SparkApplication says it will (policy and retries left, as
-inspect shows them), then waits for the operator's new driver; otherwise failover refuses and
-names kubectl sparkha migrate sparkapplication/APP --apply instead.
+inspect shows them), then waits for the operator's new driver. Otherwise a fence would only stop
+the app: failover refuses, unless --resubmit: then it deletes the SparkApplication (its spec
+kept on the Job) and relaunches the app as a sparkha Job, as below for a bare driver. If the
+node comes back first, kubectl sparkha migrate sparkapplication/APP --apply moves the app.
 
 A bare spark-submit driver has nothing that starts a new driver, so failover refuses it
 unless --resubmit: then, before the fence, it reads the old driver pod and its spark.properties
