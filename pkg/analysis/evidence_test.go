@@ -240,3 +240,30 @@ func TestRemediationFenceOutdatesLife(t *testing.T) {
 		t.Fatalf("--node-down: %s %q", p.Outcome, p.Message)
 	}
 }
+
+// TestRemediationBeforeLastSignOfLife: a Ready=False status posted after the fence agent's
+// success is a kubelet that runs again (the machine came back): the fence does not outdate that
+// evidence of life (the status post counts even though the Lease is older), and failover refuses.
+func TestRemediationBeforeLastSignOfLife(t *testing.T) {
+	f := fixture.Load(t, "s3-step4-stuck-terminating")
+	n := nodeNamed(&f.Snapshot, "node-a")
+	lease := analysis.Analyze(&f.Snapshot, f.Now).Apps[0].LostNodeEvidence.LeaseRenewed
+	if lease == nil {
+		t.Fatal("the fixture's node has no Lease")
+	}
+	for i := range n.Status.Conditions {
+		if c := &n.Status.Conditions[i]; c.Type == corev1.NodeReady {
+			c.Status, c.Reason = corev1.ConditionFalse, "KubeletNotReady"
+			c.LastHeartbeatTime = metav1.NewTime(lease.Add(2 * time.Second))
+		}
+	}
+	f.Snapshot.Remediations = []analysis.Remediation{{Kind: analysis.KindFenceAgentsRemediation, Namespace: "medik8s", Name: "node-a", Node: "node-a",
+		Conditions: []metav1.Condition{{Type: "FenceAgentActionSucceeded", Status: metav1.ConditionTrue, LastTransitionTime: metav1.NewTime(lease.Add(time.Second))}}}}
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	if e := a.LostNodeEvidence; !strings.HasPrefix(e.Alive, "its kubelet reports Ready=False (KubeletNotReady)") {
+		t.Fatalf("a status posted after the fence: alive %q (down %q); want the evidence of life kept", e.Alive, e.Down)
+	}
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Refuse {
+		t.Fatalf("--node-down on a machine that came back after its fence: %s", p.Outcome)
+	}
+}

@@ -247,18 +247,16 @@ func apacheNext(s SparkApplication, o *OperatorApp) {
 	}
 }
 
-// operatorEnded says whether a SparkApplication reached its operator's terminal state, and if
-// so whether it succeeded.
-func operatorEnded(s SparkApplication) (ended, succeeded bool) {
+// operatorSucceeded says whether a SparkApplication reached its operator's terminal state of
+// success.
+func operatorSucceeded(s SparkApplication) bool {
 	switch s.State {
 	case kfCompleted:
-		return s.Operator() == OperatorKubeflow, true
-	case kfFailed:
-		return s.Operator() == OperatorKubeflow, false
+		return s.Operator() == OperatorKubeflow
 	case apResourceReleased, apTerminatedNoRelease:
-		return s.Operator() == OperatorApache, s.EndedAs == apSucceeded
+		return s.Operator() == OperatorApache && s.EndedAs == apSucceeded
 	}
-	return false, false
+	return false
 }
 
 func plural(n int64, one, many string) string {
@@ -316,7 +314,7 @@ func (a *appBuild) operatorBetween(ds []*driverState) bool {
 		last = fmt.Sprintf("driver %s ended (%s); ", d.Pod, d.Status)
 	}
 	if a.sa != nil {
-		if ended, succeeded := operatorEnded(*a.sa); ended && succeeded {
+		if operatorSucceeded(*a.sa) {
 			a.set(Finished, fmt.Sprintf("the SparkApplication completed (%s)", a.sa.State), "none")
 			return true
 		}

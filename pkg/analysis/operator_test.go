@@ -210,3 +210,23 @@ func TestOperatorAppBetweenDrivers(t *testing.T) {
 		})
 	}
 }
+
+// TestOperatorAppOfTheDriversOperator: when both operators have an app of the same name, the
+// app's SparkApplication is the one of the operator its driver pods name.
+func TestOperatorAppOfTheDriversOperator(t *testing.T) {
+	kubeflow := analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "s3", Name: "stream", RestartPolicy: "Never", State: "RUNNING"}
+	apache := analysis.SparkApplication{APIVersion: "spark.apache.org/v1", Namespace: "s3", Name: "stream", RestartPolicy: "Always", State: "RunningHealthy",
+		MaxRestartAttempts: ptr.To[int64](3)}
+	for _, order := range [][]analysis.SparkApplication{{kubeflow, apache}, {apache, kubeflow}} {
+		a := app(t, "s3-step4-stuck-terminating", func(s *analysis.Snapshot) {
+			p := &s.DriverPods[0]
+			p.OwnerReferences, s.Jobs = nil, nil
+			delete(p.Labels, sparkapp.LabelManagedBy)
+			p.Labels[sparkapp.LabelApacheOperatorApp] = "stream"
+			s.SparkApplications = order
+		})
+		if a.SparkApplication == nil || a.SparkApplication.APIVersion != "spark.apache.org/v1" {
+			t.Errorf("listed %s first: the app's SparkApplication is %+v, want Apache's", order[0].APIVersion, a.SparkApplication)
+		}
+	}
+}
