@@ -209,7 +209,7 @@ func TestCompleteCommand(t *testing.T) {
 			"failover\tFinish a driver failover safely, or refuse while the old driver may run\n" +
 			"help\tHelp about any command\n" +
 			"inspect\tShow Spark drivers in trouble, the evidence and the next safe action\n" +
-			"migrate\tMove a running spark-submit application onto a sparkha Job\n" +
+			"migrate\tMove a running spark-submit or Spark operator application onto a sparkha Job\n" +
 			"release\tLift the fence of failover --node-down from a repaired node that is Ready again\n" +
 			"submit\t"}, // prefix: the rest of the line is submit's Short
 		{"shells", []string{"completion", ""}, "bash\nzsh\nfish\npowershell\n:4\n"},

@@ -140,7 +140,7 @@ func newCmdMigrate(o *MigrateOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                   "migrate (pod/NAME | sparkapplication/NAME | -f FILE) [-n NS] [-o yaml|json] [--checkpoint-claim CLAIM] [--apply [--yes] [--wait] [--timeout 5m]]",
 		DisableFlagsInUseLine: true,
-		Short:                 "Move a running spark-submit application onto a sparkha Job",
+		Short:                 "Move a running spark-submit or Spark operator application onto a sparkha Job",
 		Long:                  migrateLong,
 		Example:               migrateExample,
 		Args:                  maxArgs(1),

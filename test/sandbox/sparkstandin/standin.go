@@ -55,8 +55,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -441,7 +443,7 @@ func (d *Driver) Executor(id int) *corev1.Pod {
 		{Name: "SPARK_EXECUTOR_ID", Value: execID},
 		{Name: "SPARK_RESOURCE_PROFILE_ID", Value: "0"},
 	}
-	for _, k := range sortedKeys(prefixed(d.Conf, "spark.executorEnv.")) {
+	for _, k := range slices.Sorted(maps.Keys(prefixed(d.Conf, "spark.executorEnv."))) {
 		env = append(env, corev1.EnvVar{Name: k, Value: d.Conf["spark.executorEnv."+k]})
 	}
 	env = append(env,
@@ -463,12 +465,12 @@ func (d *Driver) Executor(id int) *corev1.Pod {
 	ctr.Env = append(ctr.Env, corev1.EnvVar{Name: "SPARK_LOCAL_DIRS", Value: localDir})
 	// MountSecretsFeatureStep and EnvSecretsFeatureStep.
 	secrets := prefixed(d.Conf, "spark.kubernetes.executor.secrets.")
-	for _, s := range sortedKeys(secrets) {
+	for _, s := range slices.Sorted(maps.Keys(secrets)) {
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: s + "-volume", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: s}}})
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: s + "-volume", MountPath: secrets[s]})
 	}
 	refs := prefixed(d.Conf, "spark.kubernetes.executor.secretKeyRef.")
-	for _, e := range sortedKeys(refs) {
+	for _, e := range slices.Sorted(maps.Keys(refs)) {
 		if name, key, ok := strings.Cut(refs[e], ":"); ok {
 			ctr.Env = append(ctr.Env, corev1.EnvVar{Name: e, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 				LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}}})
@@ -585,15 +587,6 @@ func merge(base, over map[string]string) map[string]string {
 		base[k] = v
 	}
 	return base
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // DriverOf returns the UID of an executor pod's driver: its controller owner

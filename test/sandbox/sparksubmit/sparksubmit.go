@@ -66,9 +66,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -223,11 +223,11 @@ func Build(args []string, o Options) (*Objects, error) {
 		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
 	}
 	env := []corev1.EnvVar{{Name: envSparkUser, Value: o.User}, {Name: envApplicationID, Value: appID}}
-	for _, k := range sortedKeys(prefixed(conf, "spark.kubernetes.driverEnv.")) {
+	for _, k := range slices.Sorted(maps.Keys(prefixed(conf, "spark.kubernetes.driverEnv."))) {
 		env = append(env, corev1.EnvVar{Name: k, Value: conf["spark.kubernetes.driverEnv."+k]})
 	}
 	env = append(env, corev1.EnvVar{Name: envBindAddress, ValueFrom: fieldRef("status.podIP")})
-	for _, k := range sortedKeys(prefixed(conf, "spark.kubernetes.driver.secretKeyRef.")) {
+	for _, k := range slices.Sorted(maps.Keys(prefixed(conf, "spark.kubernetes.driver.secretKeyRef."))) {
 		secret, key, _ := strings.Cut(conf["spark.kubernetes.driver.secretKeyRef."+k], ":")
 		env = append(env, corev1.EnvVar{Name: k, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}})
@@ -254,7 +254,7 @@ func Build(args []string, o Options) (*Objects, error) {
 		ctr.Resources.Limits[corev1.ResourceCPU] = q
 	}
 	var volumes []corev1.Volume
-	for _, k := range sortedKeys(prefixed(conf, "spark.kubernetes.driver.secrets.")) {
+	for _, k := range slices.Sorted(maps.Keys(prefixed(conf, "spark.kubernetes.driver.secrets."))) {
 		name := k + "-volume"
 		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: k}}})
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: conf["spark.kubernetes.driver.secrets."+k]})
@@ -376,7 +376,7 @@ func driverVolumes(conf map[string]string) ([]corev1.Volume, []corev1.VolumeMoun
 	type spec struct{ kind, name string }
 	seen := map[spec]bool{}
 	var order []spec
-	for _, k := range sortedKeys(conf) {
+	for _, k := range slices.Sorted(maps.Keys(conf)) {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
 			continue
@@ -446,15 +446,6 @@ func prefixed(conf map[string]string, prefix string) map[string]string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func splitList(s string) []string {
