@@ -172,12 +172,8 @@ func (o *FailoverOptions) Complete(cmd *cobra.Command, args []string) error {
 	if o.namespace, _, err = o.configFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return err
 	}
-	if o.confirm == nil && (term.TTY{In: o.In}).IsTerminalIn() {
-		o.confirm = func(q string) bool {
-			fmt.Fprint(o.ErrOut, q)
-			line, _ := bufio.NewReader(o.In).ReadString('\n')
-			return strings.TrimSpace(line) == "yes"
-		}
+	if o.confirm == nil {
+		o.confirm = terminalConfirm(o.IOStreams)
 	}
 	return nil
 }
@@ -332,4 +328,17 @@ func forbiddenHint(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w; failover needs the permissions of the sparkha-failover ClusterRole, bound cluster-wide (see docs/rbac.yaml)", err)
+}
+
+// terminalConfirm asks a yes/no question on the terminal of streams; nil when there is no
+// terminal to ask on (the caller then needs --yes).
+func terminalConfirm(streams genericiooptions.IOStreams) func(question string) bool {
+	if !(term.TTY{In: streams.In}).IsTerminalIn() {
+		return nil
+	}
+	return func(question string) bool {
+		fmt.Fprint(streams.ErrOut, question)
+		line, _ := bufio.NewReader(streams.In).ReadString('\n')
+		return strings.TrimSpace(line) == "yes"
+	}
 }

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/scheme"
-	"k8s.io/kubectl/pkg/util/term"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
@@ -174,12 +172,8 @@ func (o *MigrateOptions) Complete(cmd *cobra.Command, args []string) error {
 	if o.namespace, _, err = o.configFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return err
 	}
-	if o.confirm == nil && (term.TTY{In: o.In}).IsTerminalIn() {
-		o.confirm = func(q string) bool {
-			fmt.Fprint(o.ErrOut, q)
-			line, _ := bufio.NewReader(o.In).ReadString('\n')
-			return strings.TrimSpace(line) == "yes"
-		}
+	if o.confirm == nil {
+		o.confirm = terminalConfirm(o.IOStreams)
 	}
 	if !o.Apply && (o.PrintFlags.OutputFormat == nil || *o.PrintFlags.OutputFormat == "") {
 		o.PrintFlags.OutputFormat = new(string)
