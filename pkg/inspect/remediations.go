@@ -35,14 +35,10 @@ const nodeNameAnnotation = "remediation.medik8s.io/node-name"
 // named in unseen. Nothing else about them fails the gather.
 func Remediations(ctx context.Context, dyn dynamic.Interface, q Query) (rems []analysis.Remediation, unseen []string, err error) {
 	for _, k := range RemediationKinds {
-		items, err := list[unstructured.Unstructured](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return dyn.Resource(k.GVR).Namespace(metav1.NamespaceAll).List(ctx, o)
-		})
+		items, refused, err := listOptional(ctx, dyn, q, k.GVR, metav1.NamespaceAll)
 		switch {
-		case apierrors.IsNotFound(err):
-			continue
-		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-			unseen = append(unseen, fmt.Sprintf("%s: %s", k.GVR.Resource, apierrors.ReasonForError(err)))
+		case refused != "":
+			unseen = append(unseen, fmt.Sprintf("%s: %s", k.GVR.Resource, refused))
 			continue
 		case err != nil:
 			return nil, nil, fmt.Errorf("listing %s: %w", k.GVR.Resource, err)
@@ -52,6 +48,21 @@ func Remediations(ctx context.Context, dyn dynamic.Interface, q Query) (rems []a
 		}
 	}
 	return rems, unseen, nil
+}
+
+// listOptional lists a custom resource that may not exist in the cluster (its operator is not
+// installed: no items, no error) or that the caller may not list (refused says why).
+func listOptional(ctx context.Context, dyn dynamic.Interface, q Query, gvr schema.GroupVersionResource, namespace string) (items []unstructured.Unstructured, refused string, err error) {
+	items, err = list[unstructured.Unstructured](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return dyn.Resource(gvr).Namespace(namespace).List(ctx, o)
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, "", nil
+	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+		return nil, string(apierrors.ReasonForError(err)), nil
+	}
+	return items, "", err
 }
 
 // remediation reads what analysis needs from one listed object; fields of the wrong type

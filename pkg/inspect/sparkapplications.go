@@ -7,10 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
@@ -28,14 +25,10 @@ var SparkApplicationKinds = sparkapp.SparkApplicationResources
 // the caller may not list is named in unseen.
 func SparkApplications(ctx context.Context, dyn dynamic.Interface, q Query) (apps []analysis.SparkApplication, unseen []string, err error) {
 	for _, gvr := range SparkApplicationKinds {
-		items, err := list[unstructured.Unstructured](ctx, q, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return dyn.Resource(gvr).Namespace(q.Namespace).List(ctx, o)
-		})
+		items, refused, err := listOptional(ctx, dyn, q, gvr, q.Namespace)
 		switch {
-		case apierrors.IsNotFound(err):
-			continue
-		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-			unseen = append(unseen, fmt.Sprintf("%s.%s: %s", gvr.Resource, gvr.Group, apierrors.ReasonForError(err)))
+		case refused != "":
+			unseen = append(unseen, fmt.Sprintf("%s.%s: %s", gvr.Resource, gvr.Group, refused))
 			continue
 		case err != nil:
 			return nil, nil, fmt.Errorf("listing %s.%s: %w", gvr.Resource, gvr.Group, err)
