@@ -46,11 +46,27 @@ func ParseMemoryMiB(s string) (int64, error) {
 		}
 		return ceilMiB(bytes)
 	}
-	q, err := resource.ParseQuantity(s)
+	q, err := parseQuantity(s)
 	if err != nil {
 		return 0, err
 	}
 	return ceilMiB(q.AsApproximateFloat64())
+}
+
+// quantityExponent is the decimal exponent a Kubernetes quantity may end with ("1e9").
+var quantityExponent = regexp.MustCompile(`[eE]([+-]?[0-9]+)$`)
+
+// parseQuantity is resource.ParseQuantity for what users type: apimachinery's parser does not
+// return on a fifteen-digit exponent ("1e800000000000000" ran for minutes, found by
+// FuzzParseMemoryMiB), so an exponent beyond ±100, more than any size or count we take can
+// use, is refused before it gets there.
+func parseQuantity(s string) (resource.Quantity, error) {
+	if m := quantityExponent.FindStringSubmatch(s); m != nil {
+		if e, err := strconv.Atoi(m[1]); err != nil || e > 100 || e < -100 {
+			return resource.Quantity{}, fmt.Errorf("the exponent %s is out of range", m[1])
+		}
+	}
+	return resource.ParseQuantity(s)
 }
 
 func ceilMiB(bytes float64) (int64, error) {

@@ -32,11 +32,31 @@ func TestParseMemoryMiB(t *testing.T) {
 		{"4x", 0, true},
 		{"-1g", 0, true},
 		{"", 0, true},
+		{"1e100", 0, true},              // too large, but parsed
+		{"1e800000000000000", 0, true},  // apimachinery alone does not return on this
+		{"1e-800000000000000", 0, true}, // nor on this
+		{"1e0800000000000000", 0, true}, // FuzzParseMemoryMiB's find
 	}
 	for _, tt := range tests {
 		got, err := ParseMemoryMiB(tt.in)
 		if (err != nil) != tt.err || got != tt.want {
 			t.Errorf("ParseMemoryMiB(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// Every quantity a user types goes through parseQuantity, whose exponent bound keeps a typo from
+// hanging the command; the bound still lets through every exponent a size can use.
+func TestParseQuantityExponent(t *testing.T) {
+	for in, want := range map[string]string{"1e100": "10e99", "5e-3": "5e-3", "10Gi": "10Gi", "2E": "2E"} {
+		q, err := parseQuantity(in)
+		if err != nil || q.String() != want {
+			t.Errorf("parseQuantity(%q) = %s, %v; want %s", in, q.String(), err, want)
+		}
+	}
+	for _, in := range []string{"1e101", "1e-101", "1e800000000000000", "1e99999999999999999999"} {
+		if _, err := parseQuantity(in); err == nil || !strings.Contains(err.Error(), "exponent") {
+			t.Errorf("parseQuantity(%q) = %v; want the exponent refused", in, err)
 		}
 	}
 }

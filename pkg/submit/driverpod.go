@@ -224,14 +224,14 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 	// CPU.
 	d.CPURequest = *resource.NewQuantity(int64(app.DriverCores), resource.DecimalSI)
 	if e, ok := get("spark.kubernetes.driver.request.cores"); ok {
-		q, perr := resource.ParseQuantity(e.value)
+		q, perr := parseQuantity(e.value)
 		if perr != nil || q.Sign() <= 0 {
 			return d, svc, invalid("spark.kubernetes.driver.request.cores", e, "use a CPU quantity greater than zero, e.g. 0.5 or 500m")
 		}
 		d.CPURequest = q
 	}
 	if e, ok := get("spark.kubernetes.driver.limit.cores"); ok {
-		q, perr := resource.ParseQuantity(e.value)
+		q, perr := parseQuantity(e.value)
 		if perr != nil || q.Sign() <= 0 {
 			return d, svc, invalid("spark.kubernetes.driver.limit.cores", e, "use a CPU quantity greater than zero, e.g. 2 or 1500m")
 		}
@@ -381,7 +381,7 @@ func driverResources(conf map[string]confEntry) (corev1.ResourceList, error) {
 		if !ok || vendor.value == "" {
 			return nil, fmt.Errorf("%s in %s needs %s%s.vendor: on Kubernetes the resource is requested as VENDOR/%s (e.g. nvidia.com), as Spark requires", k, conf[k].source, prefix, name, name)
 		}
-		q, err := resource.ParseQuantity(conf[k].value)
+		q, err := parseQuantity(conf[k].value)
 		if err != nil || q.Sign() <= 0 {
 			return nil, invalid(k, conf[k], "use a whole amount greater than zero")
 		}
@@ -485,7 +485,7 @@ func driverVolumes(conf map[string]confEntry) ([]corev1.Volume, []corev1.VolumeM
 		case "emptyDir":
 			v.EmptyDir = &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMedium(opt("medium"))}
 			if sl := opt("sizeLimit"); sl != "" {
-				q, err := resource.ParseQuantity(sl)
+				q, err := parseQuantity(sl)
 				if err != nil {
 					return nil, nil, invalid(key("options.sizeLimit"), s.fields["options.sizeLimit"], "use a Kubernetes quantity, e.g. 10Gi")
 				}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
@@ -372,7 +371,7 @@ func resolveCheckpoint(in Input) (*Checkpoint, error) {
 		return &Checkpoint{ClaimName: in.CheckpointClaim, MountPath: clean}, nil
 	}
 
-	q, err := resource.ParseQuantity(in.CheckpointSize)
+	q, err := parseQuantity(in.CheckpointSize)
 	if err != nil || q.Sign() <= 0 {
 		return nil, fmt.Errorf("invalid --checkpoint-size %q: use a Kubernetes quantity greater than zero, e.g. 10Gi", in.CheckpointSize)
 	}
