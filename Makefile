@@ -44,6 +44,13 @@ unit:
 control-plane:
 	@$(CONTROL_PLANE)
 
+# The pinned Spark distributions (pyspark sdists from PyPI), cached outside the clone keyed by
+# version; prints each SPARK_HOME. Not part of `make test` yet: nothing runs real Spark.
+SPARK_VERSIONS ?= 3.5.9 4.3.0
+.PHONY: spark-dist
+spark-dist:
+	@for v in $(SPARK_VERSIONS); do test/hack/fetch-spark.sh $$v || exit 1; done
+
 sandbox-bin:
 	cd test && $(GO) build -o ../bin/sandbox ./cmd/sandbox
 
