@@ -16,8 +16,11 @@
 # in no Maven artifact. Not in the sdist: the examples jar (SparkPi and the other Scala/Java
 # examples) and kubernetes/dockerfiles (the entrypoint; test/sandbox/sparkimage vendors it).
 #
-# Network: one `pip download --no-deps --no-binary :all:` from PyPI (pip also fetches setuptools
-# from PyPI to read the sdist's metadata); nothing else.
+# Network: PyPI's simple index page for pyspark (the link to the sdist) and the sdist, with curl,
+# the sha256 checked against the pin below before anything is unpacked; nothing else. (Not pip:
+# a fresh machine need not have it, and pip would fetch setuptools to read metadata we ignore.)
+# The JVM: Spark 3.5 and 4.x run on Java 17; without a `java` on PATH, root on a Debian machine
+# gets openjdk-17-jdk-headless (javac too: the tests build their apps) from Debian's packages, anyone else a message saying so.
 set -euo pipefail
 
 version=${1:?usage: fetch-spark.sh VERSION (e.g. 3.5.9 or 4.3.0)}
@@ -34,6 +37,17 @@ if [[ -z $sha ]]; then
   exit 2
 fi
 
+if ! command -v java >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "spark: installing openjdk-17-jdk-headless (Debian) for the Spark JVMs" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jdk-headless >&2 ||
+      { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jdk-headless >&2; }
+  else
+    echo "spark: no java on PATH: install a Java 17 JDK to run real Spark in the sandbox" >&2
+    exit 1
+  fi
+fi
+
 root="${SPARKHA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-sparkha}/spark"
 home="$root/$version"
 if [[ -x $home/bin/spark-submit ]]; then
@@ -46,12 +60,18 @@ mkdir -p "$root"
 tmp=$(mktemp -d "$root/.tmp-$version.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
+index=${PYPI_SIMPLE_URL:-https://pypi.org/simple}/pyspark/
+url=$(curl -fsSL "$index" | grep -o "href=\"[^\"]*/pyspark-$version\.tar\.gz[^\"]*\"" | head -1 | sed 's/^href="//; s/"$//; s/#.*//; s/&amp;/\&/g')
+if [[ -z $url ]]; then
+  echo "spark: no pyspark-$version.tar.gz on $index" >&2
+  exit 1
+fi
+case $url in http*) ;; *) url="${index%/}/$url" ;; esac
 echo "spark: downloading pyspark $version from PyPI (about 320 MB for 3.5, 460 MB for 4.x)" >&2
-echo "pyspark==$version --hash=sha256:$sha" >"$tmp/requirements.txt"
-pip download --no-deps --no-binary :all: --require-hashes --progress-bar off \
-  -r "$tmp/requirements.txt" -d "$tmp/download" >&2
+curl -fsSL --retry 3 -o "$tmp/pyspark.tar.gz" "$url"
+echo "$sha  $tmp/pyspark.tar.gz" | sha256sum -c --quiet - >&2 || { echo "spark: pyspark-$version.tar.gz does not match its pinned sha256" >&2; exit 1; }
 echo "spark: [$(( $(date +%s) - start ))s] unpacking" >&2
-tar -xzf "$tmp/download/pyspark-$version.tar.gz" -C "$tmp"
+tar -xzf "$tmp/pyspark.tar.gz" -C "$tmp"
 src="$tmp/pyspark-$version"
 
 # SPARK_HOME as the binary distribution lays it out (the image's /opt/spark): the launcher finds
@@ -65,7 +85,6 @@ done
 mv "$src/deps/examples" "$dist/examples/src/main/python"
 mv "$src/pyspark" "$dist/python/pyspark"
 mv "$src"/lib/py4j-*-src.zip "$dist/python/lib/"
-(cd "$dist/python" && python3 -m zipfile -c lib/pyspark.zip pyspark)
 chmod +x "$dist"/bin/* "$dist"/sbin/*
 echo "$version" >"$dist/RELEASE"
 

@@ -36,6 +36,7 @@ import (
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/operators"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -97,7 +98,11 @@ type Options struct {
 	// Operators runs the sandbox's Spark operators (package operators): the Kubeflow and Apache
 	// SparkApplication CRDs and a stand-in controller for each. Off by default.
 	Operators bool
-	Log       io.Writer // progress; default os.Stderr
+	// Spark runs the pods whose image is one of the sandbox's Spark images (AddSparkImage) as
+	// real processes, each node a network namespace (package sparkrt). Needs root. Off by
+	// default: every pod runs on the kubelet's stand-in.
+	Spark bool
+	Log   io.Writer // progress; default os.Stderr
 }
 
 // State is what Up writes to DIR/state.json for later commands.
@@ -111,6 +116,7 @@ type State struct {
 	ForceDetach bool     `json:"forceDetach"`
 	Cloud       bool     `json:"cloud,omitempty"`
 	Operators   bool     `json:"operators,omitempty"`
+	Spark       bool     `json:"spark,omitempty"`
 }
 
 // Sandbox is a running (or stopped) sandbox.
@@ -218,7 +224,13 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	s := &Sandbox{Dir: dir, log: opts.Log, State: State{
 		APIPort: ports[0], EtcdPort: ports[1], EtcdPeer: ports[2],
 		K8sBin: opts.K8sBin, SandboxBin: opts.SandboxBin, Nodes: opts.Nodes, ForceDetach: opts.ForceDetach, Cloud: opts.Cloud, Operators: opts.Operators,
+		Spark: opts.Spark,
 	}}
+	if opts.Spark {
+		if why := sparkrt.Supported(); why != "" {
+			return nil, errors.New(why)
+		}
+	}
 	if err := s.writeConfig(); err != nil {
 		return nil, err
 	}
@@ -233,6 +245,12 @@ func Up(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	if opts.Cloud {
 		if err := s.start("cloud", s.State.SandboxBin, "cloud", "--dir", dir); err != nil {
+			s.Down()
+			return nil, err
+		}
+	}
+	if opts.Spark {
+		if err := sparkrt.SetUpFabric(sparkrt.Prefix(dir)); err != nil {
 			s.Down()
 			return nil, err
 		}
@@ -378,7 +396,7 @@ func (s *Sandbox) startControlPlane(ctx context.Context) error {
 }
 
 func (s *Sandbox) startNode(name string, index int) error {
-	return s.start("node-"+name, s.State.SandboxBin, "node", "--dir", s.Dir, "--name", name,
+	return s.start("node-"+name, s.State.SandboxBin, "node", "--dir", s.Dir, "--name", name, fmt.Sprintf("--index=%d", index),
 		"--node-ip", fmt.Sprintf("10.0.0.%d", 10+index), "--pod-subnet", fmt.Sprintf("10.244.%d", 1+index),
 		fmt.Sprintf("--node-lease-duration-seconds=%d", NodeLeaseDurationSeconds),
 		fmt.Sprintf("--node-status-update-frequency=%s", NodeStatusUpdateFrequency),
@@ -526,6 +544,12 @@ func (s *Sandbox) Down() error {
 			}
 		}
 	}
+	if s.State.Spark {
+		// The nodes' deaths killed their containers; their network namespaces outlive them.
+		if err := sparkrt.TearDown(sparkrt.Prefix(s.Dir)); err != nil {
+			s.logf("network namespaces: %v", err)
+		}
+	}
 	var left []string
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".pid")
@@ -579,6 +603,25 @@ func (s *Sandbox) Rejoin(node string) error {
 // Isolate).
 func (s *Sandbox) IsolatedFile(node string) string {
 	return filepath.Join(s.Dir, "isolated", node)
+}
+
+// AddSparkImage makes name one of the sandbox's Spark images: a pod whose container has that
+// image runs for real on a sandbox started with Options.Spark (see package sparkrt).
+func (s *Sandbox) AddSparkImage(name string, img sparkrt.Image) error {
+	images, err := sparkrt.Images(s.Dir)
+	if err != nil {
+		return err
+	}
+	images[name] = img
+	b, err := json.MarshalIndent(images, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := sparkrt.ImagesFile(s.Dir) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, sparkrt.ImagesFile(s.Dir))
 }
 
 // VolumesDir is the storage's data side: a directory per piece of storage, written by the

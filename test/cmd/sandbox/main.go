@@ -1,7 +1,7 @@
 // Command sandbox runs the kubectl-sparkha test cluster: a real control plane
 // with simulated machines. See test/README.md.
 //
-//	sandbox up [--nodes N] [--force-detach] [--cloud] [--operators]   start (or find) the sandbox
+//	sandbox up [--nodes N] [--force-detach] [--cloud] [--operators] [--spark]   start (or find) the sandbox
 //	sandbox down                               stop every process by PID
 //	sandbox status                             processes, nodes, kubeconfig
 //	sandbox partition NODE | rejoin NODE | kill NODE | restart NODE
@@ -35,6 +35,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/cloud"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/kubelet"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/operators"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -46,7 +47,7 @@ Runs the kubectl-sparkha test cluster: a real control plane with simulated machi
 (see test/README.md; make sandbox-up and make sandbox-down run it for you).
 
 Commands:
-  up [--nodes N] [--force-detach] [--cloud] [--operators] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
+  up [--nodes N] [--force-detach] [--cloud] [--operators] [--spark] [--k8s-bin BIN]   start (or find) the sandbox; prints export KUBECONFIG=...
   down                                        stop every process by PID
   status                                      processes, nodes, kubeconfig
   partition NODE | rejoin NODE                freeze a machine (no heartbeat, nothing on it acts), reconnect it
@@ -92,6 +93,8 @@ func run(args []string) error {
 	nodes := fs.Int("nodes", 3, "number of simulated nodes (up)")
 	forceDetach := fs.Bool("force-detach", false, "re-enable forced detach after 6m on unhealthy nodes (up)")
 	withCloud := fs.Bool("cloud", false, "run the sandbox's cloud: the cloud node lifecycle controller and a fence-agents-remediation operator (up)")
+	withSpark := fs.Bool("spark", false, "run pods whose image is one of the sandbox's Spark images as real processes, each node a network namespace; needs root (up)")
+	index := fs.Int("index", 0, "the node's place in the sandbox (node)")
 	withOperators := fs.Bool("operators", false, "run the sandbox's Spark operators: the Kubeflow and Apache SparkApplication CRDs and their stand-in controllers (up)")
 	k8sBin := fs.String("k8s-bin", os.Getenv("SANDBOX_K8S_BIN"), "control plane binary (up)")
 	name := fs.String("name", "", "node name (node)")
@@ -148,7 +151,7 @@ func run(args []string) error {
 			names = append(names, fmt.Sprintf("node-%d", i))
 		}
 		start := time.Now()
-		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach, Cloud: *withCloud, Operators: *withOperators})
+		s, err := sandbox.Up(ctx, sandbox.Options{Dir: *dir, Nodes: names, K8sBin: *k8sBin, SandboxBin: self, ForceDetach: *forceDetach, Cloud: *withCloud, Operators: *withOperators, Spark: *withSpark})
 		if err != nil {
 			return err
 		}
@@ -238,7 +241,7 @@ func run(args []string) error {
 		}
 		return nil
 	case "node":
-		return runNode(ctx, *dir, *name, *nodeIP, *podSubnet, beat)
+		return runNode(ctx, *dir, *name, *index, *nodeIP, *podSubnet, beat)
 	case "storage":
 		return runStorage(ctx, *dir)
 	case "cloud":
@@ -249,7 +252,7 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q: want up, down, status, partition, isolate, rejoin, kill, restart, add-node or truth", verb)
 }
 
-func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string, beat heartbeat) error {
+func runNode(ctx context.Context, dir, name string, index int, nodeIP, podSubnet string, beat heartbeat) error {
 	if name == "" {
 		return fmt.Errorf("node needs --name")
 	}
@@ -276,6 +279,13 @@ func runNode(ctx context.Context, dir, name, nodeIP, podSubnet string, beat hear
 		VolumesDir:               s.VolumesDir(),
 		Log:                      log.New(os.Stderr, "kubelet["+name+"] ", log.LstdFlags|log.Lmicroseconds),
 		NodeLeaseDurationSeconds: beat.leaseSeconds, NodeStatusUpdateFrequency: beat.update, NodeStatusReportFrequency: beat.report}
+	if s.State.Spark {
+		// An admin client, as the kubelet's own: it requests the pods' service-account tokens.
+		k.Spark = &sparkrt.Runtime{Dir: s.Dir, Node: name, Index: index, NodeIP: nodeIP, Subnet: podSubnet, Client: client, Log: k.Log}
+		if err := k.Spark.Start(ctx, fmt.Sprintf("127.0.0.1:%d", s.State.APIPort), s.IsolatedFile(name)); err != nil {
+			return fmt.Errorf("spark runtime: %w", err)
+		}
+	}
 	return k.Run(ctx)
 }
 

@@ -52,6 +52,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkstandin"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
@@ -113,7 +114,10 @@ type Kubelet struct {
 	RuntimeDownFile string
 	// VolumesDir is the storage's data side (storage.DataDir): running drivers write there.
 	VolumesDir string
-	Log        *log.Logger
+	// Spark, when set, runs the pods whose image is one of the sandbox's Spark images as real
+	// processes on this machine (real.go); the others, and every pod without it, on the stand-in.
+	Spark *sparkrt.Runtime
+	Log   *log.Logger
 	// Heartbeat timing, as KubeletConfiguration names it; zero takes v1.37's default
 	// (see defaults): a Lease of 40 s renewed every 10 s, the status computed every 10 s
 	// and posted unchanged every 5 minutes.
@@ -163,7 +167,13 @@ type container struct {
 	driver string
 	// alloc is, for a Spark driver, the executor allocator running in its process.
 	alloc *sparkstandin.Allocator
+	// proc is the container's real process (real.go); startErr why it could not start.
+	proc     *sparkrt.Process
+	startErr string
 }
+
+// real says whether the container runs (or ran) as a real process rather than on the stand-in.
+func (c *container) real() bool { return c.proc != nil || c.startErr != "" }
 
 // Run registers the node and runs it until ctx ends.
 func (k *Kubelet) Run(ctx context.Context) error {
@@ -396,6 +406,9 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 			k.kill(pod.UID, "pod is terminal")
 			k.unmount(pod)
 		case k.running[pod.UID] != nil:
+			if c := k.running[pod.UID]; c.real() && k.realExit(ctx, pod, c) {
+				continue
+			}
 			k.keepRunning(ctx, pod)
 		default:
 			k.tryStart(ctx, pod)
@@ -436,6 +449,7 @@ func (k *Kubelet) kill(uid types.UID, reason string) {
 	if c == nil {
 		return
 	}
+	k.killReal(uid, c)
 	delete(k.running, uid)
 	k.recordStop(uid, c, reason, time.Time{})
 	k.Log.Printf("killed %s/%s: %s", c.namespace, c.name, reason)
@@ -549,11 +563,15 @@ func (k *Kubelet) start(ctx context.Context, pod *corev1.Pod) {
 	c := &container{namespace: pod.Namespace, name: pod.Name, started: time.Now(), ip: fmt.Sprintf("%s.%d", k.PodSubnet, k.nextIP),
 		role: pod.Labels[sparkstandin.LabelRole], appID: pod.Labels[sparkstandin.LabelAppID]}
 	k.nextIP++
-	switch c.role {
-	case sparkstandin.RoleExecutor:
+	img, real := k.realImage(pod)
+	switch {
+	case c.role == sparkstandin.RoleExecutor:
 		c.driver = sparkstandin.DriverOf(pod)
-	case sparkstandin.RoleDriver:
+	case c.role == sparkstandin.RoleDriver && !real:
 		k.startDriver(pod, c)
+	}
+	if real {
+		k.runReal(ctx, pod, c, img)
 	}
 	k.running[pod.UID] = c
 	delete(k.waiting, pod.UID)

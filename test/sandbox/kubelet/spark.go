@@ -72,6 +72,8 @@ func (k *Kubelet) sparkProcesses(ctx context.Context, pods []*corev1.Pod) {
 	now := time.Now()
 	for uid, c := range k.running {
 		switch {
+		case c.real():
+			// Its JVM talks to its driver and the API server itself.
 		case c.role == sparkstandin.RoleExecutor:
 			end, runs := k.driverProcess(c.driver)
 			if runs {

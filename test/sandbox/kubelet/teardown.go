@@ -82,7 +82,7 @@ func (kl *killing) stopAt(exitAfter time.Duration) (time.Time, int32) {
 // grace period when the API server does (the pod worker restarts the kill with it), and says
 // whether, when and how they ended. The grace period counts from this kubelet's SIGTERM, not
 // from the deletion: a kubelet that learns of a deletion late still gives it in full.
-func (k *Kubelet) stopContainers(pod *corev1.Pod, now time.Time) (at time.Time, code int32, done bool) {
+func (k *Kubelet) stopContainers(pod *corev1.Pod, c *container, now time.Time) (at time.Time, code int32, done bool) {
 	kl := k.killing[pod.UID]
 	if kl == nil {
 		g := effectiveGrace(0, pod)
@@ -91,12 +91,18 @@ func (k *Kubelet) stopContainers(pod *corev1.Pod, now time.Time) (at time.Time, 
 		for _, ctr := range pod.Spec.Containers {
 			k.recorder.Eventf(pod, corev1.EventTypeNormal, "Killing", "Stopping container %s", ctr.Name)
 		}
+		if c.proc != nil {
+			c.proc.Term()
+		}
 		k.Log.Printf("SIGTERM %s/%s, grace period %ds", pod.Namespace, pod.Name, g)
 	} else if g := effectiveGrace(kl.grace, pod); g < kl.grace {
 		kl.grace = g
 		if d := now.Add(time.Duration(g) * time.Second); d.Before(kl.deadline) {
 			kl.deadline = d
 		}
+	}
+	if c.real() {
+		return k.stopReal(pod, c, kl, now)
 	}
 	at, code = kl.stopAt(sigtermExit(pod))
 	return at, code, !now.Before(at)
@@ -107,7 +113,7 @@ func (k *Kubelet) stopContainers(pod *corev1.Pod, now time.Time) (at time.Time, 
 // period 0. Finalizers are not touched; their owners remove them.
 func (k *Kubelet) terminate(ctx context.Context, pod *corev1.Pod, now time.Time) {
 	if c := k.running[pod.UID]; c != nil {
-		at, code, done := k.stopContainers(pod, now)
+		at, code, done := k.stopContainers(pod, c, now)
 		if !done {
 			return
 		}

@@ -78,7 +78,7 @@ func TestStopContainers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := &Kubelet{killing: map[types.UID]*killing{}, recorder: record.NewFakeRecorder(10), Log: log.New(io.Discard, "", 0)}
 			for _, s := range tc.steps {
-				at, code, done := k.stopContainers(tc.pod, t0.Add(s.at))
+				at, code, done := k.stopContainers(tc.pod, &container{}, t0.Add(s.at))
 				if done != s.done || (done && (!at.Equal(t0.Add(s.stop)) || code != s.code)) {
 					t.Fatalf("at +%s: done %t, stopped %s with %d; want done %t, +%s, %d", s.at, done, at.Sub(t0), code, s.done, s.stop, s.code)
 				}
@@ -91,14 +91,14 @@ func TestStopContainers(t *testing.T) {
 	t.Run("a second delete shortens the grace period", func(t *testing.T) {
 		k := &Kubelet{killing: map[types.UID]*killing{}, recorder: record.NewFakeRecorder(10), Log: log.New(io.Discard, "", 0)}
 		pod := deleted(30, "600")
-		if _, _, done := k.stopContainers(pod, t0); done {
+		if _, _, done := k.stopContainers(pod, &container{}, t0); done {
 			t.Fatal("stopped at once")
 		}
 		pod.DeletionGracePeriodSeconds = ptr.To[int64](3)
-		if _, _, done := k.stopContainers(pod, t0.Add(10*time.Second)); done {
+		if _, _, done := k.stopContainers(pod, &container{}, t0.Add(10*time.Second)); done {
 			t.Fatal("stopped at the shortening")
 		}
-		at, code, done := k.stopContainers(pod, t0.Add(14*time.Second))
+		at, code, done := k.stopContainers(pod, &container{}, t0.Add(14*time.Second))
 		if !done || code != 137 || !at.Equal(t0.Add(13*time.Second)) {
 			t.Errorf("done %t code %d at +%s, want killed at +13s", done, code, at.Sub(t0))
 		}

@@ -44,8 +44,8 @@ func (k *Kubelet) writeVolumes() {
 		}
 	}
 	for uid, c := range k.running {
-		if c.role != sparkstandin.RoleDriver {
-			continue
+		if c.role != sparkstandin.RoleDriver || c.real() {
+			continue // a real driver writes its checkpoint itself
 		}
 		targets, ok := k.targets[uid]
 		if !ok {
