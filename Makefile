@@ -16,6 +16,8 @@ NODES ?= 3
 CLOUD ?=
 # OPERATORS=1 runs the sandbox's Spark operators (both SparkApplication CRDs and their stand-in controllers).
 OPERATORS ?=
+# SPARK=1 runs pods of the images `bin/sandbox spark-image` names as real Spark processes (root only).
+SPARK ?=
 # The control plane is built once into a cache outside the clone, keyed by
 # versions; the script prints the binary's path.
 CONTROL_PLANE := test/hack/build-control-plane.sh
@@ -45,19 +47,30 @@ control-plane:
 	@$(CONTROL_PLANE)
 
 # The pinned Spark distributions (pyspark sdists from PyPI), cached outside the clone keyed by
-# version; prints each SPARK_HOME. Not part of `make test` yet: nothing runs real Spark.
+# version; prints each SPARK_HOME. The real-Spark scenarios need root (namespaces); without it
+# e2e skips them, says so, and fetches nothing.
 SPARK_VERSIONS ?= 3.5.9 4.3.0
-.PHONY: spark-dist
+.PHONY: spark-dist spark-dist-if-root
 spark-dist:
 	@for v in $(SPARK_VERSIONS); do test/hack/fetch-spark.sh $$v || exit 1; done
+spark-dist-if-root:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory spark-dist >/dev/null; \
+	else echo "not root: the real-Spark scenarios (TestRealSpark*) will be skipped" >&2; fi
 
 sandbox-bin:
 	cd test && $(GO) build -o ../bin/sandbox ./cmd/sandbox
 
 # End-to-end scenarios on the sandbox (each test starts its own).
-e2e: build sandbox-bin
+e2e: build sandbox-bin spark-dist-if-root
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
 		$(GO) test ./e2e -count=1 -timeout 60m $(E2E_FLAGS)
+
+# Every real-Spark scenario (make test's e2e runs one per Spark line, TestRealSparkStreamingFailover):
+# Spark's own driver and executors as processes on the sandbox; needs root.
+.PHONY: e2e-spark
+e2e-spark: build sandbox-bin spark-dist
+	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha SPARKHA_E2E_SPARK_ALL=1 \
+		$(GO) test ./e2e -run '^TestRealSpark' -count=1 -timeout 40m -v $(E2E_FLAGS)
 
 # Recovery time after a lost node, with and without the plugin, in one run.
 bench-failover: build sandbox-bin
@@ -117,7 +130,7 @@ demo: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s SANDBOX_DIR=$(SANDBOX_DIR) test/hack/demo.sh
 
 sandbox-up: sandbox-bin
-	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES) $(if $(CLOUD),--cloud) $(if $(OPERATORS),--operators)
+	k8s=$$($(CONTROL_PLANE)) && SANDBOX_K8S_BIN=$$k8s $(SANDBOX) up --nodes $(NODES) $(if $(CLOUD),--cloud) $(if $(OPERATORS),--operators) $(if $(SPARK),--spark)
 
 sandbox-down: sandbox-bin
 	$(SANDBOX) down

@@ -54,6 +54,8 @@ Commands:
   isolate NODE                                cut a machine off from the API server; its pods run and write on (rejoin reconnects)
   kill NODE | restart NODE                    the machine dies with its pods; it starts again
   add-node NODE                               one more machine
+  spark-image IMAGE SPARK_HOME [APP_DIR]      pods of IMAGE run Spark for real (a sandbox up with --spark): SPARK_HOME
+                                              at /opt/spark (make spark-dist fetches one), APP_DIR at /opt/app
   truth                                       when each pod really ran, and any overlap
 
 Flags:
@@ -63,6 +65,10 @@ Flags:
 var helpOut io.Writer = os.Stdout
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "container-init" {
+		// PID 1 of a real Spark container (sparkrt.Init); not a command for people.
+		os.Exit(sparkrt.Init(os.Args[2:]))
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		os.Exit(1)
@@ -201,6 +207,33 @@ func run(args []string) error {
 			return err
 		}
 		return s.AddNode(ctx, node)
+	case "spark-image":
+		if len(positional) < 2 || len(positional) > 3 {
+			return fmt.Errorf("spark-image needs IMAGE SPARK_HOME [APP_DIR]")
+		}
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		if !s.State.Spark {
+			return fmt.Errorf("the sandbox in %s runs no real Spark: start it with up --spark (make sandbox-up SPARK=1)", *dir)
+		}
+		img := sparkrt.Image{SparkHome: positional[1]}
+		if len(positional) == 3 {
+			img.AppDir = positional[2]
+		}
+		for _, d := range []string{img.SparkHome, img.AppDir} {
+			if d == "" {
+				continue
+			}
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				return fmt.Errorf("spark-image: %s is not a directory", d)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(img.SparkHome, "bin", "spark-submit")); err != nil {
+			return fmt.Errorf("spark-image: %s has no bin/spark-submit: give a Spark distribution (make spark-dist prints them)", img.SparkHome)
+		}
+		return s.AddSparkImage(positional[0], img)
 	case "truth":
 		ivs, err := truth.Read(filepath.Join(*dir, "truth"))
 		if err != nil {
@@ -281,7 +314,12 @@ func runNode(ctx context.Context, dir, name string, index int, nodeIP, podSubnet
 		NodeLeaseDurationSeconds: beat.leaseSeconds, NodeStatusUpdateFrequency: beat.update, NodeStatusReportFrequency: beat.report}
 	if s.State.Spark {
 		// An admin client, as the kubelet's own: it requests the pods' service-account tokens.
-		k.Spark = &sparkrt.Runtime{Dir: s.Dir, Node: name, Index: index, NodeIP: nodeIP, Subnet: podSubnet, Client: client, Log: k.Log}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		k.Spark = &sparkrt.Runtime{Dir: s.Dir, Node: name, Index: index, NodeIP: nodeIP, Subnet: podSubnet, Client: client, Log: k.Log,
+			InitCommand: []string{self, "container-init"}}
 		if err := k.Spark.Start(ctx, fmt.Sprintf("127.0.0.1:%d", s.State.APIPort), s.IsolatedFile(name)); err != nil {
 			return fmt.Errorf("spark runtime: %w", err)
 		}

@@ -73,6 +73,8 @@ type Runtime struct {
 	Subnet string // the first three octets of its pod IPs
 	Client kubernetes.Interface
 	Log    *log.Logger
+	// InitCommand runs Init with the arguments that follow it: PID 1 of every container.
+	InitCommand []string
 
 	prefix string
 	spawn  chan func()
@@ -112,8 +114,8 @@ type Volume struct {
 	Dir string
 }
 
-// Process is a running container: PID 1 of its PID namespace is the image's entrypoint, which
-// execs into the JVM.
+// Process is a running container: PID 1 of its PID namespace is Init, its child the image's
+// entrypoint, which execs into the JVM.
 type Process struct {
 	cmd    *exec.Cmd
 	netns  string
@@ -137,8 +139,8 @@ func (p *Process) Exited() (code int32, at time.Time, exited bool) {
 	}
 }
 
-// Term sends SIGTERM to the container's PID 1, as the runtime's StopContainer does: the JVM
-// runs Spark's shutdown hooks and exits 143.
+// Term sends SIGTERM to the container's PID 1, as the runtime's StopContainer does; Init passes
+// it to the JVM, which runs Spark's shutdown hooks and exits 143.
 func (p *Process) Term() {
 	if pid := p.pid1(); pid > 0 {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
@@ -207,9 +209,10 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 		return nil, err
 	}
 	p := &Process{netns: netns, done: make(chan struct{}), Log: logPath}
-	p.cmd = exec.Command("ip", "netns", "exec", netns,
-		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private",
-		filepath.Join(dir, "container.sh"), s.Image.SparkHome, s.Image.AppDir, filepath.Join(dir, "entrypoint.sh"), dir)
+	argv := append([]string{"netns", "exec", netns,
+		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private"}, r.InitCommand...)
+	argv = append(argv, filepath.Join(dir, "container.sh"), s.Image.SparkHome, s.Image.AppDir, filepath.Join(dir, "entrypoint.sh"), dir)
+	p.cmd = exec.Command("ip", argv...)
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	// The node's death is the container's: the kernel kills unshare with the node's process.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

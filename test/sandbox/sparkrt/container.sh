@@ -7,8 +7,9 @@
 # The image (apache/spark-docker 4.1.1/scala2.13-java17-ubuntu/Dockerfile) has the distribution
 # at /opt/spark (lines 57-67), the entrypoint at /opt/entrypoint.sh (line 73), SPARK_HOME
 # (line 75), WORKDIR /opt/spark/work-dir (line 77, group-writable, owned by spark), USER spark
-# (line 79, uid 185), and tini and gosu (line 26), which this machine lacks: /usr/bin/tini is a
-# shim that execs its command (tini -s forwards signals to it; exec'd, the JVM gets them itself).
+# (line 79, uid 185), and tini and gosu (line 26), which this machine lacks: PID 1 is the
+# sandbox's container-init (sparkrt.Init) in tini's place, so /usr/bin/tini here is a shim that
+# execs its command.
 set -euo pipefail
 spark_home=$1 app_dir=$2 entrypoint=$3 dir=$4
 

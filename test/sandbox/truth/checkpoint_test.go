@@ -1,0 +1,67 @@
+package truth
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadQuery(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"offsets/0", "offsets/1", "offsets/2", "offsets/.2.tmp", "commits/0", "commits/1"} {
+		write(t, filepath.Join(dir, f), "v1")
+	}
+	q, err := ReadQuery(dir)
+	if err != nil || !slices.Equal(q.Offsets, []int{0, 1, 2}) || !slices.Equal(q.Commits, []int{0, 1}) || q.LastCommit() != 1 || q.Check() != nil {
+		t.Fatalf("ReadQuery = %+v, %v; Check %v", q, err, q.Check())
+	}
+	for _, bad := range []Query{{Offsets: []int{0, 1, 2}, Commits: []int{0, 2}}, {Offsets: []int{0}, Commits: []int{0, 1}}} {
+		if bad.Check() == nil {
+			t.Errorf("Check(%+v) found nothing wrong", bad)
+		}
+	}
+}
+
+// Only the files the sink's log lists count: a part file of a batch that never committed is
+// ignored, as Spark's readers of the sink ignore it.
+func TestReadWindows(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "_spark_metadata/0"), "v1\n"+`{"path":"file:///checkpoint/sink/part-a.json","size":1,"isDir":false,"action":"add"}`+"\n")
+	write(t, filepath.Join(dir, "_spark_metadata/1.compact"), "v1\n"+`{"path":"file:///checkpoint/sink/part-a.json","action":"add"}`+"\n"+`{"path":"file:///checkpoint/sink/part-b.json","action":"add"}`+"\n")
+	write(t, filepath.Join(dir, "part-a.json"), `{"start":10,"rows":4,"first":0,"last":3}`+"\n")
+	write(t, filepath.Join(dir, "part-b.json"), `{"start":12,"rows":10,"first":4,"last":13}`+"\n"+`{"start":14,"rows":10,"first":14,"last":23}`+"\n")
+	write(t, filepath.Join(dir, "part-uncommitted.json"), `{"start":14,"rows":10,"first":14,"last":23}`+"\n")
+	ws, err := ReadWindows(dir)
+	if err != nil || len(ws) != 3 {
+		t.Fatalf("ReadWindows = %+v, %v", ws, err)
+	}
+	if last, err := CheckWindows(ws); err != nil || last != 23 {
+		t.Fatalf("CheckWindows = %d, %v", last, err)
+	}
+	for name, c := range map[string]struct {
+		ws   []Window
+		want string
+	}{
+		"lost":    {[]Window{{Start: 1, Rows: 2, First: 0, Last: 1}, {Start: 3, Rows: 2, First: 4, Last: 5}}, "values 2..3 lost"},
+		"twice":   {[]Window{{Start: 1, Rows: 2, First: 0, Last: 1}, {Start: 3, Rows: 2, First: 1, Last: 2}}, "values 1..1 counted twice"},
+		"written": {[]Window{{Start: 1, Rows: 2, First: 0, Last: 1}, {Start: 1, Rows: 2, First: 2, Last: 3}}, "window 1 written twice"},
+		"rows":    {[]Window{{Start: 1, Rows: 3, First: 0, Last: 1}}, "holds 3 rows for 2 values"},
+		"start":   {[]Window{{Start: 1, Rows: 2, First: 1, Last: 2}}, "values 0..0 lost"},
+	} {
+		if _, err := CheckWindows(c.ws); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: CheckWindows = %v; want %q", name, err, c.want)
+		}
+	}
+}
