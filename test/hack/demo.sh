@@ -6,6 +6,12 @@
 # inspect), ended with `kubectl sparkha failover` when the node never comes back. Every
 # command is printed so that it can be copied and run (after the two exports it prints).
 # Needs bin/kubectl-sparkha, bin/sandbox and SANDBOX_K8S_BIN (the Makefile provides them).
+#
+# The sparkha app, clicks, is a real Spark Structured Streaming query (test/e2e/testdata/spark/
+# SparkhaStream.java) whose driver and executor run as Spark's own JVMs on the sandbox's machines
+# when it can (root, and a JDK or Debian's packages to install one: see test/README.md, "Real
+# Spark"); the first run fetches the Spark distribution (about 320 MB from PyPI, cached after).
+# SPARK=0 runs it on the sandbox's Spark stand-in instead, as the seed's apps always are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/bin:$PATH"
@@ -109,10 +115,32 @@ apply_seed_app() {
   seed_app "$1" "$2" | kubectl apply -n demo -f -
 }
 
+# Real Spark unless SPARK=0 or this machine cannot: the distribution, then the apps built against it.
+real=${SPARK:-1}
+if [[ $real != 0 && $(id -u) != 0 ]]; then
+  echo "demo: not root, so the sandbox cannot run Spark's own processes: clicks runs on the Spark stand-in" >&2
+  real=0
+fi
+spark_version=${SPARK_DEMO_VERSION:-3.5.9}
+if [[ $real != 0 ]]; then
+  say "Fetching Spark $spark_version (cached after the first run) and building the demo's streaming app against it"
+  spark_home=$(test/hack/fetch-spark.sh "$spark_version")
+  apps="$dir-apps"
+  rm -rf "$apps" && mkdir -p "$apps/classes" "$apps/app"
+  javac --release 17 -cp "$spark_home/jars/*" -d "$apps/classes" test/e2e/testdata/spark/*.java
+  jar cf "$apps/app/sparkha-apps.jar" -C "$apps/classes" .
+fi
+
 "${sb[@]}" down >/dev/null 2>&1 || true
 rm -rf "$dir"
-say "Starting the sandbox: real etcd, kube-apiserver, controller manager and scheduler; 2 simulated nodes"
-"${sb[@]}" up --nodes 2 >/dev/null
+if [[ $real != 0 ]]; then
+  say "Starting the sandbox: real etcd, kube-apiserver, controller manager and scheduler; 2 simulated machines that run Spark's own JVMs"
+  "${sb[@]}" up --nodes 2 --spark >/dev/null
+  "${sb[@]}" spark-image "sparkha.test/apps:$spark_version" "$spark_home" "$apps/app"
+else
+  say "Starting the sandbox: real etcd, kube-apiserver, controller manager and scheduler; 2 simulated nodes"
+  "${sb[@]}" up --nodes 2 >/dev/null
+fi
 export KUBECONFIG="$dir/kubeconfig"
 trap '"${sb[@]}" down >/dev/null 2>&1 || true' EXIT
 note "To run the printed commands yourself (on a sandbox of your own: make sandbox-up), first:"
@@ -121,10 +149,33 @@ kubectl create namespace demo >/dev/null
 wait_for "default service account" kubectl get serviceaccount default -n demo
 run kubectl get nodes
 
-say "1. Submit a streaming app with kubectl sparkha: its driver runs as a Job, checkpoint on a ReadWriteOncePod volume"
-run kubectl sparkha submit clicks -n demo --image apache/spark:3.5.3 \
-  --class com.example.Clicks --checkpoint-size 1Gi --node-lost-timeout 10s \
-  local:///opt/app/clicks.jar --wait --timeout 60s
+# query_at BATCH: the clicks query committed batch BATCH or a later one.
+query_at() {
+  local last
+  last=$("${sb[@]}" checkpoint demo/clicks-checkpoint 2>/dev/null | sed -n 's/.*batches 0\.\.\([0-9]*\) committed.*/\1/p')
+  [[ -n $last && $last -ge $1 ]]
+}
+last_commit() { "${sb[@]}" checkpoint demo/clicks-checkpoint | sed -n 's/.*batches 0\.\.\([0-9]*\) committed.*/\1/p'; }
+if [[ $real != 0 ]]; then
+  say "1. Submit a streaming app with kubectl sparkha: its driver runs as a Job; Spark's own driver asks for its executor"
+  note "Its driver's service account needs the RBAC Spark documents (edit in its namespace):"
+  run kubectl create serviceaccount spark -n demo
+  run kubectl create rolebinding spark-edit -n demo --clusterrole=edit --serviceaccount=demo:spark
+  note "Checkpoint and sink on a ReadWriteMany volume: the executors write the query's state and output there too."
+  run kubectl sparkha submit clicks -n demo --image "sparkha.test/apps:$spark_version" --class SparkhaStream \
+    --executor-instances 1 --driver-memory 512m --executor-memory 512m \
+    --checkpoint-size 1Gi --checkpoint-storage-class sandbox-files --checkpoint-access-mode ReadWriteMany \
+    --node-lost-timeout 10s --conf spark.kubernetes.authenticate.driver.serviceAccountName=spark \
+    --conf spark.sql.shuffle.partitions=2 local:///opt/app/sparkha-apps.jar --wait --timeout 60s
+  wait_for "the query's first batches" query_at 2
+  note "The query runs: every row of the sink holds its window's first and last source value, so a gap is a lost row and an overlap one counted twice:"
+  run "${sb[@]}" checkpoint demo/clicks-checkpoint
+else
+  say "1. Submit a streaming app with kubectl sparkha: its driver runs as a Job, checkpoint on a ReadWriteOncePod volume"
+  run kubectl sparkha submit clicks -n demo --image apache/spark:3.5.3 \
+    --class com.example.Clicks --checkpoint-size 1Gi --node-lost-timeout 10s \
+    local:///opt/app/clicks.jar --wait --timeout 60s
+fi
 old=$(kubectl get pods -n demo -l spark-app-name=clicks,spark-role=driver -o jsonpath='{.items[0].metadata.name}')
 node=$(pod_field "$old" '{.spec.nodeName}')
 
@@ -177,6 +228,14 @@ run kubectl get pods,volumeattachments -n demo -o wide
 run "${jobs[@]}"
 run kubectl sparkha inspect -n demo
 run kubectl sparkha inspect clicks -n demo --timeline
+if [[ $real != 0 ]]; then
+  before=$(last_commit)
+  wait_for "the new driver's batches" query_at $((before + 2))
+  note "The new clicks driver resumed the query from its checkpoint (its own log says where):"
+  new=$(kubectl get pods -n demo -l spark-app-name=clicks,spark-role=driver --field-selector status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+  grep -ho 'Resuming at batch [0-9]*' "$dir"/logs/pods/demo_"$new"_*.log | head -1 | sed 's/^/   /'
+  run "${sb[@]}" checkpoint demo/clicks-checkpoint
+fi
 
 say "The seed's apps have shown what they show: delete them (their history stays in the ground truth)"
 run kubectl delete job seed-rwo seed-rwx -n demo --cascade=foreground --timeout=60s
@@ -193,6 +252,12 @@ run kubectl sparkha failover clicks -n demo --node-down --dry-run=client
 run kubectl sparkha failover clicks -n demo --node-down --yes --timeout 90s
 run kubectl sparkha inspect -n demo
 run kubectl get events -n demo --field-selector source=kubectl-sparkha -o custom-columns=REASON:.reason,MESSAGE:.message
+if [[ $real != 0 ]]; then
+  before=$(last_commit)
+  wait_for "the new driver's batches" query_at $((before + 2))
+  note "The query resumed from its checkpoint on the other machine, nothing lost, nothing counted twice:"
+  run "${sb[@]}" checkpoint demo/clicks-checkpoint
+fi
 
 say "$node is repaired: its machine starts again, the fence is lifted"
 run "${sb[@]}" restart "$node"

@@ -25,9 +25,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -56,6 +58,8 @@ Commands:
   add-node NODE                               one more machine
   spark-image IMAGE SPARK_HOME [APP_DIR]      pods of IMAGE run Spark for real (a sandbox up with --spark): SPARK_HOME
                                               at /opt/spark (make spark-dist fetches one), APP_DIR at /opt/app
+  checkpoint NAMESPACE/CLAIM                  what a streaming query left on a claim (real Spark): its committed batches, and
+                                              whether its sink's windows lost or repeated a row (test/e2e/testdata/spark)
   truth                                       when each pod really ran, and any overlap
 
 Flags:
@@ -234,6 +238,15 @@ func run(args []string) error {
 			return fmt.Errorf("spark-image: %s has no bin/spark-submit: give a Spark distribution (make spark-dist prints them)", img.SparkHome)
 		}
 		return s.AddSparkImage(positional[0], img)
+	case "checkpoint":
+		if len(positional) != 1 || !strings.Contains(positional[0], "/") {
+			return fmt.Errorf("checkpoint needs NAMESPACE/CLAIM")
+		}
+		s, err := sandbox.Load(*dir)
+		if err != nil {
+			return err
+		}
+		return printCheckpoint(ctx, s, positional[0])
 	case "truth":
 		ivs, err := truth.Read(filepath.Join(*dir, "truth"))
 		if err != nil {
@@ -338,6 +351,49 @@ func runStorage(ctx context.Context, dir string) error {
 	}
 	c := &storage.Controller{Client: client, DataRoot: s.VolumesDir(), Log: log.New(os.Stderr, "storage ", log.LstdFlags|log.Lmicroseconds)}
 	return c.Run(ctx)
+}
+
+// printCheckpoint reports the streaming query of SparkhaStream whose checkpoint and sink are on
+// the claim NAMESPACE/NAME.
+func printCheckpoint(ctx context.Context, s *sandbox.Sandbox, ref string) error {
+	ns, name, _ := strings.Cut(ref, "/")
+	client, err := s.Client()
+	if err != nil {
+		return err
+	}
+	pvc, err := client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	pv, err := client.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("claim %s is not bound: %w", ref, err)
+	}
+	fs := filepath.Join(storage.DataDir(s.VolumesDir(), storage.DataKey(pv)), "fs")
+	q, err := truth.ReadQuery(filepath.Join(fs, "query"))
+	if err != nil {
+		return err
+	}
+	if len(q.Commits) == 0 {
+		fmt.Printf("%s: no batch committed in %s/query\n", ref, fs)
+		return nil
+	}
+	verdict := "no batch missing"
+	if err := q.Check(); err != nil {
+		verdict = err.Error()
+	}
+	fmt.Printf("%s: query: batches 0..%d committed, %d planned: %s\n", ref, q.LastCommit(), len(q.Offsets), verdict)
+	windows, err := truth.ReadWindows(filepath.Join(fs, "sink"))
+	if err != nil {
+		return err
+	}
+	last, err := truth.CheckWindows(windows)
+	if err != nil {
+		fmt.Printf("%s: sink: %d windows: %v\n", ref, len(windows), err)
+		return nil
+	}
+	fmt.Printf("%s: sink: %d windows hold source values 0..%d, each once: nothing lost, nothing counted twice\n", ref, len(windows), last)
+	return nil
 }
 
 // heartbeat is the node command's heartbeat timing (kubelet.Kubelet's fields of that name).
