@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -228,5 +230,38 @@ func TestOperatorAppOfTheDriversOperator(t *testing.T) {
 		if a.SparkApplication == nil || a.SparkApplication.APIVersion != "spark.apache.org/v1" {
 			t.Errorf("listed %s first: the app's SparkApplication is %+v, want Apache's", order[0].APIVersion, a.SparkApplication)
 		}
+	}
+}
+
+// TestResubmitRetriesExhaustedOperatorApp: an operator app whose last driver is gone (a fence
+// for another app let the pod garbage collector take it first) and whose operator starts no
+// other is relaunched by --resubmit, with nothing fenced; without it, the refusal names it; a
+// Job that spent its retries is still refused whatever the flags.
+func TestResubmitRetriesExhaustedOperatorApp(t *testing.T) {
+	sa := analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "ops", Name: "batch", State: "FAILED", RestartPolicy: "Never"}
+	r := analysis.Analyze(&analysis.Snapshot{SparkApplications: []analysis.SparkApplication{sa}}, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC))
+	a := r.Apps[0]
+	if a.Verdict != analysis.RetriesExhausted {
+		t.Fatalf("verdict %s: %s", a.Verdict, a.Reason)
+	}
+	p := analysis.Decide(a, analysis.Operator{Resubmit: true})
+	if p.Outcome != analysis.Act || len(p.Steps) != 0 || !slices.Equal(p.Waits, []string{analysis.WaitOldGone}) ||
+		!strings.Contains(p.Message, "nothing is fenced") {
+		t.Errorf("--resubmit: %s %q steps %v waits %v", p.Outcome, p.Message, p.Steps, p.Waits)
+	}
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true, Resubmit: true}); p.Outcome != analysis.Act || len(p.Steps) != 0 {
+		t.Errorf("--node-down --resubmit: %s %v: a gone driver's node is not fenced", p.Outcome, p.Steps)
+	}
+	if p := analysis.Decide(a, analysis.Operator{}); p.Outcome != analysis.Refuse || !strings.HasSuffix(p.Message, "kubectl sparkha failover batch -n ops --resubmit") {
+		t.Errorf("without --resubmit: %s %q", p.Outcome, p.Message)
+	}
+	job := app(t, "s1-step7-recovered", func(s *analysis.Snapshot) {
+		s.Jobs[0].Status.Conditions = append(s.Jobs[0].Status.Conditions, batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded"})
+	})
+	if job.Verdict != analysis.RetriesExhausted {
+		t.Fatalf("fixture verdict %s", job.Verdict)
+	}
+	if p := analysis.Decide(job, analysis.Operator{NodeDown: true, Resubmit: true}); p.Outcome != analysis.Refuse || !strings.Contains(p.Message, "Find the cause") {
+		t.Errorf("a Job that spent its retries: %s %q", p.Outcome, p.Message)
 	}
 }

@@ -103,8 +103,23 @@ func Decide(app App, op Operator) Plan {
 		p.Message = fmt.Sprintf("nothing to fail over: %s (%s)", app.Reason, app.Verdict)
 		return p
 	case RetriesExhausted:
+		sa := app.SparkApplication
+		relaunchable := app.Kind == sparkapp.KindSparkApplication && sa != nil && sa.APIVersion != "" && !sa.Resubmits &&
+			!slices.ContainsFunc(app.Drivers, func(d Driver) bool { return !d.Ended })
+		if relaunchable && op.Resubmit {
+			// Its last driver is gone (a fence for another app may have collected it first)
+			// and its operator starts no other: relaunched as a Job from its SparkApplication,
+			// as migrate would. No driver of it may run, so nothing is fenced.
+			p.Outcome = Act
+			p.Message = fmt.Sprintf("%s; with --resubmit kubectl sparkha relaunches it as a Job, and no driver of it may still run, so nothing is fenced", app.Reason)
+			p.Waits = []string{WaitOldGone}
+			return p
+		}
 		p.Outcome = Refuse
 		p.Message = fmt.Sprintf("refusing: %s; a failover cannot start a new driver. Find the cause, then resubmit with kubectl sparkha submit", app.Reason)
+		if relaunchable {
+			p.Message = fmt.Sprintf("refusing: %s; a failover cannot start a new driver. If its last driver was lost with its node, relaunch it as a sparkha Job: %s --resubmit", app.Reason, self)
+		}
 		return p
 	case SafeToComplete:
 		p.Outcome = Act

@@ -27,6 +27,9 @@ func Plan(w io.Writer, p analysis.Plan, note string) error {
 		}) {
 			fmt.Fprintf(&b, "  What the cluster says of node %s: %s\n", e.Node, Evidence(e))
 		}
+		if len(p.Steps) == 0 && p.Message != "" {
+			fmt.Fprintf(&b, "  %s\n", p.Message)
+		}
 		for i, s := range p.Steps {
 			fmt.Fprintf(&b, "  %d. %s\n     why: %s\n", i+1, analysis.Describe(s), s.Why)
 		}
