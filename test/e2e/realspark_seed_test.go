@@ -5,10 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
@@ -81,39 +84,46 @@ func TestRealSparkPartition(t *testing.T) {
 					return len(truth.Overlaps(d)) > 0, fmt.Sprint(d)
 				})
 				t.Logf("the seed's Job started a second driver %.1fs after the eviction", second.Seconds())
-				// Let the two run the query side by side, as they would until someone notices.
-				time.Sleep(45 * time.Second)
-				q := e.streamQuery(volume)
+				// The storage sees both generations write the checkpoint...
+				e.eventually(3*time.Minute, "two driver generations writing the checkpoint at once", func() (bool, string) {
+					return len(e.concurrentGenerations(volume)) > 0, fmt.Sprint(e.checkpointWriters(volume))
+				})
+				// ...and Spark itself notices, or leaves a broken checkpoint or sink behind.
 				var evidence []string
-				pods, err := e.client().CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "spark-role=driver"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range pods.Items {
-					p := &pods.Items[i]
-					if m := concurrentUpdate.FindString(e.podLog(p)); m != "" {
-						evidence = append(evidence, fmt.Sprintf("driver %s on %s: %s", p.Name, p.Spec.NodeName, m))
+				e.eventually(3*time.Minute, "Spark's own evidence of a second query run on its checkpoint", func() (bool, string) {
+					evidence = evidence[:0]
+					pods, err := e.client().CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "spark-role=driver"})
+					if err != nil {
+						return false, err.Error()
 					}
-				}
-				if err := q.Check(); err != nil {
-					evidence = append(evidence, "checkpoint: "+err.Error())
-				}
-				windows, err := truth.ReadWindows(filepath.Join(volume, "sink"))
-				if err == nil {
-					_, err = truth.CheckWindows(windows)
-				}
-				if err != nil {
-					evidence = append(evidence, "sink: "+err.Error())
+					for i := range pods.Items {
+						p := &pods.Items[i]
+						b, _ := os.ReadFile(filepath.Join(e.sb.Dir, "logs", "pods", fmt.Sprintf("%s_%s_%s.log", p.Namespace, p.Name, p.UID)))
+						if m := concurrentUpdate.Find(b); m != nil {
+							evidence = append(evidence, fmt.Sprintf("driver %s on %s: %s", p.Name, p.Spec.NodeName, strings.TrimSpace(string(m))))
+						}
+					}
+					if err := e.streamQuery(volume).Check(); err != nil {
+						evidence = append(evidence, "checkpoint: "+err.Error())
+					}
+					windows, err := truth.ReadWindows(filepath.Join(volume, "sink"))
+					if err == nil {
+						_, err = truth.CheckWindows(windows)
+					}
+					if err != nil {
+						evidence = append(evidence, "sink: "+err.Error())
+					}
+					return len(evidence) > 0, fmt.Sprintf("commits %v", e.streamQuery(volume).Commits)
+				})
+				for _, p := range e.concurrentGenerations(volume) {
+					evidence = append(evidence, fmt.Sprintf("storage: two writers of the checkpoint: %s | %s", p[0], p[1]))
 				}
 				job, err := e.client().BatchV1().Jobs(ns).Get(ctx, "clicks", metav1.GetOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("two drivers on one checkpoint: %v; the Job: active=%d failed=%d; commits %v; Spark's evidence:\n  %s",
-					drivers(), job.Status.Active, job.Status.Failed, q.Commits, strings.Join(evidence, "\n  "))
-				if len(evidence) == 0 {
-					t.Errorf("two drivers ran on one checkpoint and left no trace in logs, checkpoint or sink: commits %v", q.Commits)
-				}
+				t.Logf("two drivers on one checkpoint: %v; the Job: active=%d failed=%d; commits %v; the evidence:\n  %s",
+					drivers(), job.Status.Active, job.Status.Failed, e.streamQuery(volume).Commits, strings.Join(evidence, "\n  "))
 				return
 			}
 			e.holds(45*time.Second, "one driver process", func() (bool, string) {
@@ -132,6 +142,9 @@ func TestRealSparkPartition(t *testing.T) {
 			if o := truth.Overlaps(drivers()); len(o) > 0 {
 				t.Errorf("two drivers ran at once: %v", o)
 			}
+			if c := e.concurrentGenerations(volume); len(c) > 0 {
+				t.Errorf("two generations wrote the checkpoint at once: %v", c)
+			}
 			if err := e.streamQuery(volume).Check(); err != nil {
 				t.Error(err)
 			}
@@ -142,6 +155,75 @@ func TestRealSparkPartition(t *testing.T) {
 			if _, err := truth.CheckWindows(windows); err != nil {
 				t.Errorf("sink: %v", err)
 			}
+		})
+	}
+}
+
+var piResult = regexp.MustCompile(`sparkha-pi: pi is about (3\.1[0-9]*) after 4 tasks\nsparkha-pi: tasks ran in executor pods \[([^\]]+)\]`)
+
+// TestRealSparkBatch: a batch app (SparkhaPi) submitted with kubectl sparkha submit on each
+// Spark line runs to completion: its driver asks for two executors, its tasks run in them (the
+// app prints their pod names, from the SPARK_EXECUTOR_POD_NAME Spark gives each), the driver
+// exits 0, so its pod is Succeeded and the Job Complete, and the executors stop when it does.
+func TestRealSparkBatch(t *testing.T) {
+	requireSparkAll(t)
+	for _, version := range sparkLines {
+		t.Run(version, func(t *testing.T) {
+			home, appDir := realSpark(t, version)
+			opts := twoNodes
+			opts.Spark = true
+			e := start(t, opts)
+			image := "sparkha.test/apps:" + version
+			if err := e.sb.AddSparkImage(image, sparkrt.Image{SparkHome: home, AppDir: appDir}); err != nil {
+				t.Fatal(err)
+			}
+			const ns = "batch"
+			e.sparkNamespace(ns)
+			if out, stderr, code := e.cli("submit", "pi", "-n", ns, "--image", image, "--class", "SparkhaPi",
+				"--executor-instances", "2", "--driver-memory", "512m", "--executor-memory", "512m",
+				"--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
+				"local:///opt/app/sparkha-apps.jar", "--", "4"); code != 0 {
+				t.Fatalf("submit: exit %d\n%s\n%s", code, out, stderr)
+			}
+			e.eventually(3*time.Minute, "job pi Complete", func() (bool, string) {
+				job, err := e.client().BatchV1().Jobs(ns).Get(ctx, "pi", metav1.GetOptions{})
+				if err != nil {
+					return false, err.Error()
+				}
+				for _, c := range job.Status.Conditions {
+					if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+						return true, ""
+					}
+				}
+				return false, fmt.Sprintf("active=%d failed=%d", job.Status.Active, job.Status.Failed)
+			})
+			pods := e.jobPods(ns, "pi")
+			if len(pods) != 1 || pods[0].Status.Phase != corev1.PodSucceeded {
+				t.Fatalf("driver pods: %s", describePods(pods))
+			}
+			driver := pods[0]
+			if term := driver.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 0 || term.Reason != "Completed" {
+				t.Errorf("driver container: %+v", driver.Status.ContainerStatuses[0].State)
+			}
+			m := piResult.FindStringSubmatch(e.podLog(&driver))
+			if m == nil {
+				t.Fatalf("the driver's output has no %q", piResult)
+			}
+			execs := truth.Filter(e.executorTruth(ns), func(i truth.Interval) bool { return i.Driver == string(driver.UID) })
+			if len(execs) != 2 {
+				t.Fatalf("executor processes of the driver: %v", execs)
+			}
+			for _, name := range strings.Split(m[2], ", ") {
+				if !slices.ContainsFunc(execs, func(i truth.Interval) bool { return i.Pod == name }) {
+					t.Errorf("tasks ran in %s, which is not one of the driver's executor processes %v", name, execs)
+				}
+			}
+			for _, x := range execs {
+				if x.Running() {
+					t.Errorf("executor %s still runs after its driver finished", x.Pod)
+				}
+			}
+			t.Logf("Spark %s: pi about %s; tasks ran in %s", version, m[1], m[2])
 		})
 	}
 }

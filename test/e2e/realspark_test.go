@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,6 +194,44 @@ func (e *env) streamQuery(volume string) truth.Query {
 	return q
 }
 
+// checkpointWriters are the driver generations that wrote the volume whose content is in
+// volume (storage.DataDir(...)/fs), as the storage saw them (sparkrt.WatchWrites).
+func (e *env) checkpointWriters(volume string) map[string][]string {
+	e.t.Helper()
+	gens := map[string][]string{}
+	for _, w := range e.volumeWrites(volume) {
+		gen := w.UID
+		if w.Driver != "" {
+			gen = w.Driver
+		}
+		if !slices.Contains(gens[gen], w.Pod) {
+			gens[gen] = append(gens[gen], w.Pod)
+		}
+	}
+	return gens
+}
+
+func (e *env) volumeWrites(volume string) []truth.Write {
+	e.t.Helper()
+	all, err := e.sb.Writes()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	key := filepath.Base(filepath.Dir(volume))
+	var ws []truth.Write
+	for _, w := range all {
+		if w.Volume == key {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+func (e *env) concurrentGenerations(volume string) [][2]truth.Writer {
+	e.t.Helper()
+	return truth.ConcurrentGenerations(e.volumeWrites(volume))
+}
+
 var resuming = regexp.MustCompile(`MicroBatchExecution: Resuming at batch (\d+)`)
 
 // TestRealSparkStreamingFailover is the seed's incident with Spark itself, once per Spark line:
@@ -275,6 +314,16 @@ func TestRealSparkStreamingFailover(t *testing.T) {
 				t.Errorf("sink: %v", err)
 			}
 			t.Logf("Spark %s: batches 0..%d committed, %d before the failover; the sink holds values 0..%d in %d windows", version, q.LastCommit(), before, last, len(windows))
+
+			// The storage's truth: the two generations (a driver and its executor each) wrote the
+			// checkpoint one after the other, never both at once.
+			gens := e.checkpointWriters(volume)
+			if len(gens) < 2 {
+				t.Errorf("writers of the checkpoint: %v; want both generations", gens)
+			}
+			if c := e.concurrentGenerations(volume); len(c) > 0 {
+				t.Errorf("two generations wrote the checkpoint at once: %v", c)
+			}
 
 			// The ground truth: the two drivers' processes never ran at once.
 			drivers := truth.Filter(e.truth(ns), func(i truth.Interval) bool { return i.Role == "driver" })

@@ -410,6 +410,8 @@ func (k *Kubelet) syncPods(ctx context.Context) {
 				continue
 			}
 			k.keepRunning(ctx, pod)
+		case k.exited[pod.UID] != nil && k.exited[pod.UID].real:
+			k.reportExit(ctx, pod) // its status write failed: again
 		default:
 			k.tryStart(ctx, pod)
 		}

@@ -72,12 +72,20 @@ func (k *Kubelet) realExit(ctx context.Context, pod *corev1.Pod, c *container) b
 	reason := fmt.Sprintf("exited with code %d", code)
 	k.recordStop(pod.UID, c, reason, at)
 	k.Log.Printf("%s/%s %s", pod.Namespace, pod.Name, reason)
-	k.exited[pod.UID] = &exited{code: code, started: c.started, finished: at}
-	if err := k.writeStatus(ctx, pod, k.exitStatus(pod, code, c.started, at, c.startErr)); err != nil {
-		return true
+	k.exited[pod.UID] = &exited{code: code, started: c.started, finished: at, real: true, startErr: c.startErr}
+	k.reportExit(ctx, pod)
+	return true
+}
+
+// reportExit writes the terminal status of a pod whose real container ended, and unmounts its
+// volumes once the status is written. Until then every sync tries again: a pod whose container
+// ended is never started again (restartPolicy Never).
+func (k *Kubelet) reportExit(ctx context.Context, pod *corev1.Pod) {
+	e := k.exited[pod.UID]
+	if err := k.writeStatus(ctx, pod, k.exitStatus(pod, e.code, e.started, e.finished, e.startErr)); err != nil {
+		return
 	}
 	k.unmount(pod)
-	return true
 }
 
 // exitStatus is the status of a pod whose container ended with code.

@@ -38,6 +38,9 @@ type killing struct {
 type exited struct {
 	code              int32
 	started, finished time.Time
+	// real: the container was a real process (real.go); startErr why it never started.
+	real     bool
+	startErr string
 }
 
 // minimumGracePeriodInSeconds: killContainer always gives a container this long

@@ -117,13 +117,11 @@ type Volume struct {
 // Process is a running container: PID 1 of its PID namespace is Init, its child the image's
 // entrypoint, which execs into the JVM.
 type Process struct {
-	cmd    *exec.Cmd
-	netns  string
-	done   chan struct{}
-	code   int32
-	ended  time.Time
-	Log    string // the container's output
-	Reason string // why it did not start, if it did not
+	cmd   *exec.Cmd
+	done  chan struct{}
+	code  int32
+	ended time.Time
+	Log   string // the container's output
 }
 
 // Done is closed once the container ended.
@@ -208,7 +206,7 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{netns: netns, done: make(chan struct{}), Log: logPath}
+	p := &Process{done: make(chan struct{}), Log: logPath}
 	argv := append([]string{"netns", "exec", netns,
 		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private"}, r.InitCommand...)
 	argv = append(argv, filepath.Join(dir, "container.sh"), s.Image.SparkHome, s.Image.AppDir, filepath.Join(dir, "entrypoint.sh"), dir)
@@ -222,6 +220,20 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 		out.Close()
 		_ = ip("netns", "del", netns)
 		return nil, err
+	}
+	who := Container{Node: r.Node, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Role: pod.Labels["spark-role"]}
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "Pod" && o.Controller != nil && *o.Controller {
+			who.Driver = string(o.UID) // Spark's executors are owned by their driver pod
+		}
+	}
+	if _, err := r.register(p.cmd.Process.Pid, who); err != nil {
+		// Its writes would go unseen by the ground truth: better not run it.
+		p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+		out.Close()
+		_ = ip("netns", "del", netns)
+		return nil, fmt.Errorf("registering the container: %w", err)
 	}
 	go func() {
 		err := p.cmd.Wait()

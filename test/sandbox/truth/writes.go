@@ -29,6 +29,8 @@ type Write struct {
 	Pod       string `json:"pod"`
 	UID       string `json:"uid"`
 	Role      string `json:"role,omitempty"`
+	// Driver is, for a Spark executor, its driver pod's UID: the driver generation it writes for.
+	Driver string `json:"driver,omitempty"`
 	// Err is why the storage refused the write (a volume detached from this node).
 	Err string `json:"err,omitempty"`
 }
@@ -156,4 +158,19 @@ func ConcurrentWriters(ws []Write) [][2]Writer {
 		}
 	}
 	return out
+}
+
+// ConcurrentGenerations is ConcurrentWriters by Spark driver generation: a driver and its
+// executors write one checkpoint together (the driver its offsets and commits, the executors the
+// state store and the sink's files), so they count as one writer, and two generations writing one
+// volume during overlapping spans are two writers of one checkpoint.
+func ConcurrentGenerations(ws []Write) [][2]Writer {
+	gens := make([]Write, len(ws))
+	for i, w := range ws {
+		if w.Driver != "" {
+			w.UID = w.Driver
+		}
+		gens[i] = w
+	}
+	return ConcurrentWriters(gens)
 }

@@ -54,3 +54,26 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	}
 }
+
+// A driver and its executors are one writer; two generations overlapping are two.
+func TestConcurrentGenerations(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 11, 29, 0, 0, s, 0, time.UTC) }
+	ws := []Write{
+		{Time: at(0), Volume: "v", Pod: "d1", UID: "d1", Role: "driver"},
+		{Time: at(1), Volume: "v", Pod: "e1", UID: "e1", Role: "executor", Driver: "d1"},
+		{Time: at(2), Volume: "v", Pod: "d1", UID: "d1", Role: "driver"},
+		{Time: at(3), Volume: "v", Pod: "e2", UID: "e2", Role: "executor", Driver: "d2"},
+		{Time: at(4), Volume: "v", Pod: "d2", UID: "d2", Role: "driver"},
+	}
+	if got := ConcurrentGenerations(ws); len(got) != 0 {
+		t.Errorf("one generation after the other: %v", got)
+	}
+	if got := ConcurrentWriters(ws); len(got) == 0 {
+		t.Errorf("by pod, driver d1 and executor e1 overlap; ConcurrentWriters found none")
+	}
+	ws = append(ws, Write{Time: at(5), Volume: "v", Pod: "e1", UID: "e1", Role: "executor", Driver: "d1"})
+	got := ConcurrentGenerations(ws)
+	if len(got) != 1 || got[0][0].UID != "d1" || got[0][1].UID != "d2" {
+		t.Errorf("generation d1 wrote again after d2 started: %v", got)
+	}
+}

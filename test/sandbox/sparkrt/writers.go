@@ -1,0 +1,227 @@
+package sparkrt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+// Who wrote a volume, from the kernel: the storage's record of writes (truth.Write) for real
+// containers comes from fanotify, which names the process behind each modification of a file
+// (fanotify(7): the event's pid). A process is mapped to its container by its PID namespace:
+// every container has its own, and the machine that starts a container registers the
+// namespace's inode with the pod's identity (ContainersDir). The storage process watches, not
+// the machines: it runs whatever happens to them, so a partitioned machine's containers are
+// seen writing when they write, not when their machine thaws.
+
+// Container is what the machine registers of a running container.
+type Container struct {
+	Node      string `json:"node"`
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	UID       string `json:"uid"`
+	Role      string `json:"role,omitempty"`
+	Driver    string `json:"driver,omitempty"` // an executor's driver pod's UID
+}
+
+// ContainersDir holds one file per real container, named by its PID namespace's inode.
+func ContainersDir(dir string) string { return filepath.Join(dir, "containers") }
+
+// register records the container whose PID 1 is pid, once unshare has forked it.
+func (r *Runtime) register(unsharePid int, c Container) (uint64, error) {
+	var init int
+	for i := 0; i < 200 && init == 0; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unsharePid, unsharePid))
+		if err != nil {
+			return 0, err
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			init, _ = strconv.Atoi(f[0])
+		} else {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if init == 0 {
+		return 0, errors.New("the container's PID 1 did not start")
+	}
+	ino, err := pidNamespace(init)
+	if err != nil {
+		return 0, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return 0, err
+	}
+	dir := ContainersDir(r.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	return ino, os.WriteFile(filepath.Join(dir, strconv.FormatUint(ino, 10)), b, 0o644)
+}
+
+func pidNamespace(pid int) (uint64, error) {
+	st, err := os.Stat(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return 0, err
+	}
+	return st.Sys().(*syscall.Stat_t).Ino, nil
+}
+
+// WatchWrites records every modification of a file under volumes/KEY/fs by a registered
+// container in KEY's record of writes, at most one a second per container and volume, until
+// ctx ends. It needs CAP_SYS_ADMIN and Linux 4.20 (fanotify with a file-system mark: a mount
+// mark would miss the writes through the containers' bind mounts, which are other mounts).
+func WatchWrites(ctx context.Context, sandboxDir, volumes string, logger *log.Logger) error {
+	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC, unix.O_RDONLY|unix.O_LARGEFILE)
+	if err != nil {
+		return fmt.Errorf("fanotify_init: %w", err)
+	}
+	if err := os.MkdirAll(volumes, 0o755); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, unix.FAN_MODIFY, unix.AT_FDCWD, volumes); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("fanotify_mark %s: %w", volumes, err)
+	}
+	w := &writers{dir: sandboxDir, volumes: filepath.Clean(volumes) + "/", log: logger,
+		known: map[uint64]*Container{}, last: map[string]time.Time{}}
+	go func() {
+		<-ctx.Done()
+		unix.Close(fd)
+	}()
+	go w.read(fd)
+	return nil
+}
+
+type writers struct {
+	dir, volumes string
+	log          *log.Logger
+	mu           sync.Mutex
+	known        map[uint64]*Container // by PID namespace inode; nil: not a container
+	last         map[string]time.Time  // last recorded write per container and volume
+}
+
+func (w *writers) read(fd int) {
+	buf := make([]byte, 64*1024)
+	size := int(unsafe.Sizeof(unix.FanotifyEventMetadata{}))
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		now := time.Now()
+		for off := 0; off+size <= n; {
+			ev := (*unix.FanotifyEventMetadata)(unsafe.Pointer(&buf[off]))
+			if ev.Event_len < uint32(size) {
+				break
+			}
+			if ev.Fd >= 0 {
+				path := eventPath(int(ev.Fd), int(ev.Pid))
+				unix.Close(int(ev.Fd))
+				w.record(now, path, int(ev.Pid))
+			}
+			off += int(ev.Event_len)
+		}
+	}
+}
+
+// eventPath is the path, in the file system, of the file an event's fd refers to. A container
+// writes its volume through a bind mount in its own mount namespace, where the kernel names the
+// file from that mount's root (/checkpoint/query/offsets/3 reads as /query/offsets/3), so the
+// mount's root, found by the mount ID the fd carries (/proc/self/fdinfo) in the writer's
+// mountinfo (proc(5): field 4, the root of the mount within its file system), goes before it.
+func eventPath(fd, pid int) string {
+	link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+	if err != nil {
+		return ""
+	}
+	info, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", fd))
+	if err != nil {
+		return link
+	}
+	var mnt string
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
+			mnt = strings.TrimSpace(v)
+		}
+	}
+	mountinfo, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil || mnt == "" {
+		return link
+	}
+	for _, line := range strings.Split(string(mountinfo), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[0] == mnt {
+			return filepath.Join(f[3], link)
+		}
+	}
+	return link
+}
+
+// record notes that pid modified path.
+func (w *writers) record(now time.Time, path string, pid int) {
+	rel, ok := strings.CutPrefix(path, w.volumes)
+	if !ok {
+		return
+	}
+	key, inside, ok := strings.Cut(rel, "/")
+	if !ok || !strings.HasPrefix(inside, "fs/") {
+		return // the storage's own record, not the volume's content
+	}
+	ino, err := pidNamespace(pid)
+	if err != nil {
+		return // gone already
+	}
+	c := w.container(ino)
+	if c == nil {
+		return
+	}
+	w.mu.Lock()
+	k := c.UID + "\x00" + key
+	if now.Sub(w.last[k]) < time.Second {
+		w.mu.Unlock()
+		return
+	}
+	w.last[k] = now
+	w.mu.Unlock()
+	err = truth.AppendWrite(filepath.Join(strings.TrimSuffix(w.volumes, "/"), key),
+		truth.Write{Time: now, Volume: key, Node: c.Node, Namespace: c.Namespace, Pod: c.Pod, UID: c.UID, Role: c.Role, Driver: c.Driver})
+	if err != nil {
+		w.log.Printf("writes of %s: %v", key, err)
+	}
+}
+
+func (w *writers) container(ino uint64) *Container {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.known[ino]; ok && c != nil {
+		return c
+	}
+	b, err := os.ReadFile(filepath.Join(ContainersDir(w.dir), strconv.FormatUint(ino, 10)))
+	if err != nil {
+		return nil // not (yet) a container: asked again next time
+	}
+	var c Container
+	if json.Unmarshal(b, &c) != nil {
+		return nil
+	}
+	w.known[ino] = &c
+	return &c
+}

@@ -1,0 +1,57 @@
+package sparkrt
+
+import (
+	"context"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
+)
+
+// A registered container that writes its volume through a bind mount of its own, as a Spark
+// JVM writes its checkpoint, is recorded as the volume's writer; a process that is no container
+// (this test, writing the same directory) is not.
+func TestWatchWritesSeesContainersThroughTheirMounts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("fanotify and namespaces need root")
+	}
+	dir := t.TempDir()
+	volumes := filepath.Join(dir, "volumes")
+	fs := filepath.Join(volumes, "vol-1", "fs")
+	if err := os.MkdirAll(fs, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := WatchWrites(ctx, dir, volumes, log.New(io.Discard, "", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fs, "by-the-host"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c",
+		"sleep 0.3; mkdir -p /mnt/sparkrt-test && mount --bind "+fs+" /mnt/sparkrt-test && echo 1 > /mnt/sparkrt-test/offsets-0 && sleep 1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runtime{Dir: dir}
+	if _, err := r.register(cmd.Process.Pid, Container{Node: "node-a", Namespace: "ns", Pod: "drv", UID: "u1", Role: "driver"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	ws, err := truth.ReadWrites(volumes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Volume != "vol-1" || ws[0].Pod != "drv" || ws[0].Node != "node-a" || ws[0].UID != "u1" {
+		t.Fatalf("writes: %+v; want one, of drv on vol-1", ws)
+	}
+}
