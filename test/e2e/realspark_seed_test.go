@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -51,16 +50,8 @@ func TestRealSparkPartition(t *testing.T) {
 	for _, seed := range []bool{true, false} {
 		name := map[bool]string{true: "seed", false: "sparkha"}[seed]
 		t.Run(name, func(t *testing.T) {
-			home, appDir := realSpark(t, version)
-			opts := twoNodes
-			opts.Spark = true
-			e := start(t, opts)
-			image := "sparkha.test/apps:" + version
-			if err := e.sb.AddSparkImage(image, sparkrt.Image{SparkHome: home, AppDir: appDir}); err != nil {
-				t.Fatal(err)
-			}
 			const ns = "partition"
-			e.sparkNamespace(ns)
+			e, image := startRealSpark(t, version, ns)
 			volume := e.submitStream(ns, "clicks", image, seed)
 			e.eventually(3*time.Minute, "three batches committed", func() (bool, string) {
 				q := e.streamQuery(volume)
@@ -169,16 +160,8 @@ func TestRealSparkBatch(t *testing.T) {
 	requireSparkAll(t)
 	for _, version := range sparkLines {
 		t.Run(version, func(t *testing.T) {
-			home, appDir := realSpark(t, version)
-			opts := twoNodes
-			opts.Spark = true
-			e := start(t, opts)
-			image := "sparkha.test/apps:" + version
-			if err := e.sb.AddSparkImage(image, sparkrt.Image{SparkHome: home, AppDir: appDir}); err != nil {
-				t.Fatal(err)
-			}
 			const ns = "batch"
-			e.sparkNamespace(ns)
+			e, image := startRealSpark(t, version, ns)
 			if out, stderr, code := e.cli("submit", "pi", "-n", ns, "--image", image, "--class", "SparkhaPi",
 				"--executor-instances", "2", "--driver-memory", "512m", "--executor-memory", "512m",
 				"--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",

@@ -93,6 +93,23 @@ func realSpark(t *testing.T, version string) (home, appDir string) {
 	return b.home, b.appDir
 }
 
+// startRealSpark starts a two-node sandbox that runs Spark version for real, with the image
+// sparkha.test/apps:VERSION (Spark and the apps of testdata/spark) and the namespace ns ready for
+// a driver (sparkNamespace). It skips t where real Spark cannot run.
+func startRealSpark(t *testing.T, version, ns string) (*env, string) {
+	t.Helper()
+	home, appDir := realSpark(t, version)
+	opts := twoNodes
+	opts.Spark = true
+	e := start(t, opts)
+	image := "sparkha.test/apps:" + version
+	if err := e.sb.AddSparkImage(image, sparkrt.Image{SparkHome: home, AppDir: appDir}); err != nil {
+		t.Fatal(err)
+	}
+	e.sparkNamespace(ns)
+	return e, image
+}
+
 // sparkNamespace creates ns with the service account Spark's driver uses, bound to the edit
 // ClusterRole as Spark's documentation has it (running-on-kubernetes.md, RBAC): the driver
 // creates its executors' pods, ConfigMap and Service.
@@ -244,16 +261,8 @@ var resuming = regexp.MustCompile(`MicroBatchExecution: Resuming at batch (\d+)`
 func TestRealSparkStreamingFailover(t *testing.T) {
 	for _, version := range sparkLines {
 		t.Run(version, func(t *testing.T) {
-			home, appDir := realSpark(t, version)
-			opts := twoNodes
-			opts.Spark = true
-			e := start(t, opts)
-			image := "sparkha.test/apps:" + version
-			if err := e.sb.AddSparkImage(image, sparkrt.Image{SparkHome: home, AppDir: appDir}); err != nil {
-				t.Fatal(err)
-			}
 			const ns = "stream"
-			e.sparkNamespace(ns)
+			e, image := startRealSpark(t, version, ns)
 			volume := e.submitStream(ns, "clicks", image, false)
 			query := func() truth.Query { return e.streamQuery(volume) }
 			e.eventually(3*time.Minute, "three batches committed", func() (bool, string) {
