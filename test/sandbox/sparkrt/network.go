@@ -61,6 +61,16 @@ func ip(args ...string) error {
 	return nil
 }
 
+// ipAll runs ip(8) once per argument list, in order, and stops at the first failure.
+func ipAll(cmds [][]string) error {
+	for _, args := range cmds {
+		if err := ip(args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func nsExists(name string) bool {
 	_, err := os.Stat("/run/netns/" + name)
 	return err == nil
@@ -86,16 +96,14 @@ func SetUpFabric(prefix string) error {
 	if nsExists(f) {
 		return nil
 	}
-	for _, args := range [][]string{
+	if err := ipAll([][]string{
 		{"netns", "add", f},
 		{"-n", f, "link", "set", "lo", "up"},
 		{"-n", f, "link", "add", "br0", "type", "bridge"},
 		{"-n", f, "addr", "add", fabricIP + "/24", "dev", "br0"},
 		{"-n", f, "link", "set", "br0", "up"},
-	} {
-		if err := ip(args...); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	return sysctl(f, "net.ipv4.ip_forward", "1")
 }
@@ -145,7 +153,7 @@ func setUpNode(prefix, node string, index int, nodeIP, subnet string) error {
 	f := fabricNS(prefix)
 	uplink := fmt.Sprintf("n%d", index)
 	_ = ip("-n", f, "link", "del", uplink) // a veth left by the previous life
-	for _, args := range [][]string{
+	if err := ipAll([][]string{
 		{"netns", "add", n},
 		{"-n", n, "link", "set", "lo", "up"},
 		{"-n", n, "link", "add", "uplink", "type", "veth", "peer", "name", uplink, "netns", f},
@@ -158,10 +166,8 @@ func setUpNode(prefix, node string, index int, nodeIP, subnet string) error {
 		{"-n", n, "link", "set", "cbr0", "up"},
 		{"-n", n, "addr", "add", ServiceIP + "/32", "dev", "lo"},
 		{"-n", f, "route", "replace", subnet + ".0/24", "via", nodeIP},
-	} {
-		if err := ip(args...); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	return sysctl(n, "net.ipv4.ip_forward", "1")
 }
@@ -177,7 +183,7 @@ func podNetwork(prefix, node, subnet, podIP string) (string, error) {
 		_ = ip("netns", "del", name)
 	}
 	_ = ip("-n", n, "link", "del", host)
-	for _, args := range [][]string{
+	if err := ipAll([][]string{
 		{"netns", "add", name},
 		{"-n", name, "link", "set", "lo", "up"},
 		{"-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", host, "netns", n},
@@ -185,11 +191,9 @@ func podNetwork(prefix, node, subnet, podIP string) (string, error) {
 		{"-n", name, "addr", "add", podIP + "/24", "dev", "eth0"},
 		{"-n", name, "link", "set", "eth0", "up"},
 		{"-n", name, "route", "add", "default", "via", subnet + ".1"},
-	} {
-		if err := ip(args...); err != nil {
-			_ = ip("netns", "del", name)
-			return "", err
-		}
+	}); err != nil {
+		_ = ip("netns", "del", name)
+		return "", err
 	}
 	return name, nil
 }
