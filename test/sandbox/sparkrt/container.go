@@ -223,11 +223,11 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 	}
 	who := Container{Node: r.Node, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Role: pod.Labels["spark-role"]}
 	for _, o := range pod.OwnerReferences {
-		if o.Kind == "Pod" && o.Controller != nil && *o.Controller {
+		if o.Kind == "Pod" && ptr.Deref(o.Controller, false) {
 			who.Driver = string(o.UID) // Spark's executors are owned by their driver pod
 		}
 	}
-	if _, err := r.register(p.cmd.Process.Pid, who); err != nil {
+	if err := r.register(p.cmd.Process.Pid, who); err != nil {
 		// Its writes would go unseen by the ground truth: better not run it.
 		p.cmd.Process.Kill()
 		_ = p.cmd.Wait()

@@ -42,12 +42,12 @@ type Container struct {
 func ContainersDir(dir string) string { return filepath.Join(dir, "containers") }
 
 // register records the container whose PID 1 is pid, once unshare has forked it.
-func (r *Runtime) register(unsharePid int, c Container) (uint64, error) {
+func (r *Runtime) register(unsharePid int, c Container) error {
 	var init int
 	for i := 0; i < 200 && init == 0; i++ {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unsharePid, unsharePid))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if f := strings.Fields(string(b)); len(f) > 0 {
 			init, _ = strconv.Atoi(f[0])
@@ -56,21 +56,21 @@ func (r *Runtime) register(unsharePid int, c Container) (uint64, error) {
 		}
 	}
 	if init == 0 {
-		return 0, errors.New("the container's PID 1 did not start")
+		return errors.New("the container's PID 1 did not start")
 	}
 	ino, err := pidNamespace(init)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	dir := ContainersDir(r.Dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
+		return err
 	}
-	return ino, os.WriteFile(filepath.Join(dir, strconv.FormatUint(ino, 10)), b, 0o644)
+	return os.WriteFile(filepath.Join(dir, strconv.FormatUint(ino, 10)), b, 0o644)
 }
 
 func pidNamespace(pid int) (uint64, error) {

@@ -40,7 +40,7 @@ func TestWatchWritesSeesContainersThroughTheirMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Runtime{Dir: dir}
-	if _, err := r.register(cmd.Process.Pid, Container{Node: "node-a", Namespace: "ns", Pod: "drv", UID: "u1", Role: "driver"}); err != nil {
+	if err := r.register(cmd.Process.Pid, Container{Node: "node-a", Namespace: "ns", Pod: "drv", UID: "u1", Role: "driver"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
