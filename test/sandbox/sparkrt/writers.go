@@ -99,7 +99,7 @@ func WatchWrites(ctx context.Context, sandboxDir, volumes string, logger *log.Lo
 		return fmt.Errorf("fanotify_mark %s: %w", volumes, err)
 	}
 	w := &writers{dir: sandboxDir, volumes: filepath.Clean(volumes) + "/", log: logger,
-		known: map[uint64]*Container{}, last: map[string]time.Time{}}
+		known: map[uint64]*Container{}, last: map[string]time.Time{}, pids: map[int]pidEntry{}, roots: map[string]string{}}
 	go func() {
 		<-ctx.Done()
 		unix.Close(fd)
@@ -114,6 +114,8 @@ type writers struct {
 	mu           sync.Mutex
 	known        map[uint64]*Container // by PID namespace inode; nil: not a container
 	last         map[string]time.Time  // last recorded write per container and volume
+	pids         map[int]pidEntry      // recent answers of containerOf
+	roots        map[string]string     // mount roots by container UID and mount ID
 }
 
 func (w *writers) read(fd int) {
@@ -134,13 +136,42 @@ func (w *writers) read(fd int) {
 				break
 			}
 			if ev.Fd >= 0 {
-				path := eventPath(int(ev.Fd), int(ev.Pid))
+				// The mark covers the whole file system: most events are the host's (etcd, logs,
+				// builds), so who wrote is asked first, from a cache, and only a container's
+				// event costs more.
+				if c := w.containerOf(int(ev.Pid), now); c != nil {
+					w.record(now, w.eventPath(int(ev.Fd), int(ev.Pid), c), c)
+				}
 				unix.Close(int(ev.Fd))
-				w.record(now, path, int(ev.Pid))
 			}
 			off += int(ev.Event_len)
 		}
 	}
+}
+
+// containerOf is the container of the process pid, or nil; the answer is kept two seconds, and
+// a process that is gone keeps the container it last had (a driver that fails writes, then exits).
+func (w *writers) containerOf(pid int, now time.Time) *Container {
+	w.mu.Lock()
+	e, ok := w.pids[pid]
+	w.mu.Unlock()
+	if ok && now.Sub(e.at) < 2*time.Second {
+		return e.c
+	}
+	ino, err := pidNamespace(pid)
+	if err != nil {
+		return e.c // gone: what it was
+	}
+	c := w.container(ino)
+	w.mu.Lock()
+	w.pids[pid] = pidEntry{c: c, at: now}
+	w.mu.Unlock()
+	return c
+}
+
+type pidEntry struct {
+	c  *Container
+	at time.Time
 }
 
 // eventPath is the path, in the file system, of the file an event's fd refers to. A container
@@ -148,7 +179,8 @@ func (w *writers) read(fd int) {
 // file from that mount's root (/checkpoint/query/offsets/3 reads as /query/offsets/3), so the
 // mount's root, found by the mount ID the fd carries (/proc/self/fdinfo) in the writer's
 // mountinfo (proc(5): field 4, the root of the mount within its file system), goes before it.
-func eventPath(fd, pid int) string {
+// A container's mounts do not change: each root is read once.
+func (w *writers) eventPath(fd, pid int, c *Container) string {
 	link, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 	if err != nil {
 		return ""
@@ -163,20 +195,29 @@ func eventPath(fd, pid int) string {
 			mnt = strings.TrimSpace(v)
 		}
 	}
-	mountinfo, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
-	if err != nil || mnt == "" {
-		return link
-	}
-	for _, line := range strings.Split(string(mountinfo), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[0] == mnt {
-			return filepath.Join(f[3], link)
+	key := c.UID + "/" + mnt
+	w.mu.Lock()
+	root, ok := w.roots[key]
+	w.mu.Unlock()
+	if !ok {
+		mountinfo, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+		if err != nil || mnt == "" {
+			return link
 		}
+		for _, line := range strings.Split(string(mountinfo), "\n") {
+			if f := strings.Fields(line); len(f) > 4 && f[0] == mnt {
+				root = f[3]
+			}
+		}
+		w.mu.Lock()
+		w.roots[key] = root
+		w.mu.Unlock()
 	}
-	return link
+	return filepath.Join(root, link)
 }
 
-// record notes that pid modified path.
-func (w *writers) record(now time.Time, path string, pid int) {
+// record notes that the container c modified path.
+func (w *writers) record(now time.Time, path string, c *Container) {
 	rel, ok := strings.CutPrefix(path, w.volumes)
 	if !ok {
 		return
@@ -184,14 +225,6 @@ func (w *writers) record(now time.Time, path string, pid int) {
 	key, inside, ok := strings.Cut(rel, "/")
 	if !ok || !strings.HasPrefix(inside, "fs/") {
 		return // the storage's own record, not the volume's content
-	}
-	ino, err := pidNamespace(pid)
-	if err != nil {
-		return // gone already
-	}
-	c := w.container(ino)
-	if c == nil {
-		return
 	}
 	w.mu.Lock()
 	k := c.UID + "\x00" + key
@@ -201,7 +234,7 @@ func (w *writers) record(now time.Time, path string, pid int) {
 	}
 	w.last[k] = now
 	w.mu.Unlock()
-	err = truth.AppendWrite(filepath.Join(strings.TrimSuffix(w.volumes, "/"), key),
+	err := truth.AppendWrite(filepath.Join(strings.TrimSuffix(w.volumes, "/"), key),
 		truth.Write{Time: now, Volume: key, Node: c.Node, Namespace: c.Namespace, Pod: c.Pod, UID: c.UID, Role: c.Role, Driver: c.Driver})
 	if err != nil {
 		w.log.Printf("writes of %s: %v", key, err)
