@@ -75,11 +75,10 @@ func TestRealSparkPartition(t *testing.T) {
 					return len(truth.Overlaps(d)) > 0, fmt.Sprint(d)
 				})
 				t.Logf("the seed's Job started a second driver %.1fs after the eviction", second.Seconds())
-				// The storage sees both generations write the checkpoint...
-				e.eventually(3*time.Minute, "two driver generations writing the checkpoint at once", func() (bool, string) {
-					return len(e.concurrentGenerations(volume)) > 0, fmt.Sprint(e.checkpointWriters(volume))
-				})
-				// ...and Spark itself notices, or leaves a broken checkpoint or sink behind.
+				// Spark itself notices, or leaves a broken checkpoint or sink behind. (Whether the
+				// second driver writes the checkpoint before Spark's check of its offsets log stops
+				// it depends on which of the two gets to the next batch first: when it does, the
+				// storage's record shows two writers at once, and the evidence includes it.)
 				var evidence []string
 				e.eventually(3*time.Minute, "Spark's own evidence of a second query run on its checkpoint", func() (bool, string) {
 					evidence = evidence[:0]
