@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -88,7 +89,7 @@ func TestRealSparkPartition(t *testing.T) {
 					}
 					for i := range pods.Items {
 						p := &pods.Items[i]
-						b, _ := os.ReadFile(filepath.Join(e.sb.Dir, "logs", "pods", fmt.Sprintf("%s_%s_%s.log", p.Namespace, p.Name, p.UID)))
+						b, _ := os.ReadFile(sparkrt.LogPath(e.sb.Dir, p))
 						if m := concurrentUpdate.Find(b); m != nil {
 							evidence = append(evidence, fmt.Sprintf("driver %s on %s: %s", p.Name, p.Spec.NodeName, strings.TrimSpace(string(m))))
 						}

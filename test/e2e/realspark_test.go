@@ -133,7 +133,7 @@ func (e *env) sparkNamespace(ns string) {
 // podLog is what a real container printed (sparkrt keeps it as the kubelet keeps /var/log/pods).
 func (e *env) podLog(pod *corev1.Pod) string {
 	e.t.Helper()
-	b, err := os.ReadFile(filepath.Join(e.sb.Dir, "logs", "pods", fmt.Sprintf("%s_%s_%s.log", pod.Namespace, pod.Name, pod.UID)))
+	b, err := os.ReadFile(sparkrt.LogPath(e.sb.Dir, pod))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func (e *env) submitStream(ns, name, image string, seed bool) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return filepath.Join(storage.DataDir(e.sb.VolumesDir(), storage.DataKey(pv)), "fs")
+	return storage.ContentDir(e.sb.VolumesDir(), storage.DataKey(pv))
 }
 
 // streamQuery reads the app's checkpoint.

@@ -376,7 +376,7 @@ func printCheckpoint(ctx context.Context, s *sandbox.Sandbox, ref string) error 
 	if err != nil {
 		return fmt.Errorf("claim %s is not bound: %w", ref, err)
 	}
-	fs := filepath.Join(storage.DataDir(s.VolumesDir(), storage.DataKey(pv)), "fs")
+	fs := storage.ContentDir(s.VolumesDir(), storage.DataKey(pv))
 	q, err := truth.ReadQuery(filepath.Join(fs, "query"))
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package kubelet
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +40,7 @@ func (k *Kubelet) runReal(ctx context.Context, pod *corev1.Pod, c *container, im
 	claims := map[string]sparkrt.Volume{}
 	for _, v := range k.claimVolumes(pod) {
 		// The storage's data side: the same directory for every machine mounting the volume.
-		claims[v.podVolume] = sparkrt.Volume{Dir: filepath.Join(storage.DataDir(k.VolumesDir, v.dataKey), "fs")}
+		claims[v.podVolume] = sparkrt.Volume{Dir: storage.ContentDir(k.VolumesDir, v.dataKey)}
 	}
 	p, err := k.Spark.Run(ctx, sparkrt.PodSpec{
 		Pod: pod, Image: img, IP: c.ip, HostIP: k.NodeIP, Claims: claims,

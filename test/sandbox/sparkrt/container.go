@@ -159,16 +159,28 @@ func (p *Process) pid1() int {
 	if p.cmd.Process == nil {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.cmd.Process.Pid, p.cmd.Process.Pid))
+	pid, _ := firstChild(p.cmd.Process.Pid)
+	return pid
+}
+
+// firstChild is the first child of process pid, 0 if it has none (yet).
+func firstChild(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	f := strings.Fields(string(b))
 	if len(f) == 0 {
-		return 0
+		return 0, nil
 	}
-	pid, _ := strconv.Atoi(f[0])
-	return pid
+	child, _ := strconv.Atoi(f[0])
+	return child, nil
+}
+
+// LogPath is where a container's output goes in the sandbox in dir, as the kubelet keeps it in
+// /var/log/pods.
+func LogPath(dir string, pod *corev1.Pod) string {
+	return filepath.Join(dir, "logs", "pods", fmt.Sprintf("%s_%s_%s.log", pod.Namespace, pod.Name, pod.UID))
 }
 
 // PodSpec is what Run needs besides the pod: its IP, its node's, its claims' directories,
@@ -197,11 +209,10 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	logDir := filepath.Join(r.Dir, "logs", "pods")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
+	logPath := LogPath(r.Dir, pod)
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(logDir, fmt.Sprintf("%s_%s_%s.log", pod.Namespace, pod.Name, pod.UID))
 	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
 
@@ -45,13 +46,11 @@ func ContainersDir(dir string) string { return filepath.Join(dir, "containers") 
 func (r *Runtime) register(unsharePid int, c Container) error {
 	var init int
 	for i := 0; i < 200 && init == 0; i++ {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unsharePid, unsharePid))
-		if err != nil {
+		var err error
+		if init, err = firstChild(unsharePid); err != nil {
 			return err
 		}
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			init, _ = strconv.Atoi(f[0])
-		} else {
+		if init == 0 {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
@@ -223,7 +222,7 @@ func (w *writers) record(now time.Time, path string, c *Container) {
 		return
 	}
 	key, inside, ok := strings.Cut(rel, "/")
-	if !ok || !strings.HasPrefix(inside, "fs/") {
+	if !ok || !strings.HasPrefix(inside, storage.ContentDirName+"/") {
 		return // the storage's own record, not the volume's content
 	}
 	w.mu.Lock()

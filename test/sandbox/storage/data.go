@@ -45,6 +45,13 @@ func safe(s string) string {
 // DataDir is where the storage named key keeps its data under root.
 func DataDir(root, key string) string { return filepath.Join(root, key) }
 
+// ContentDirName is the directory of DataDir that holds what is stored on the volume itself:
+// the files real containers write through their mounts (beside it, the storage's own records).
+const ContentDirName = "fs"
+
+// ContentDir is the volume's content: the directory every machine mounting it shares.
+func ContentDir(root, key string) string { return filepath.Join(DataDir(root, key), ContentDirName) }
+
 const attachedFile = "attached-to"
 
 // AttachedTo is the node the storage named key is attached to at the storage level, "" when
