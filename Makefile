@@ -88,11 +88,14 @@ bench: build sandbox-bin
 
 # Randomized partitions, rejoins, flaps, a killed node and operator actions,
 # checked against the ground truth: make chaos RUNS=200 [SEED=S] (make test runs one).
+# SPARK=real runs two apps a run as Spark's own streaming queries (root; the newest Spark line)
+# and checks their checkpoints and sinks at the end: make chaos SPARK=real RUNS=5.
 RUNS ?= 20
 SEED ?= 0
 chaos: build sandbox-bin
 	k8s=$$($(CONTROL_PLANE)) && cd test && SANDBOX_K8S_BIN=$$k8s SPARKHA_PLUGIN_BIN=$(CURDIR)/bin/kubectl-sparkha \
-		$(GO) test ./e2e -run 'TestChaos' -v -count=1 -timeout 0 -chaos-runs $(RUNS) -chaos-seed $(SEED)
+		$(GO) test ./e2e -run '$(if $(filter real,$(SPARK)),^TestChaos$$,TestChaos)' -v -count=1 -timeout 0 \
+		-chaos-runs $(RUNS) -chaos-seed $(SEED) $(if $(filter real,$(SPARK)),-chaos-real-spark)
 
 test: fmt-check vet unit e2e krew-test fuzz
 

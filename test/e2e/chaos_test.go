@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -20,11 +21,18 @@ import (
 var (
 	chaosRuns = flag.Int("chaos-runs", 1, "randomized chaos schedules to run (make chaos RUNS=N)")
 	chaosSeed = flag.Int64("chaos-seed", 0, "seed of the first chaos run; 0 picks one from the clock (make chaos SEED=S)")
+	chaosReal = flag.Bool("chaos-real-spark", false, "run each app as Spark's own streaming query on the newest Spark line (make chaos SPARK=real)")
 )
 
 // chaosAppsPerRun apps are submitted in each run, each with a storage kind drawn from the
-// matrix (storageKinds) and named after it.
-const chaosAppsPerRun = 3
+// matrix (storageKinds) and named after it. With real Spark, two: a driver and an executor each,
+// four JVMs on the machine's two cores, and as many again while generations change.
+func chaosAppsPerRun() int {
+	if *chaosReal {
+		return 2
+	}
+	return 3
+}
 
 // chaos is one randomized schedule on its own sandbox.
 type chaos struct {
@@ -50,6 +58,8 @@ type chaos struct {
 	// failedNonZero counts failover --node-down --wait runs of the heal that exited non-zero
 	// (not a refusal) for an app that then ran again.
 	failedNonZero map[string]int
+	// checkpoints is, with real Spark, the content directory of each app's checkpoint volume.
+	checkpoints map[string]string
 }
 
 func (c *chaos) act(format string, args ...any) {
@@ -148,7 +158,7 @@ func (c *chaos) violations(ns string, apps []string) []string {
 	if o := overlapsByApp(drivers, apps); len(o) > 0 {
 		out = append(out, fmt.Sprintf("two drivers ran at once: %v", o))
 	}
-	if w := truth.ConcurrentWriters(c.writes()); len(w) > 0 {
+	if w := truth.ConcurrentGenerations(c.writes()); len(w) > 0 {
 		out = append(out, fmt.Sprintf("two drivers wrote one checkpoint at once: %v", w))
 	}
 	for app, os := range executorOverruns(ivs, apps, c.partitioned) {
@@ -250,7 +260,7 @@ func TestChaos(t *testing.T) {
 			results = append(results, result{s, steps, recovered, nonZero, decisions, kinds})
 			// One line per run, so runs spread over several processes add up.
 			t.Logf("CHAOS RUN: seed %d, storage %v, %d actions, %d/%d apps ran again, %d needing a decision %v, %d failovers exited non-zero although the app ran again, 0 invariant violations",
-				s, kinds, steps, recovered, chaosAppsPerRun, len(decisions), decisions, nonZero)
+				s, kinds, steps, recovered, chaosAppsPerRun(), len(decisions), decisions, nonZero)
 		})
 		if t.Failed() {
 			break
@@ -260,7 +270,7 @@ func TestChaos(t *testing.T) {
 	var decisions []string
 	byKind := map[string]int{}
 	for _, r := range results {
-		total += chaosAppsPerRun
+		total += chaosAppsPerRun()
 		recovered += r.recovered
 		steps += r.steps
 		nonZero += r.nonZero
@@ -274,23 +284,48 @@ func TestChaos(t *testing.T) {
 }
 
 func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decisions, kinds []string) {
-	e := start(t, matrixNodes)
+	const ns = "chaos"
+	var e *env
+	var image string
+	pool := storageKinds
+	if *chaosReal {
+		// A real query needs its checkpoint on a volume: the kinds without one are left out.
+		e, image = startRealSpark(t, matrixNodes, sparkLines[len(sparkLines)-1], ns)
+		pool = slices.DeleteFunc(slices.Clone(storageKinds), func(k storageKind) bool { return !k.hasClaim() })
+	} else {
+		e = start(t, matrixNodes)
+		e.namespace(ns)
+	}
 	e.zoneNodes()
 	c := &chaos{env: e, rng: rand.New(rand.NewSource(seed)), nodes: matrixNodes.Nodes,
 		partitioned: map[string]bool{}, isolated: map[string]bool{}, killed: map[string]bool{}, began: time.Now(), executors: map[string]bool{}, maxOverrun: -time.Hour,
-		kinds: map[string]storageKind{}, failedNonZero: map[string]int{}}
-	const ns = "chaos"
-	e.namespace(ns)
-	for _, i := range c.rng.Perm(len(storageKinds))[:chaosAppsPerRun] {
-		k := storageKinds[i]
+		kinds: map[string]storageKind{}, failedNonZero: map[string]int{}, checkpoints: map[string]string{}}
+	for _, i := range c.rng.Perm(len(pool))[:chaosAppsPerRun()] {
+		k := pool[i]
 		c.apps = append(c.apps, k.name)
 		c.kinds[k.name] = k
 	}
 	sort.Strings(c.apps)
 	apps := c.apps
 	for _, app := range apps {
-		e.submitWithStorage(ns, app, c.kinds[app], "--node-lost-timeout", "3s")
+		if *chaosReal {
+			flags, claim := e.checkpointStorage(ns, app, c.kinds[app])
+			if out, stderr, code := e.cli(streamArgs(ns, app, image, realApp(c.kinds[app]).class, append(flags, "--node-lost-timeout", "3s")...)...); code != 0 {
+				t.Fatalf("submit %s: exit %d\n%s\n%s", app, code, out, stderr)
+			}
+			c.checkpoints[app] = e.volumeContent(ns, claim)
+		} else {
+			e.submitWithStorage(ns, app, c.kinds[app], "--node-lost-timeout", "3s")
+		}
 		kinds = append(kinds, app)
+	}
+	for _, app := range apps {
+		if dir, ok := c.checkpoints[app]; ok {
+			e.eventually(3*time.Minute, app+"'s query committing its first batch", func() (bool, string) {
+				q, err := truth.ReadQuery(filepath.Join(dir, "query"))
+				return err == nil && q.LastCommit() >= 0, fmt.Sprint(q.Commits, err)
+			})
+		}
 	}
 	actions := 6 + c.rng.Intn(5)
 	for step := 0; step < actions; step++ {
@@ -310,9 +345,15 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 			delete(c.isolated, n)
 		}
 	}
+	// A real driver is a JVM to start on a busy machine, and a query to resume.
+	patience := 150 * time.Second
+	if *chaosReal {
+		patience = 4 * time.Minute
+	}
+	var ranAgain []string
 	for _, app := range apps {
 		var last analysis.App
-		deadline := time.Now().Add(150 * time.Second)
+		deadline := time.Now().Add(patience)
 		failed := 0
 		for time.Now().Before(deadline) {
 			last, _ = e.inspectCLI(ns, app)
@@ -335,6 +376,7 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 		}
 		switch {
 		case last.Verdict == analysis.Healthy:
+			ranAgain = append(ranAgain, app)
 			recovered++
 			nonZero += failed
 		case last.Verdict == analysis.RetriesExhausted, pinnedToDead(last, c.killed):
@@ -344,6 +386,9 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 		}
 	}
 	c.checkInvariant(ns, apps)
+	if *chaosReal {
+		c.checkQueries(ns, ranAgain)
+	}
 	ivs := c.allTruth(ns)
 	execs := truth.Filter(ivs, func(i truth.Interval) bool { return i.Role == "executor" })
 	if len(execs) == 0 {
@@ -366,6 +411,62 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 	t.Logf("CHAOS TRUTH CHECKS: seed %d, %d inspect verdicts compared with the ground truth, %d checkpoint writers seen, %d writes, %d refused by a detached volume, 0 pairs of concurrent writers",
 		seed, c.verdictsChecked, len(writers), sumWrites(writers, false), sumWrites(writers, true))
 	return len(c.log), recovered, nonZero, decisions, kinds
+}
+
+// sparkApp is a streaming app of testdata/spark, and how its output is read back from its
+// volume's content.
+type sparkApp struct {
+	class  string
+	output func(volume string) ([]truth.Window, error)
+}
+
+var (
+	statefulStream = sparkApp{"SparkhaStream", func(v string) ([]truth.Window, error) { return truth.ReadWindows(filepath.Join(v, "sink")) }}
+	driverSink     = sparkApp{"SparkhaDriverSink", func(v string) ([]truth.Window, error) { return truth.ReadBatches(filepath.Join(v, "batches")) }}
+)
+
+// realApp is the app a chaos app runs as on storage of kind k. A ReadWriteMany checkpoint,
+// mounted on the executors too, holds the stateful query (its executors write the state stores
+// and the sink's files); any other is mounted by the driver only, so it holds the stateless
+// query whose driver alone writes: what kubectl sparkha submit says each serves.
+func realApp(k storageKind) sparkApp {
+	if k.manyWriters {
+		return statefulStream
+	}
+	return driverSink
+}
+
+// checkQueries reads each real app's checkpoint and sink once the run is over: every app that
+// ran again commits two more batches, and in every app's checkpoint and sink no batch is missing
+// or committed twice and no source value is lost or counted twice, whatever drivers came and went.
+func (c *chaos) checkQueries(ns string, ranAgain []string) {
+	c.t.Helper()
+	for _, app := range c.apps {
+		dir := c.checkpoints[app]
+		query := func() truth.Query { return c.streamQuery(dir) }
+		if slices.Contains(ranAgain, app) {
+			from := query().LastCommit()
+			c.eventually(3*time.Minute, app+"'s query committing two more batches", func() (bool, string) {
+				q := query()
+				return q.LastCommit() >= from+2, fmt.Sprintf("commits %v (%d when it ran again)", q.Commits, from)
+			})
+		}
+		q := query()
+		if err := q.Check(); err != nil {
+			c.t.Errorf("%s's checkpoint: %v\nschedule:\n%s", app, err, strings.Join(c.log, "\n"))
+		}
+		windows, err := realApp(c.kinds[app]).output(dir)
+		var last int64
+		if err == nil {
+			last, err = truth.CheckWindows(windows)
+		}
+		if err != nil {
+			c.t.Errorf("%s's output: %v\nschedule:\n%s", app, err, strings.Join(c.log, "\n"))
+		}
+		drivers := truth.Filter(c.allTruth(ns), func(i truth.Interval) bool { return isDriverOf(i, app) })
+		c.t.Logf("CHAOS SPARK: %s (%s): %d driver processes, batches 0..%d committed, the output holds source values 0..%d in %d rows, none lost or counted twice",
+			app, realApp(c.kinds[app]).class, len(drivers), q.LastCommit(), last, len(windows))
+	}
 }
 
 func sumWrites(ws []truth.Writer, refused bool) int {

@@ -52,7 +52,7 @@ func TestRealSparkPartition(t *testing.T) {
 		name := map[bool]string{true: "seed", false: "sparkha"}[seed]
 		t.Run(name, func(t *testing.T) {
 			const ns = "partition"
-			e, image := startRealSpark(t, version, ns)
+			e, image := startRealSpark(t, twoNodes, version, ns)
 			volume := e.submitStream(ns, "clicks", image, seed)
 			e.eventually(3*time.Minute, "three batches committed", func() (bool, string) {
 				q := e.streamQuery(volume)
@@ -161,7 +161,7 @@ func TestRealSparkBatch(t *testing.T) {
 	for _, version := range sparkLines {
 		t.Run(version, func(t *testing.T) {
 			const ns = "batch"
-			e, image := startRealSpark(t, version, ns)
+			e, image := startRealSpark(t, twoNodes, version, ns)
 			if out, stderr, code := e.cli("submit", "pi", "-n", ns, "--image", image, "--class", "SparkhaPi",
 				"--executor-instances", "2", "--driver-memory", "512m", "--executor-memory", "512m",
 				"--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",

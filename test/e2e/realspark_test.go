@@ -20,6 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
@@ -93,13 +95,12 @@ func realSpark(t *testing.T, version string) (home, appDir string) {
 	return b.home, b.appDir
 }
 
-// startRealSpark starts a two-node sandbox that runs Spark version for real, with the image
-// sparkha.test/apps:VERSION (Spark and the apps of testdata/spark) and the namespace ns ready for
-// a driver (sparkNamespace). It skips t where real Spark cannot run.
-func startRealSpark(t *testing.T, version, ns string) (*env, string) {
+// startRealSpark starts a sandbox of opts's nodes that runs Spark version for real, with the
+// image sparkha.test/apps:VERSION (Spark and the apps of testdata/spark) and the namespace ns
+// ready for a driver (sparkNamespace). It skips t where real Spark cannot run.
+func startRealSpark(t *testing.T, opts sandbox.Options, version, ns string) (*env, string) {
 	t.Helper()
 	home, appDir := realSpark(t, version)
-	opts := twoNodes
 	opts.Spark = true
 	e := start(t, opts)
 	image := "sparkha.test/apps:" + version
@@ -140,6 +141,17 @@ func (e *env) podLog(pod *corev1.Pod) string {
 	return string(b)
 }
 
+// streamArgs are kubectl sparkha submit's arguments for a streaming app of testdata/spark (class
+// SparkhaStream or SparkhaDriverSink, one executor), with extra (its checkpoint's flags) before
+// the jar.
+func streamArgs(ns, name, image, class string, extra ...string) []string {
+	args := []string{"submit", name, "-n", ns, "--image", image, "--class", class,
+		"--executor-instances", "1", "--driver-memory", "512m", "--executor-memory", "512m",
+		"--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
+		"--conf", "spark.sql.shuffle.partitions=2"}
+	return append(append(args, extra...), "local:///opt/app/sparkha-apps.jar")
+}
+
 // submitStream creates the streaming app of the real-Spark scenarios in ns, with its
 // checkpoint and sink on a ReadWriteMany volume. seed=true creates it as the seed ran its
 // drivers: the same objects, but a plain Job (no podFailurePolicy, Kubernetes' default
@@ -147,11 +159,8 @@ func (e *env) podLog(pod *corev1.Pod) string {
 // directory on the storage's data side.
 func (e *env) submitStream(ns, name, image string, seed bool) string {
 	e.t.Helper()
-	args := []string{"submit", name, "-n", ns, "--image", image, "--class", "SparkhaStream",
-		"--executor-instances", "1", "--driver-memory", "512m", "--executor-memory", "512m",
-		"--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany",
-		"--node-lost-timeout", "10s", "--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark",
-		"--conf", "spark.sql.shuffle.partitions=2", "local:///opt/app/sparkha-apps.jar"}
+	args := streamArgs(ns, name, image, "SparkhaStream", "--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName,
+		"--checkpoint-access-mode", "ReadWriteMany", "--node-lost-timeout", "10s")
 	if !seed {
 		if out, stderr, code := e.cli(args...); code != 0 {
 			e.t.Fatalf("submit: exit %d\n%s\n%s", code, out, stderr)
@@ -194,7 +203,14 @@ func (e *env) submitStream(ns, name, image string, seed bool) string {
 			}
 		}
 	}
-	pv, err := e.client().CoreV1().PersistentVolumes().Get(ctx, e.boundPV(ns, name+"-checkpoint"), metav1.GetOptions{})
+	return e.volumeContent(ns, submit.CheckpointName(name))
+}
+
+// volumeContent is the directory holding what is stored on the volume bound to ns/claim, as the
+// storage keeps it (storage.ContentDir).
+func (e *env) volumeContent(ns, claim string) string {
+	e.t.Helper()
+	pv, err := e.client().CoreV1().PersistentVolumes().Get(ctx, e.boundPV(ns, claim), metav1.GetOptions{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -262,7 +278,7 @@ func TestRealSparkStreamingFailover(t *testing.T) {
 	for _, version := range sparkLines {
 		t.Run(version, func(t *testing.T) {
 			const ns = "stream"
-			e, image := startRealSpark(t, version, ns)
+			e, image := startRealSpark(t, twoNodes, version, ns)
 			volume := e.submitStream(ns, "clicks", image, false)
 			query := func() truth.Query { return e.streamQuery(volume) }
 			e.eventually(3*time.Minute, "three batches committed", func() (bool, string) {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/storage"
 )
@@ -33,6 +34,8 @@ type storageKind struct {
 	attaches bool
 	// pinned: only node-a may mount it (a local PV); zonal: only zone-1's nodes may.
 	pinned, zonal bool
+	// manyWriters: its claim is ReadWriteMany, which submit mounts on the executors too.
+	manyWriters bool
 }
 
 func fixedFlags(f ...string) func(string) []string { return func(string) []string { return f } }
@@ -42,8 +45,8 @@ func claimFlags(claim string) []string { return []string{"--checkpoint-claim", c
 var storageKinds = []storageKind{
 	{name: "csi-rwop", flags: fixedFlags("--checkpoint-size", "1Gi"), attaches: true},
 	{name: "csi-rwo", flags: fixedFlags("--checkpoint-size", "1Gi", "--checkpoint-access-mode", "ReadWriteOnce"), attaches: true},
-	{name: "files", flags: fixedFlags("--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany")},
-	{name: "nfs", flags: claimFlags, pv: func(name, ns, claim string) *corev1.PersistentVolume {
+	{name: "files", flags: fixedFlags("--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName, "--checkpoint-access-mode", "ReadWriteMany"), manyWriters: true},
+	{name: "nfs", flags: claimFlags, manyWriters: true, pv: func(name, ns, claim string) *corev1.PersistentVolume {
 		return staticPV(name, ns, claim, corev1.ReadWriteMany, corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.sandbox.invalid", Path: "/exports/" + name}}, nil)
 	}},
 	{name: "local", flags: claimFlags, pinned: true, pv: func(name, ns, claim string) *corev1.PersistentVolume {
@@ -88,21 +91,35 @@ func (e *env) zoneNodes() {
 // checkpoint flags and extra.
 func (e *env) submitWithStorage(ns, app string, k storageKind, extra ...string) {
 	e.t.Helper()
-	claim := app + "-ckpt"
-	if k.pv != nil {
-		pv := k.pv(ns+"-"+app+"-pv", ns, claim)
-		if _, err := e.client().CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
-			e.t.Fatal(err)
-		}
-		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: pv.Spec.AccessModes, StorageClassName: ptr.To(""), VolumeName: pv.Name,
-			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
-		if _, err := e.client().CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
-			e.t.Fatal(err)
-		}
-	}
+	flags, _ := e.checkpointStorage(ns, app, k)
 	args := []string{app, "-n", ns, "--image", "spark:3.5.3", "--class", "org.example.Stream", "local:///opt/app/stream.jar"}
-	e.submit(append(append(append(args, k.flags(claim)...), extra...), "--wait", "--timeout", "60s")...)
+	e.submit(append(append(append(args, flags...), extra...), "--wait", "--timeout", "60s")...)
+}
+
+// checkpointStorage creates the static PV and claim kind k needs for app (none for a kind that
+// submit provisions), and returns submit's checkpoint flags for it and the claim app's driver
+// will mount ("" for a kind without one).
+func (e *env) checkpointStorage(ns, app string, k storageKind) (flags []string, claim string) {
+	e.t.Helper()
+	claim = app + "-ckpt"
+	if k.pv == nil {
+		flags = k.flags(claim)
+		if !k.hasClaim() {
+			return flags, ""
+		}
+		return flags, submit.CheckpointName(app)
+	}
+	pv := k.pv(ns+"-"+app+"-pv", ns, claim)
+	if _, err := e.client().CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: ns}, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: pv.Spec.AccessModes, StorageClassName: ptr.To(""), VolumeName: pv.Name,
+		Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+	if _, err := e.client().CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	return k.flags(claim), claim
 }
 
 func nodeAffinity(key, value string) *corev1.VolumeNodeAffinity {

@@ -141,6 +141,22 @@ func ReadWindows(dir string) ([]Window, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readWindows(files)
+}
+
+// ReadBatches reads the micro-batches the sandbox's driver-only streaming app
+// (test/e2e/testdata/spark/SparkhaDriverSink.java) wrote to dir, one BATCH.json each, as windows
+// whose Start is the batch ID, by first value. Its files in the making (".BATCH.json.tmp") are
+// not read.
+func ReadBatches(dir string) ([]Window, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "[0-9]*.json"))
+	if err != nil {
+		return nil, err
+	}
+	return readWindows(files)
+}
+
+func readWindows(files []string) ([]Window, error) {
 	var out []Window
 	for _, f := range files {
 		b, err := os.ReadFile(f)

@@ -65,3 +65,24 @@ func TestReadWindows(t *testing.T) {
 		}
 	}
 }
+
+func TestReadBatches(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "0.json"), `{"start":0,"rows":3,"first":0,"last":2}`+"\n")
+	write(t, filepath.Join(dir, "1.json"), `{"start":1,"rows":5,"first":3,"last":7}`+"\n")
+	write(t, filepath.Join(dir, "10.json"), `{"start":10,"rows":2,"first":8,"last":9}`+"\n")
+	write(t, filepath.Join(dir, ".11.json.tmp"), `{"start":11,"rows":2,"first":9,"last":10}`+"\n")
+	ws, err := ReadBatches(dir)
+	if err != nil || len(ws) != 3 || ws[2].Start != 10 {
+		t.Fatalf("ReadBatches = %+v, %v", ws, err)
+	}
+	if last, err := CheckWindows(ws); err != nil || last != 9 {
+		t.Fatalf("CheckWindows = %d, %v", last, err)
+	}
+	// A batch whose rows another batch also holds: counted twice.
+	write(t, filepath.Join(dir, "11.json"), `{"start":11,"rows":2,"first":9,"last":10}`+"\n")
+	ws, _ = ReadBatches(dir)
+	if _, err := CheckWindows(ws); err == nil || !strings.Contains(err.Error(), "values 9..9 counted twice") {
+		t.Fatalf("CheckWindows = %v; want values 9..9 counted twice", err)
+	}
+}
