@@ -356,6 +356,12 @@ func runStorage(ctx context.Context, dir string) error {
 		if err := sparkrt.WatchWrites(ctx, s.Dir, s.VolumesDir(), c.Log); err != nil {
 			return fmt.Errorf("watching the volumes' writers: %w", err)
 		}
+		// And a detached disk fails their writes.
+		c.Detached = func(key, node string) {
+			if _, err := sparkrt.CutOff(s.Dir, storage.ContentDir(s.VolumesDir(), key), node, c.Log); err != nil {
+				c.Log.Printf("ERROR: the containers of %s still write %s after its detach: %v", node, key, err)
+			}
+		}
 	}
 	return c.Run(ctx)
 }

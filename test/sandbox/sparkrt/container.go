@@ -232,7 +232,12 @@ func (r *Runtime) Run(ctx context.Context, s PodSpec) (*Process, error) {
 		_ = ip("netns", "del", netns)
 		return nil, err
 	}
-	who := Container{Node: r.Node, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Role: pod.Labels["spark-role"]}
+	who := Container{Node: r.Node, Namespace: pod.Namespace, Pod: pod.Name, UID: string(pod.UID), Role: pod.Labels["spark-role"], Mounts: map[string]string{}}
+	for _, m := range pod.Spec.Containers[0].VolumeMounts {
+		if claim, ok := s.Claims[m.Name]; ok {
+			who.Mounts[m.MountPath] = filepath.Join(claim.Dir, m.SubPath)
+		}
+	}
 	for _, o := range pod.OwnerReferences {
 		if o.Kind == "Pod" && ptr.Deref(o.Controller, false) {
 			who.Driver = string(o.UID) // Spark's executors are owned by their driver pod

@@ -37,6 +37,10 @@ type Container struct {
 	UID       string `json:"uid"`
 	Role      string `json:"role,omitempty"`
 	Driver    string `json:"driver,omitempty"` // an executor's driver pod's UID
+	// Init is the container's PID 1, as the host sees it; Mounts its volumes from the storage,
+	// by path in the container (CutOff finds them there).
+	Init   int               `json:"init"`
+	Mounts map[string]string `json:"mounts,omitempty"`
 }
 
 // ContainersDir holds one file per real container, named by its PID namespace's inode.
@@ -61,6 +65,7 @@ func (r *Runtime) register(unsharePid int, c Container) error {
 	if err != nil {
 		return err
 	}
+	c.Init = init
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err

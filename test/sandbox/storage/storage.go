@@ -54,6 +54,9 @@ type Controller struct {
 	// DataRoot is the storage's data side (see DataDir); empty: attachments are not recorded
 	// there.
 	DataRoot string
+	// Detached, if set, is called once the volume named key (DataKey) is detached from node at
+	// the storage level: what the machine's running containers see of it.
+	Detached func(key, node string)
 	Log      *log.Logger
 
 	pvs corelisters.PersistentVolumeLister
@@ -246,7 +249,11 @@ func (c *Controller) recordAttachment(va *storagev1.VolumeAttachment, node strin
 	if node == "" && AttachedTo(c.DataRoot, key) != va.Spec.NodeName {
 		return nil
 	}
-	return setAttached(c.DataRoot, key, node)
+	if err := setAttached(c.DataRoot, key, node); err != nil || node != "" || c.Detached == nil {
+		return err
+	}
+	c.Detached(key, va.Spec.NodeName)
+	return nil
 }
 
 func hasFinalizer(va *storagev1.VolumeAttachment, f string) bool {
