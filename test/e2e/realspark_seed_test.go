@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,4 +210,106 @@ func TestRealSparkBatch(t *testing.T) {
 			t.Logf("Spark %s: pi about %s; tasks ran in %s", version, m[1], m[2])
 		})
 	}
+}
+
+var readOnly = regexp.MustCompile(`[^\n]*Read-only file system[^\n]*`)
+
+// TestRealSparkIsolatedFence is the case the words of --node-down warn about, with Spark itself
+// and block storage: the driver's machine is cut off from the API server but runs on, and its
+// driver keeps committing batches to its checkpoint on a ReadWriteOncePod volume (which only the
+// driver mounts, so the app is SparkhaDriverSink, stateless). failover --node-down on the
+// operator's word force-detaches the volume from the machine; from then on the old driver's
+// writes fail (Spark's query stops on "Read-only file system", as it would on a detached disk's
+// ext4), so the new driver is the only writer: it resumes at the batch after the last one
+// committed, and the batches' value ranges tile the source's with none lost or counted twice.
+func TestRealSparkIsolatedFence(t *testing.T) {
+	requireSparkAll(t)
+	version := sparkLines[len(sparkLines)-1]
+	const ns, app = "isolated", "blocks"
+	e, image := startRealSpark(t, twoNodes, version, ns)
+	e.kubectl("cordon", "node-b")
+	k := storageKinds[0]
+	if k.name != "csi-rwop" {
+		t.Fatalf("storage kinds moved: %+v", k)
+	}
+	flags, claim := e.checkpointStorage(ns, app, k)
+	if out, stderr, code := e.cli(streamArgs(ns, app, image, driverSink.class, append(flags, "--node-lost-timeout", "5s")...)...); code != 0 {
+		t.Fatalf("submit: exit %d\n%s\n%s", code, out, stderr)
+	}
+	volume := e.volumeContent(ns, claim)
+	e.eventually(3*time.Minute, "two batches committed", func() (bool, string) {
+		q, err := truth.ReadQuery(filepath.Join(volume, "query"))
+		return err == nil && q.LastCommit() >= 1, fmt.Sprint(q.Commits, err)
+	})
+	old := e.runningDriver(ns, app)
+	if old.Spec.NodeName != "node-a" {
+		t.Fatalf("driver on %s, want node-a", old.Spec.NodeName)
+	}
+	e.kubectl("uncordon", "node-b")
+
+	must(t, e.sb.Isolate("node-a"))
+	e.waitNodeLost("node-a")
+	e.waitEvicted(ns, old.Name)
+	evicted := time.Now()
+	e.eventually(30*time.Second, "the isolated driver still writing its checkpoint after its eviction", func() (bool, string) {
+		w, ok := writerOf(e.volumeWrites(volume), string(old.UID))
+		return ok && w.Last.After(evicted), fmt.Sprint(truth.Writers(e.volumeWrites(volume)))
+	})
+
+	out, stderr, code := e.cli("failover", app, "-n", ns, "--node-down", "--yes", "--wait", "--timeout", "3m")
+	if code != 0 || !strings.Contains(out, "failover of "+ns+"/"+app+" complete: a new driver runs") {
+		t.Fatalf("failover --node-down: exit %d\n%s\n%s", code, out, stderr)
+	}
+	before := e.streamQuery(volume).LastCommit()
+	next := e.runningDriver(ns, app)
+	e.eventually(3*time.Minute, "three more batches committed by the new driver", func() (bool, string) {
+		q := e.streamQuery(volume)
+		return q.LastCommit() >= before+3, fmt.Sprintf("commits %v (at the failover: up to %d)", q.Commits, before)
+	})
+	// Spark's own word on both sides: the old driver's query failed on the detached volume, the
+	// new one resumed after the last commit.
+	var refused []byte
+	e.eventually(30*time.Second, "the old driver's query failing on the detached volume", func() (bool, string) {
+		b, _ := os.ReadFile(sparkrt.LogPath(e.sb.Dir, &old))
+		refused = readOnly.Find(b)
+		return refused != nil, "no " + readOnly.String()
+	})
+	t.Logf("the old driver, on the isolated machine: %s", strings.TrimSpace(string(refused)))
+	m := resuming.FindStringSubmatch(e.podLog(&next))
+	if m == nil {
+		t.Fatalf("new driver's log has no %q", resuming)
+	}
+	if at, _ := strconv.Atoi(m[1]); at != before+1 {
+		t.Errorf("the new driver resumed at batch %d; the last batch committed before it was %d", at, before)
+	}
+	q := e.streamQuery(volume)
+	if err := q.Check(); err != nil {
+		t.Error(err)
+	}
+	batches, err := driverSink.output(volume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := truth.CheckWindows(batches); err != nil {
+		t.Errorf("batches: %v", err)
+	}
+	// The storage's truth: the old driver wrote until the detach, the new one after it.
+	ws := e.volumeWrites(volume)
+	o, _ := writerOf(ws, string(old.UID))
+	n, ok := writerOf(ws, string(next.UID))
+	if !ok || !o.Last.Before(n.First) {
+		t.Errorf("writers of the checkpoint: old %v, new %v; want the old one's last write before the new one's first", o, n)
+	}
+	if c := e.concurrentGenerations(volume); len(c) > 0 {
+		t.Errorf("two generations wrote the checkpoint at once: %v", c)
+	}
+	t.Logf("Spark %s: old driver %s wrote until %s, new driver %s from %s; batches 0..%d committed, %d before the new driver",
+		version, old.Name, o.Last.Format("15:04:05.000"), next.Name, n.First.Format("15:04:05.000"), q.LastCommit(), before)
+
+	// Its query failed, so Spark's old driver ends, on a machine that cannot tell anyone yet.
+	e.eventually(60*time.Second, "the old driver's process ending on the isolated machine", func() (bool, string) {
+		iv, _ := truth.Process(e.truth(ns), string(old.UID))
+		return !iv.Running(), iv.String()
+	})
+	must(t, e.sb.Rejoin("node-a"))
 }

@@ -66,6 +66,12 @@ func (r *Runtime) register(unsharePid int, c Container) error {
 		return err
 	}
 	c.Init = init
+	return r.writeRegistration(ino, c)
+}
+
+// writeRegistration names c the container of the PID namespace whose inode is ino, in place of
+// any earlier one: a namespace's inode is reused once the namespace is gone.
+func (r *Runtime) writeRegistration(ino uint64, c Container) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -74,7 +80,12 @@ func (r *Runtime) register(unsharePid int, c Container) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, strconv.FormatUint(ino, 10)), b, 0o644)
+	f := filepath.Join(dir, strconv.FormatUint(ino, 10))
+	tmp := f + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, f)
 }
 
 func pidNamespace(pid int) (uint64, error) {
@@ -103,7 +114,7 @@ func WatchWrites(ctx context.Context, sandboxDir, volumes string, logger *log.Lo
 		return fmt.Errorf("fanotify_mark %s: %w", volumes, err)
 	}
 	w := &writers{dir: sandboxDir, volumes: filepath.Clean(volumes) + "/", log: logger,
-		known: map[uint64]*Container{}, last: map[string]time.Time{}, pids: map[int]pidEntry{}, roots: map[string]string{}}
+		known: map[uint64]registration{}, last: map[string]time.Time{}, pids: map[int]pidEntry{}, roots: map[string]string{}}
 	go func() {
 		<-ctx.Done()
 		unix.Close(fd)
@@ -116,7 +127,7 @@ type writers struct {
 	dir, volumes string
 	log          *log.Logger
 	mu           sync.Mutex
-	known        map[uint64]*Container // by PID namespace inode; nil: not a container
+	known        map[uint64]registration // by PID namespace inode
 	last         map[string]time.Time  // last recorded write per container and volume
 	pids         map[int]pidEntry      // recent answers of containerOf
 	roots        map[string]string     // mount roots by container UID and mount ID
@@ -171,6 +182,11 @@ func (w *writers) containerOf(pid int, now time.Time) *Container {
 	w.pids[pid] = pidEntry{c: c, at: now}
 	w.mu.Unlock()
 	return c
+}
+
+type registration struct {
+	c          *Container
+	registered time.Time // the registration file's modification time
 }
 
 type pidEntry struct {
@@ -245,20 +261,28 @@ func (w *writers) record(now time.Time, path string, c *Container) {
 	}
 }
 
+// container is the container registered under the PID namespace inode ino, or nil. The kernel
+// reuses a namespace's inode once the namespace is gone, and the machine then registers the next
+// container under it: an answer is kept only while its registration is the same file.
 func (w *writers) container(ino uint64) *Container {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if c, ok := w.known[ino]; ok && c != nil {
-		return c
-	}
-	b, err := os.ReadFile(filepath.Join(ContainersDir(w.dir), strconv.FormatUint(ino, 10)))
+	path := filepath.Join(ContainersDir(w.dir), strconv.FormatUint(ino, 10))
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil // not (yet) a container: asked again next time
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if k, ok := w.known[ino]; ok && k.registered.Equal(st.ModTime()) {
+		return k.c
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
 	}
 	var c Container
 	if json.Unmarshal(b, &c) != nil {
 		return nil
 	}
-	w.known[ino] = &c
+	w.known[ino] = registration{c: &c, registered: st.ModTime()}
 	return &c
 }

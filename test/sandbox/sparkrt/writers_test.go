@@ -55,3 +55,29 @@ func TestWatchWritesSeesContainersThroughTheirMounts(t *testing.T) {
 		t.Fatalf("writes: %+v; want one, of drv on vol-1", ws)
 	}
 }
+
+// The kernel reuses a PID namespace's inode once the namespace is gone, and the machine registers
+// the next container under it: the writers' answer follows the registration, not the inode's first
+// owner (the old driver's executor was once named the writer of its successor's checkpoint).
+func TestContainerFollowsARegistrationReusingAnInode(t *testing.T) {
+	dir := t.TempDir()
+	w := &writers{dir: dir, known: map[uint64]registration{}}
+	r := &Runtime{Dir: dir}
+	if c := w.container(4026532539); c != nil {
+		t.Fatalf("container before any registration: %+v", c)
+	}
+	reg := func(c Container) {
+		if err := r.writeRegistration(4026532539, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg(Container{Node: "node-a", Pod: "old-exec-1", UID: "u-old"})
+	if c := w.container(4026532539); c == nil || c.UID != "u-old" {
+		t.Fatalf("container = %+v; want old-exec-1", c)
+	}
+	time.Sleep(10 * time.Millisecond)
+	reg(Container{Node: "node-b", Pod: "new-driver", UID: "u-new"})
+	if c := w.container(4026532539); c == nil || c.UID != "u-new" {
+		t.Fatalf("container after the inode's reuse = %+v; want new-driver", c)
+	}
+}
