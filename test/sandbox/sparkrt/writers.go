@@ -128,9 +128,9 @@ type writers struct {
 	log          *log.Logger
 	mu           sync.Mutex
 	known        map[uint64]registration // by PID namespace inode
-	last         map[string]time.Time  // last recorded write per container and volume
-	pids         map[int]pidEntry      // recent answers of containerOf
-	roots        map[string]string     // mount roots by container UID and mount ID
+	last         map[string]time.Time    // last recorded write per container and volume
+	pids         map[int]pidEntry        // recent answers of containerOf
+	roots        map[string]string       // mount roots by container UID and mount ID
 }
 
 func (w *writers) read(fd int) {

@@ -43,16 +43,31 @@ func (q Query) LastCommit() int {
 	return q.Commits[len(q.Commits)-1]
 }
 
-// Check says what is wrong with the logs: a gap in the commits (0, 1, 2, ... with none
-// missing), or a commit without its offsets.
+// MinBatchesToRetain is Spark's default for spark.sql.streaming.minBatchesToRetain: after each
+// batch, MicroBatchExecution purges both logs of every batch older than the current one minus
+// this many (offsetLog.purge and commitLog.purge(currentBatchId - minLogEntriesToMaintain)), so
+// a long-running query's logs start after 0.
+const MinBatchesToRetain = 100
+
+// Check says what is wrong with the logs: a gap in the commits (none missing from the first one
+// kept), a commit without its offsets, or logs that do not start at 0 although Spark cannot
+// have purged them yet (both start at the same batch, at least MinBatchesToRetain before the
+// last one planned).
 func (q Query) Check() error {
 	planned := map[int]bool{}
 	for _, id := range q.Offsets {
 		planned[id] = true
 	}
+	if len(q.Commits) > 0 && q.Commits[0] > 0 {
+		first := q.Commits[0]
+		if len(q.Offsets) == 0 || q.Offsets[0] != first || first > q.Offsets[len(q.Offsets)-1]-MinBatchesToRetain {
+			return fmt.Errorf("commits log %v: batches 0..%d are missing, and Spark purges only batches more than %d before the last one planned (offsets log %v)",
+				q.Commits, first-1, MinBatchesToRetain, q.Offsets)
+		}
+	}
 	for i, id := range q.Commits {
-		if id != i {
-			return fmt.Errorf("commits log %v: batch %d is missing", q.Commits, i)
+		if want := q.Commits[0] + i; id != want {
+			return fmt.Errorf("commits log %v: batch %d is missing", q.Commits, want)
 		}
 		if !planned[id] {
 			return fmt.Errorf("batch %d committed without offsets (offsets log %v)", id, q.Offsets)

@@ -32,6 +32,35 @@ func TestReadQuery(t *testing.T) {
 			t.Errorf("Check(%+v) found nothing wrong", bad)
 		}
 	}
+	// Spark purges both logs up to 100 batches before the current one: batches 12..112 committed
+	// and 12..113 planned is a query that ran from 0.
+	purged := Query{Offsets: ids(12, 113), Commits: ids(12, 112)}
+	if err := purged.Check(); err != nil {
+		t.Errorf("Check of logs Spark purged: %v", err)
+	}
+	for name, c := range map[string]struct {
+		q    Query
+		want string
+	}{
+		"too early":    {Query{Offsets: ids(12, 100), Commits: ids(12, 99)}, "batches 0..11 are missing"},
+		"offsets kept": {Query{Offsets: ids(0, 113), Commits: ids(12, 112)}, "batches 0..11 are missing"},
+		"gap after":    {Query{Offsets: ids(12, 113), Commits: append(ids(12, 50), ids(52, 112)...)}, "batch 51 is missing"},
+		"no offsets":   {Query{Commits: ids(12, 112)}, "batches 0..11 are missing"},
+		"purged later": {Query{Offsets: ids(20, 121), Commits: ids(20, 120)}, ""},
+	} {
+		err := c.q.Check()
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: Check = %v; want %q", name, err, c.want)
+		}
+	}
+}
+
+func ids(from, to int) []int {
+	var out []int
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 // Only the files the sink's log lists count: a part file of a batch that never committed is
