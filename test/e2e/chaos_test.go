@@ -454,8 +454,12 @@ func (c *chaos) checkQueries(ns string, ranAgain []string) {
 		dir := c.checkpoints[app]
 		query := func() truth.Query { return c.streamQuery(dir) }
 		if slices.Contains(ranAgain, app) {
+			// Spark's own pace: an executor left on a killed machine keeps its task until the
+			// driver's heartbeat timeout (spark.network.timeout, 120 s) removes it, since an
+			// evicted pod still Running is not deleted to Spark (ExecutorPodsSnapshot.isDeleted);
+			// the query waits for that task, then for a new executor (seed 408: 152 s).
 			from := query().LastCommit()
-			c.eventually(3*time.Minute, app+"'s query committing two more batches", func() (bool, string) {
+			c.eventually(5*time.Minute, app+"'s query committing two more batches", func() (bool, string) {
 				q := query()
 				return q.LastCommit() >= from+2, fmt.Sprintf("commits %v (%d when it ran again)", q.Commits, from)
 			})
