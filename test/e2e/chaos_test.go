@@ -14,6 +14,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/truth"
 )
@@ -396,6 +397,7 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 	}
 	c.checkInvariant(ns, apps)
 	if *chaosReal {
+		c.fenceDeadExecutorNodes()
 		c.checkQueries(ns, ranAgain)
 	}
 	ivs := c.allTruth(ns)
@@ -445,6 +447,32 @@ func realApp(k storageKind) sparkApp {
 	return driverSink
 }
 
+// fenceDeadExecutorNodes taints each killed machine that no failover fenced out of service by
+// hand, as Kubernetes' non-graceful node shutdown asks of whoever knows a node is down: with real
+// Spark, an executor left on a dead machine holds its query. Its evicted pod stays Running with
+// a deletion timestamp, which Spark does not count as deleted (ExecutorPodsSnapshot.isDeleted),
+// so the driver asks for no other executor; its heartbeat timeout (spark.network.timeout, 120 s)
+// removes the executor but its pod still counts, and the query waits until the pod is gone
+// (seed 408: no batch for the 7 minutes the run waited). The taint lets the pod garbage collector
+// delete the pods there, and the driver replaces its executor.
+func (c *chaos) fenceDeadExecutorNodes() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if !c.killed[n] {
+			continue
+		}
+		node, err := c.client().CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if slices.ContainsFunc(node.Spec.Taints, func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeOutOfService }) {
+			continue
+		}
+		c.act("taint %s out-of-service by hand: it is dead, and an executor there holds its query", n)
+		c.kubectl("taint", "node", n, corev1.TaintNodeOutOfService+"=nodeshutdown:NoExecute")
+	}
+}
+
 // checkQueries reads each real app's checkpoint and sink once the run is over: every app that
 // ran again commits two more batches, and in every app's checkpoint and sink no batch is missing
 // or committed twice and no source value is lost or counted twice, whatever drivers came and went.
@@ -454,10 +482,8 @@ func (c *chaos) checkQueries(ns string, ranAgain []string) {
 		dir := c.checkpoints[app]
 		query := func() truth.Query { return c.streamQuery(dir) }
 		if slices.Contains(ranAgain, app) {
-			// Spark's own pace: an executor left on a killed machine keeps its task until the
-			// driver's heartbeat timeout (spark.network.timeout, 120 s) removes it, since an
-			// evicted pod still Running is not deleted to Spark (ExecutorPodsSnapshot.isDeleted);
-			// the query waits for that task, then for a new executor (seed 408: 152 s).
+			// Spark's own pace: a new driver's JVM, a new executor's, and the batch its task
+			// lost on a killed machine (fenceDeadExecutorNodes).
 			from := query().LastCommit()
 			c.eventually(5*time.Minute, app+"'s query committing two more batches", func() (bool, string) {
 				q := query()
