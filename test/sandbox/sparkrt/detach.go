@@ -15,11 +15,11 @@ import (
 // (storage.ContentDir) what a detached disk does to a running machine's file system: from now
 // on their writes to it fail. The storage calls it once it detached the volume from node
 // (ControllerUnpublishVolume), which a cloud carries out even when the machine is cut off from
-// the API server. On a real machine the block device is gone: the next write-back fails with
-// EIO and ext4, mounted with its default errors=remount-ro (the kernel's
-// Documentation/admin-guide/ext4.rst, "errors="), turns the file system read-only; here each
-// container's mount of the volume is remounted read-only in its mount namespace, so the
-// container's writes fail with EROFS, and its reads go on, as they do from ext4's page cache.
+// the API server. On a real machine the block device is gone: write-back fails with EIO, ext4
+// aborts its journal and refuses writes from then on (read-only, as errors=remount-ro in the
+// kernel's Documentation/admin-guide/ext4.rst has it); here each container's mount of the volume
+// is remounted read-only in its mount namespace, so the container's writes fail with EROFS, and
+// its reads of what it had go on.
 // It returns the containers cut off, as NAMESPACE/POD.
 func CutOff(sandboxDir, dir, node string, logger *log.Logger) ([]string, error) {
 	entries, err := os.ReadDir(ContainersDir(sandboxDir))
