@@ -16,14 +16,7 @@ import (
 // through their own mounts, and no one else's: the container writes before, is refused after,
 // and CutOff of another node leaves it alone.
 func TestCutOffFailsTheContainersWrites(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("namespaces need root")
-	}
-	dir := t.TempDir()
-	fs := filepath.Join(dir, "volumes", "vol-1", "fs")
-	if err := os.MkdirAll(fs, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	dir, fs := sandboxWithVolume(t, "namespaces need root")
 	status := filepath.Join(dir, "status")
 	mnt := filepath.Join(dir, "mnt")
 	cmd := exec.Command("unshare", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c",

@@ -17,15 +17,8 @@ import (
 // JVM writes its checkpoint, is recorded as the volume's writer; a process that is no container
 // (this test, writing the same directory) is not.
 func TestWatchWritesSeesContainersThroughTheirMounts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("fanotify and namespaces need root")
-	}
-	dir := t.TempDir()
+	dir, fs := sandboxWithVolume(t, "fanotify and namespaces need root")
 	volumes := filepath.Join(dir, "volumes")
-	fs := filepath.Join(volumes, "vol-1", "fs")
-	if err := os.MkdirAll(fs, 0o777); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := WatchWrites(ctx, dir, volumes, log.New(io.Discard, "", 0)); err != nil {
@@ -80,4 +73,19 @@ func TestContainerFollowsARegistrationReusingAnInode(t *testing.T) {
 	if c := w.container(4026532539); c == nil || c.UID != "u-new" {
 		t.Fatalf("container after the inode's reuse = %+v; want new-driver", c)
 	}
+}
+
+// sandboxWithVolume is a sandbox directory holding one volume's content directory (volumes/vol-1/fs),
+// for a test that needs root, which it skips otherwise saying why.
+func sandboxWithVolume(t *testing.T, whyRoot string) (dir, fs string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip(whyRoot)
+	}
+	dir = t.TempDir()
+	fs = filepath.Join(dir, "volumes", "vol-1", "fs")
+	if err := os.MkdirAll(fs, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir, fs
 }
