@@ -326,8 +326,8 @@ func chaosRun(t *testing.T, seed int64) (steps, recovered, nonZero int, decision
 	for _, app := range apps {
 		if dir, ok := c.checkpoints[app]; ok {
 			e.eventually(3*time.Minute, app+"'s query committing its first batch", func() (bool, string) {
-				q, err := truth.ReadQuery(filepath.Join(dir, "query"))
-				return err == nil && q.LastCommit() >= 0, fmt.Sprint(q.Commits, err)
+				q := e.streamQuery(dir)
+				return q.LastCommit() >= 0, fmt.Sprint(q.Commits)
 			})
 		}
 	}

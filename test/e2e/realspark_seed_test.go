@@ -238,8 +238,8 @@ func TestRealSparkIsolatedFence(t *testing.T) {
 	}
 	volume := e.volumeContent(ns, claim)
 	e.eventually(3*time.Minute, "two batches committed", func() (bool, string) {
-		q, err := truth.ReadQuery(filepath.Join(volume, "query"))
-		return err == nil && q.LastCommit() >= 1, fmt.Sprint(q.Commits, err)
+		q := e.streamQuery(volume)
+		return q.LastCommit() >= 1, fmt.Sprint(q.Commits)
 	})
 	old := e.runningDriver(ns, app)
 	if old.Spec.NodeName != "node-a" {
