@@ -57,6 +57,13 @@ spark-dist-if-root:
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory spark-dist >/dev/null; \
 	else echo "not root: the real-Spark scenarios (TestRealSpark*) will be skipped" >&2; fi
 
+# The configuration keys of every Spark line the project names, read from each line's newest
+# release (pkg/submit/testdata/sparkkeys/; TestKeyRulesCoverSpark checks every spark.kubernetes.*
+# key has a rule). Needs a JDK and the Spark downloads (about 460 MB a line, cached).
+.PHONY: spark-keys
+spark-keys:
+	hack/sparkkeys/extract.sh
+
 sandbox-bin:
 	cd test && $(GO) build -o ../bin/sandbox ./cmd/sandbox
 

@@ -23,12 +23,18 @@
 # gets openjdk-17-jdk-headless (javac too: the tests build their apps) from Debian's packages, anyone else a message saying so.
 set -euo pipefail
 
-version=${1:?usage: fetch-spark.sh VERSION (e.g. 3.5.9 or 4.3.0)}
+print_sha=
+if [[ ${1:-} == --sha256 ]]; then print_sha=1; shift; fi
+version=${1:?usage: fetch-spark.sh [--sha256] VERSION (e.g. 3.5.9 or 4.3.0)}
 
-# sha256 of pyspark-VERSION.tar.gz as PyPI serves it (pip checks it: --require-hashes). The two
-# lines the sandbox tests; another version needs SPARK_SHA256.
+# sha256 of pyspark-VERSION.tar.gz as PyPI serves it (pip checks it: --require-hashes): the newest
+# release of each line the project names. The sandbox runs 3.5.9 and 4.3.0; hack/sparkkeys reads
+# every one's configuration keys. Another version needs SPARK_SHA256.
 declare -A pinned=(
   [3.5.9]=ea27adc39ddac9413b8951e45aa748cbed6c785971b81386efc41938f6243d93
+  [4.0.5]=a0d44b0e7faf0458ad83b7aa664e7ed8b96beed8a55d66ce3b0dfac2309dfca6
+  [4.1.4]=bcbd5e18690cf79d438e97210ad06fb8d451a251bb77becc2b0418868d2acd73
+  [4.2.1]=d79b7c8ee41e66a9202fe6f600ca90b931ca571ae9dbdf31c58d2672e5102da0
   [4.3.0]=e8c517948eff7088a7aa07449aa8eafa4a15a8d50319de2525a6fd26622476c6
 )
 sha=${SPARK_SHA256:-${pinned[$version]:-}}
@@ -36,6 +42,7 @@ if [[ -z $sha ]]; then
   echo "spark: no pinned sha256 for pyspark $version (pinned: ${!pinned[*]}); set SPARK_SHA256" >&2
   exit 2
 fi
+if [[ -n $print_sha ]]; then echo "$sha"; exit 0; fi
 
 if ! command -v java >/dev/null; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
