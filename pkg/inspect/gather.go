@@ -203,21 +203,25 @@ func filterPods(pods []corev1.Pod, app string) []corev1.Pod {
 	return out
 }
 
-// filterExecutors keeps the executor pods of one app: owned by one of its
-// driver pods, labelled with one of their app IDs, or with its app name.
+// filterExecutors keeps the executor pods of one app: owned by one of its driver pods,
+// labelled with one of their spark.app.ids, with the app's sparkha.io/app-id (every
+// generation's, even one whose driver pod is gone), or with its app name.
 func filterExecutors(execs, drivers []corev1.Pod, app string) []corev1.Pod {
-	uids, ids := map[types.UID]bool{}, map[string]bool{}
+	uids, ids, appIDs := map[types.UID]bool{}, map[string]bool{}, map[string]bool{}
 	for i := range drivers {
 		uids[drivers[i].UID] = true
 		ids[sparkapp.DriverAppID(&drivers[i])] = true
 		if id := drivers[i].Labels[sparkapp.LabelAppSelector]; id != "" {
 			ids[id] = true
 		}
+		if id := drivers[i].Labels[sparkapp.LabelAppID]; id != "" {
+			appIDs[id] = true
+		}
 	}
 	var out []corev1.Pod
 	for i := range execs {
 		e := &execs[i]
-		if uids[sparkapp.OwnerPodUID(e)] || ids[e.Labels[sparkapp.LabelAppSelector]] || e.Labels[sparkapp.LabelAppName] == app {
+		if uids[sparkapp.OwnerPodUID(e)] || ids[e.Labels[sparkapp.LabelAppSelector]] || appIDs[e.Labels[sparkapp.LabelAppID]] || e.Labels[sparkapp.LabelAppName] == app {
 			out = append(out, *e)
 		}
 	}

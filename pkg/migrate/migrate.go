@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
@@ -44,9 +45,16 @@ func Fatal(dropped []Dropped) []Dropped {
 // sparkha does not use.
 const (
 	labelSparkVersion = "spark-version"
-	envSparkUser      = "SPARK_USER"
+	envSparkUser      = submit.EnvSparkUser
 	driverVolumesKey  = "spark.kubernetes.driver.volumes.persistentVolumeClaim."
+	// escalationKey is the driver container's allowPrivilegeEscalation (Spark 4.3).
+	escalationKey = "spark.kubernetes.driver.securityContext.allowPrivilegeEscalation"
 )
+
+// runLabels are the labels spark-submit puts on its driver for one run: the submitting Spark's
+// version and the run's spark.app.id. A sparkha driver generation's executors carry their own
+// spark.app.id; the Job knows no Spark version.
+var runLabels = map[string]bool{labelSparkVersion: true, sparkapp.LabelAppSelector: true}
 
 // perRun are keys spark-submit sets for one submission that no rule of submit.KeyRules
 // reserves: kubectl sparkha's Job sets its own or none.
@@ -163,8 +171,21 @@ func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []
 		}
 		drop(false, "checkpoint claim", "the driver mounts several claims (%s): all stay driver volumes, none is the checkpoint; name it with --checkpoint-claim", strings.Join(names, ", "))
 	}
+	// The driver container's allowPrivilegeEscalation as it is: unset (spark-submit before 4.3)
+	// lets it escalate, which a sparkha driver does only with the key set (its default is 4.3's).
+	if _, ok := kept[escalationKey]; !ok {
+		if sc := ctr.SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			kept[escalationKey] = "true"
+		}
+	}
 	for _, k := range sortedKeys(kept) {
 		in.Conf = append(in.Conf, k+"="+kept[k])
+	}
+	// The driver's SPARK_USER as spark-submit set it: its submitting user, or the proxy user.
+	for _, e := range ctr.Env {
+		if e.Name == envSparkUser && e.ValueFrom == nil {
+			in.SparkUser = e.Value
+		}
 	}
 
 	resolve := in
@@ -334,15 +355,16 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 			drop(true, "spec.volumes["+v.Name+"]", "a volume no Spark property describes (from a pod template): the driver would not find its files")
 		}
 	}
-	wantEnv := sets.New[string]()
+	wantEnv := map[string]string{}
 	for _, e := range want.Spec.Containers[0].Env {
-		wantEnv.Insert(e.Name)
+		wantEnv[e.Name] = e.Value
 	}
 	for _, e := range ctr.Env {
+		v, ok := wantEnv[e.Name]
 		switch {
-		case wantEnv.Has(e.Name):
-		case e.Name == envSparkUser:
-			drop(false, "env "+envSparkUser, "the user who ran spark-submit (%s); a sparkha driver runs as its container's user, or as --proxy-user", e.Value)
+		case e.Name == envSparkUser && ok && v != e.Value:
+			drop(false, "env "+envSparkUser, "spark-submit set %s; the sparkha driver gets %s, its --proxy-user (as Spark 4.3 sets it)", e.Value, v)
+		case ok:
 		default:
 			drop(true, "env "+e.Name, "an environment variable no Spark property describes (from a pod template): set it with spark.kubernetes.driverEnv.%s", e.Name)
 		}
@@ -350,7 +372,8 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 	if len(ctr.Command) > 0 {
 		drop(true, "spec.containers["+ctr.Name+"].command", "the driver's entrypoint is replaced (%s): kubectl sparkha runs the image's", strings.Join(ctr.Command, " "))
 	}
-	if ctr.SecurityContext != nil {
+	if sc := ctr.SecurityContext; sc != nil && !equality.Semantic.DeepEqual(*sc, corev1.SecurityContext{AllowPrivilegeEscalation: sc.AllowPrivilegeEscalation}) {
+		// allowPrivilegeEscalation alone is Spark 4.3's, carried by its key.
 		drop(true, "spec.containers["+ctr.Name+"].securityContext", "the driver's user and privileges would change: set them in a driver pod template")
 	}
 	if sc := s.SecurityContext; sc != nil && !isZero(*sc) {
@@ -384,7 +407,7 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 		}
 	}
 	for _, k := range sortedKeys(pod.Labels) {
-		if _, ok := want.Labels[k]; !ok && k != labelSparkVersion {
+		if _, ok := want.Labels[k]; !ok && !runLabels[k] {
 			drop(false, "metadata.labels["+k+"]", "no Spark property sets it: set spark.kubernetes.driver.label.%s", k)
 		}
 	}

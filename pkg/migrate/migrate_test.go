@@ -56,11 +56,13 @@ func TestFromDriverPod(t *testing.T) {
 		"spark.kubernetes.authenticate.driver.serviceAccountName=spark",
 		"spark.kubernetes.container.image=spark:3.5.3",
 		"spark.kubernetes.driver.label.team=data",
+		// spark-submit 3.5 leaves allowPrivilegeEscalation unset; a sparkha driver keeps it so.
+		"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true",
 		"spark.kubernetes.memoryOverheadFactor=0.1",
 		"spark.kubernetes.node.selector.pool=spark",
 	}
+	// SPARK_USER is carried: the sparkha driver gets the user who ran spark-submit.
 	etlDropped := []Dropped{
-		{Field: "env SPARK_USER", Why: "the user who ran spark-submit (alice); a sparkha driver runs as its container's user, or as --proxy-user"},
 		{Field: "spark.properties spark.kubernetes.submission.waitAppCompletion", Why: "read by spark-submit on the submitting machine only; kubectl sparkha does not need it"},
 	}
 	cases := []struct {
@@ -71,18 +73,18 @@ func TestFromDriverPod(t *testing.T) {
 	}{
 		{name: "spark 3.5 with a claim", fixture: "spark-3.5", want: submit.Input{
 			Name: "nightly-etl", Namespace: "etl", MainClass: "org.example.Etl", AppResource: "local:///opt/app/etl.jar", AppArgs: []string{"2026-11-29"},
-			Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
+			SparkUser: "alice", Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 		}, dropped: etlDropped},
 		{name: "as admitted by the API server", fixture: "spark-3.5", change: admitted, want: submit.Input{
 			Name: "nightly-etl", Namespace: "etl", MainClass: "org.example.Etl", AppResource: "local:///opt/app/etl.jar", AppArgs: []string{"2026-11-29"},
-			Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
+			SparkUser: "alice", Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 		}, dropped: etlDropped},
 		{name: "spark 4.0 with a proxy user", fixture: "spark-4.0", want: submit.Input{
 			Name: "clicks", Namespace: "streaming", MainClass: "com.example.Clicks", AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--topic", "clicks"},
-			ProxyUser: "etl", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
+			ProxyUser: "etl", SparkUser: "alice", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 			Conf: []string{"spark.app.name=clicks", "spark.jars=local:///opt/app/clicks.jar", "spark.kubernetes.container.image=spark:4.0.0",
-				"spark.kubernetes.driverEnv.TOPIC=clicks", "spark.kubernetes.memoryOverheadFactor=0.1", "spark.sql.shuffle.partitions=8"},
-		}, dropped: []Dropped{{Field: "env SPARK_USER", Why: "the user who ran spark-submit (alice); a sparkha driver runs as its container's user, or as --proxy-user"}}},
+				"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true", "spark.kubernetes.driverEnv.TOPIC=clicks", "spark.kubernetes.memoryOverheadFactor=0.1", "spark.sql.shuffle.partitions=8"},
+		}, dropped: []Dropped{{Field: "env SPARK_USER", Why: "spark-submit set alice; the sparkha driver gets etl, its --proxy-user (as Spark 4.3 sets it)"}}},
 		{name: "what a pod template gave", fixture: "spark-4.0", change: func(p *corev1.Pod) {
 			admitted(p)
 			p.Labels["tier"] = "gold"
@@ -93,12 +95,12 @@ func TestFromDriverPod(t *testing.T) {
 			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "REGION", Value: "eu"})
 		}, want: submit.Input{
 			Name: "clicks", Namespace: "streaming", MainClass: "com.example.Clicks", AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--topic", "clicks"},
-			ProxyUser: "etl", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
+			ProxyUser: "etl", SparkUser: "alice", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 			Conf: []string{"spark.app.name=clicks", "spark.jars=local:///opt/app/clicks.jar", "spark.kubernetes.container.image=spark:4.0.0",
-				"spark.kubernetes.driverEnv.TOPIC=clicks", "spark.kubernetes.memoryOverheadFactor=0.1", "spark.sql.shuffle.partitions=8"},
+				"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true", "spark.kubernetes.driverEnv.TOPIC=clicks", "spark.kubernetes.memoryOverheadFactor=0.1", "spark.sql.shuffle.partitions=8"},
 		}, dropped: []Dropped{
 			{Field: "env REGION", Why: "an environment variable no Spark property describes (from a pod template): set it with spark.kubernetes.driverEnv.REGION", Fatal: true},
-			{Field: "env SPARK_USER", Why: "the user who ran spark-submit (alice); a sparkha driver runs as its container's user, or as --proxy-user"},
+			{Field: "env SPARK_USER", Why: "spark-submit set alice; the sparkha driver gets etl, its --proxy-user (as Spark 4.3 sets it)"},
 			{Field: "metadata.labels[tier]", Why: "no Spark property sets it: set spark.kubernetes.driver.label.tier"},
 			{Field: "spec.containers[proxy]", Why: "a container beside the driver (from a pod template): kubectl sparkha runs the driver's container only", Fatal: true},
 			{Field: "spec.hostNetwork", Why: "the driver would run in its own network or process namespace, not the node's", Fatal: true},
@@ -142,6 +144,8 @@ func TestSameAppAsSparkSubmitLine(t *testing.T) {
 	s, err := submit.ParseSparkSubmit([]string{"--master", "k8s://https://10.0.0.1:6443", "--deploy-mode", "cluster", "--name", "clicks",
 		"--conf", "spark.kubernetes.container.image=spark:4.0.0", "--conf", "spark.kubernetes.namespace=streaming",
 		"--conf", "spark.kubernetes.driverEnv.TOPIC=clicks", "--conf", "spark.sql.shuffle.partitions=8",
+		// The line's spark-submit (4.0) left allowPrivilegeEscalation unset; migrate keeps that.
+		"--conf", "spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true",
 		"--proxy-user", "etl", "--class", "com.example.Clicks", "local:///opt/app/clicks.jar", "--topic", "clicks"})
 	if err != nil {
 		t.Fatal(err)

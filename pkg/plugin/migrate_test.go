@@ -117,8 +117,8 @@ func TestMigratePrints(t *testing.T) {
 			t.Errorf("stdout carries %q:\n%s", gone, stdout)
 		}
 	}
-	wantErr := "warning: env SPARK_USER: the user who ran spark-submit (alice); a sparkha driver runs as its container's user, or as --proxy-user\n" +
-		"warning: spark.properties spark.kubernetes.submission.waitAppCompletion: read by spark-submit on the submitting machine only; kubectl sparkha does not need it\n" +
+	// SPARK_USER is carried, so the only warning of the properties is spark-submit's own key.
+	wantErr := "warning: spark.properties spark.kubernetes.submission.waitAppCompletion: read by spark-submit on the submitting machine only; kubectl sparkha does not need it\n" +
 		"Warning: checkpoint claim etl-state is ReadWriteOnce: only the driver mounts it"
 	if !strings.HasPrefix(stderr, wantErr) {
 		t.Errorf("stderr\n got: %s\nwant: %s...", stderr, wantErr)

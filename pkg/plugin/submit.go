@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +61,8 @@ Each driver generation passes its own pod name as spark.kubernetes.driver.pod.na
 are owned by it and get fresh names), its own spark.app.id, spark-<driver pod UID> (Spark finds
 its executors by that ID, so a generation never sees another's), and its own pod IP as
 spark.driver.host, so an executor of one generation never reaches the next driver. The ID
-generated at submit stays the app's spark-app-selector label.
+generated at submit is the app's sparkha.io/app-id label, on every object and on the driver
+and executor pods of every generation.
 
 A ReadWriteMany checkpoint claim is mounted on the executors too (stateful queries write their
 state from the executors); a ReadWriteOncePod or ReadWriteOnce claim serves the driver only,
@@ -189,6 +192,26 @@ func NewSubmitOptions(configFlags *genericclioptions.ConfigFlags, streams generi
 	}
 }
 
+// submittingUser is the user spark-submit would act as (core Utils.getCurrentUserName):
+// $SPARK_USER, else Hadoop's login user, which is $HADOOP_USER_NAME or the login name without a
+// Windows domain (UserGroupInformation with simple authentication); "" when none is known.
+func submittingUser() string {
+	for _, env := range []string{"SPARK_USER", "HADOOP_USER_NAME"} {
+		if u := os.Getenv(env); u != "" {
+			return u
+		}
+	}
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	name := u.Username
+	if i := strings.LastIndex(name, `\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
 // NewCmdSubmit returns the `submit` command.
 func NewCmdSubmit(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	return newCmdSubmit(NewSubmitOptions(configFlags, streams))
@@ -288,6 +311,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		AppID:              o.NewAppID(),
 		ReadFile:           os.ReadFile,
 		HadoopConfDir:      os.Getenv("HADOOP_CONF_DIR"),
+		SparkUser:          submittingUser(),
 	}
 	if len(positional) > 0 {
 		in.Name = positional[0]
@@ -449,7 +473,7 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "waiting up to %s for a driver pod of job/%s to be Running\n", o.Timeout, o.App.Name)
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	pod, err := submit.WaitForDriver(wctx, o.Client, o.App, o.ErrOut)
+	pod, err := submit.WaitForDriver(wctx, o.Client, o.App.Namespace, o.App.Name, o.App.DriverSelector(), o.ErrOut)
 	if err != nil {
 		return err
 	}

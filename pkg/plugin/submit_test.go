@@ -25,6 +25,7 @@ const fixedAppID = "spark-0123456789abcdef0123456789abcdef"
 func runSubmit(t *testing.T, client *fake.Clientset, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "no-kubeconfig"))
+	t.Setenv("SPARK_USER", "alice") // the driver's SPARK_USER, as spark-submit reads it
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	root := newCmdRoot(streams, func(o *SubmitOptions) {
 		o.NewAppID = func() string { return fixedAppID }
@@ -117,9 +118,9 @@ func TestSubmitValidationErrors(t *testing.T) {
 		{"args without dash", append([]string{"submit", "clicks", "local:///app.jar", "10"}, ok...),
 			`unexpected argument "10" after APP_RESOURCE: put application arguments after --, e.g. kubectl sparkha submit clicks ... local:///app.jar -- 10`},
 		{"no image", []string{"submit", "clicks", "local:///app.jar", "--class", "A"},
-			`--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.0.0`},
+			`--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.3.0`},
 		{"empty image", []string{"submit", "clicks", "local:///app.jar", "--class", "A", "--image", ""},
-			`--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.0.0`},
+			`--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.3.0`},
 		{"no class", []string{"submit", "clicks", "local:///app.jar", "--image", "x"},
 			`--class is required for a JVM application (APP_RESOURCE "local:///app.jar"): give its main class, e.g. --class org.apache.spark.examples.SparkPi`},
 		{"bad driver memory", append([]string{"submit", "clicks", "local:///app.jar", "--driver-memory", "4x"}, ok...),

@@ -17,7 +17,6 @@ import (
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/migrate"
-	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
@@ -174,11 +173,11 @@ func waitJobDriver(ctx context.Context, client kubernetes.Interface, namespace, 
 	if err != nil {
 		return err
 	}
-	app := &submit.App{Name: name, Namespace: namespace, AppID: job.Labels[sparkapp.LabelAppSelector]}
 	fmt.Fprintf(progress, "waiting up to %s for a driver pod of job/%s to be Running\n", timeout, name)
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	pod, err := submit.WaitForDriver(wctx, client, app, progress)
+	// The Job controller's label on its pods: whatever version of kubectl sparkha made the Job.
+	pod, err := submit.WaitForDriver(wctx, client, namespace, name, map[string]string{batchv1.ControllerUidLabel: string(job.UID)}, progress)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ const (
 	OperatorKubeflow = "sparkoperator.k8s.io"
 	OperatorApache   = "spark.apache.org"
 
+	// LabelAppID is a kubectl sparkha app's ID on every object of the app and on every
+	// generation's driver and executor pods; spark-app-selector is Spark's, a generation's
+	// spark.app.id, on its executors only (docs/spark-conf.md).
+	LabelAppID = "sparkha.io/app-id"
+
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelName      = "app.kubernetes.io/name"
 	ManagedBy      = "kubectl-sparkha"
@@ -122,6 +127,15 @@ func AppOfJob(job *batchv1.Job) (k AppKey, ok bool) {
 		return AppKey{Namespace: job.Namespace, Name: job.Name, Kind: KindJob, Job: job.Name}, true
 	}
 	return AppKey{}, false
+}
+
+// AppIDOf is the kubectl sparkha app ID in an object's labels: sparkha.io/app-id, or
+// spark-app-selector on objects kubectl sparkha made before it had its own label.
+func AppIDOf(labels map[string]string) string {
+	if id := labels[LabelAppID]; id != "" {
+		return id
+	}
+	return labels[LabelAppSelector]
 }
 
 // GenerationAppID is the spark.app.id of the driver generation running in the pod with this

@@ -127,7 +127,7 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 // have created it all the same: the connection dropped or timed out after the request was
 // sent, the server failed (5xx), or client-go sent the create again after a 5xx or 429 with
 // Retry-After and the first one had landed (AlreadyExists). Then it reads the object back:
-// if it carries this run's app ID (the spark-app-selector label, new for every submit), this
+// if it carries this run's app ID (the sparkha.io/app-id label, new for every submit), this
 // run created it, and it is returned as created, so that the run goes on with it or rolls
 // it back. A definite refusal (any other 4xx) is returned as it is.
 func createOrFind[T metav1.Object](ctx context.Context, a *Applier, appID, name string,
@@ -144,7 +144,7 @@ func createOrFind[T metav1.Object](ctx context.Context, a *Applier, appID, name 
 	defer cancel()
 	found, gerr := get(rctx, name, metav1.GetOptions{})
 	switch {
-	case gerr == nil && found.GetLabels()[sparkapp.LabelAppSelector] == appID:
+	case gerr == nil && found.GetLabels()[sparkapp.LabelAppID] == appID:
 		return found, nil
 	case gerr != nil && !apierrors.IsNotFound(gerr):
 		return created, fmt.Errorf("%w (it may have been created all the same: reading it back failed: %v)", err, gerr)

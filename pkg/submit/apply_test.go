@@ -335,7 +335,7 @@ func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
 		withUIDs(client)
 		client.PrependReactor("create", "jobs", func(action k8stesting.Action) (bool, runtime.Object, error) {
 			other := action.(k8stesting.CreateAction).GetObject().DeepCopyObject().(*batchv1.Job)
-			other.Labels = map[string]string{sparkapp.LabelAppSelector: "spark-someone-else"}
+			other.Labels = map[string]string{sparkapp.LabelAppID: "spark-someone-else"}
 			if err := client.Tracker().Create(action.GetResource(), other, "streaming"); err != nil {
 				return true, nil, err
 			}

@@ -41,7 +41,7 @@ func (a *App) AppLabels() map[string]string {
 	if l == nil {
 		l = map[string]string{}
 	}
-	l[sparkapp.LabelAppSelector] = a.AppID
+	l[sparkapp.LabelAppID] = a.AppID
 	l[sparkapp.LabelAppName] = a.Name
 	l[sparkapp.LabelManagedBy] = sparkapp.ManagedBy
 	l[sparkapp.LabelName] = a.Name
@@ -58,7 +58,7 @@ const (
 
 // DriverAppIDRef is the spark.app.id of a driver generation as written in its container spec:
 // Kubernetes expands it to "spark-" + the pod's UID, so every generation has its own ID.
-// App.AppID stays the app's identity (the spark-app-selector label of the Job and its objects).
+// App.AppID stays the app's identity (the sparkha.io/app-id label of every object and pod).
 const DriverAppIDRef = "spark-$(" + EnvDriverPodUID + ")"
 
 // DriverHostRef is the spark.driver.host of a driver generation: its pod IP.
@@ -77,7 +77,7 @@ func (a *App) DriverHost() string {
 
 // DriverSelector selects the driver pods of the app, whatever their generation.
 func (a *App) DriverSelector() map[string]string {
-	return map[string]string{sparkapp.LabelAppSelector: a.AppID, sparkapp.LabelSparkRole: sparkapp.RoleDriver}
+	return map[string]string{sparkapp.LabelAppID: a.AppID, sparkapp.LabelSparkRole: sparkapp.RoleDriver}
 }
 
 // Build returns the objects of app. jobUID is the UID of the created Job, used in the owner
@@ -146,9 +146,11 @@ func buildJob(app *App) *batchv1.Job {
 		// Upstream sets it to spark.app.id; keep both equal.
 		{Name: EnvApplicationID, Value: DriverAppIDRef},
 		{Name: "SPARK_DRIVER_BIND_ADDRESS", ValueFrom: fieldRef("status.podIP")},
-		{Name: "SPARK_LOCAL_DIRS", Value: strings.Join(d.LocalDirs, ",")},
-		{Name: "SPARK_CONF_DIR", Value: SparkConfDir},
 	}
+	if !d.Excluded["LocalDirsFeatureStep"] {
+		env = append(env, corev1.EnvVar{Name: "SPARK_LOCAL_DIRS", Value: strings.Join(d.LocalDirs, ",")})
+	}
+	env = append(env, corev1.EnvVar{Name: "SPARK_CONF_DIR", Value: SparkConfDir})
 	env = append(env, d.Env...)
 
 	mounts := []corev1.VolumeMount{{Name: SparkConfVolume, MountPath: SparkConfDir}}
@@ -171,8 +173,8 @@ func buildJob(app *App) *batchv1.Job {
 		medium = corev1.StorageMediumMemory
 	}
 	for i, dir := range d.LocalDirs {
-		if d.LocalDirsMounted {
-			break // the user's own spark-local-dir-* volumes, already mounted
+		if d.LocalDirsMounted || d.Excluded["LocalDirsFeatureStep"] {
+			break // the user's own spark-local-dir-* volumes, already mounted, or none
 		}
 		name := fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)
 		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir})
@@ -213,7 +215,14 @@ func buildJob(app *App) *batchv1.Job {
 	container.Ports = append(container.Ports,
 		corev1.ContainerPort{Name: DriverPortName, ContainerPort: DriverPort, Protocol: corev1.ProtocolTCP},
 		corev1.ContainerPort{Name: BlockManagerPortName, ContainerPort: BlockManagerPort, Protocol: corev1.ProtocolTCP},
-		corev1.ContainerPort{Name: UIPortName, ContainerPort: d.UIPort, Protocol: corev1.ProtocolTCP})
+		corev1.ContainerPort{Name: UIPortName, ContainerPort: d.UIPort, Protocol: corev1.ProtocolTCP},
+		corev1.ContainerPort{Name: ConnectPortName, ContainerPort: d.ConnectPort, Protocol: corev1.ProtocolTCP})
+	// BasicDriverFeatureStep (Spark 4.3) edits the template container's security context and
+	// sets allowPrivilegeEscalation, whatever the template said.
+	if container.SecurityContext == nil {
+		container.SecurityContext = &corev1.SecurityContext{}
+	}
+	container.SecurityContext.AllowPrivilegeEscalation = ptr.To(d.AllowPrivilegeEscalation)
 	container.Env = append(container.Env, env...)
 	container.VolumeMounts = append(container.VolumeMounts, mounts...)
 	if container.Resources.Requests == nil {
@@ -303,6 +312,8 @@ func buildService(app *App, jobUID types.UID) *corev1.Service {
 	port := func(name string, p int32) corev1.ServicePort {
 		return corev1.ServicePort{Name: name, Port: p, TargetPort: intstr.FromInt32(p), Protocol: corev1.ProtocolTCP}
 	}
+	connect := port(ConnectPortName, app.Driver.ConnectPort)
+	connect.AppProtocol = ptr.To("grpc")
 	return &corev1.Service{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -313,14 +324,16 @@ func buildService(app *App, jobUID types.UID) *corev1.Service {
 			OwnerReferences: OwnedByJob(app, jobUID),
 		},
 		Spec: corev1.ServiceSpec{
-			ClusterIP:      corev1.ClusterIPNone,
-			Selector:       app.DriverSelector(),
-			IPFamilyPolicy: app.Service.IPFamilyPolicy,
-			IPFamilies:     app.Service.IPFamilies,
+			ClusterIP:                corev1.ClusterIPNone,
+			Selector:                 app.DriverSelector(),
+			IPFamilyPolicy:           app.Service.IPFamilyPolicy,
+			IPFamilies:               app.Service.IPFamilies,
+			PublishNotReadyAddresses: app.Service.PublishNotReadyAddresses,
 			Ports: []corev1.ServicePort{
 				port(DriverPortName, DriverPort),
 				port(BlockManagerPortName, BlockManagerPort),
 				port(UIPortName, app.Driver.UIPort),
+				connect,
 			},
 		},
 	}

@@ -98,17 +98,28 @@ func TestDriverGenerationAppID(t *testing.T) {
 		t.Errorf("ConfigMap has spark.app.id:\n%s", objs.ConfigMap.Data[SparkConfFile])
 	}
 
-	// The app's identity label is unchanged on every object and the driver pods.
+	// The app's identity label is on every object, on the driver pods and, through Spark's
+	// executor label key, on every generation's executors; spark-app-selector is Spark's alone
+	// (a generation's spark.app.id on its executors), so no object of the app carries it.
 	for _, o := range objs.List() {
-		if got := o.GetLabels()[sparkapp.LabelAppSelector]; got != testAppID {
-			t.Errorf("%s: %s=%q, want the submit-time ID %s", o.GetName(), sparkapp.LabelAppSelector, got, testAppID)
+		if got := o.GetLabels()[sparkapp.LabelAppID]; got != testAppID {
+			t.Errorf("%s: %s=%q, want the submit-time ID %s", o.GetName(), sparkapp.LabelAppID, got, testAppID)
+		}
+		if got, ok := o.GetLabels()[sparkapp.LabelAppSelector]; ok {
+			t.Errorf("%s: %s=%q: that label is a generation's spark.app.id", o.GetName(), sparkapp.LabelAppSelector, got)
 		}
 	}
-	if got := objs.Job.Spec.Template.Labels[sparkapp.LabelAppSelector]; got != testAppID {
-		t.Errorf("pod template %s=%q, want %s", sparkapp.LabelAppSelector, got, testAppID)
+	if got := objs.Job.Spec.Template.Labels[sparkapp.LabelAppID]; got != testAppID {
+		t.Errorf("pod template %s=%q, want %s", sparkapp.LabelAppID, got, testAppID)
 	}
-	if got := objs.Service.Spec.Selector[sparkapp.LabelAppSelector]; got != testAppID {
-		t.Errorf("Service selects %s=%q, want %s: it must reach every generation", sparkapp.LabelAppSelector, got, testAppID)
+	if got, ok := objs.Job.Spec.Template.Labels[sparkapp.LabelAppSelector]; ok {
+		t.Errorf("pod template %s=%q: no driver generation's spark.app.id is known before its pod exists", sparkapp.LabelAppSelector, got)
+	}
+	if got := app.Properties[ExecutorLabelPrefix+sparkapp.LabelAppID]; got != testAppID {
+		t.Errorf("spark.properties %s%s=%q, want %s: executors of every generation carry the app's label", ExecutorLabelPrefix, sparkapp.LabelAppID, got, testAppID)
+	}
+	if got := objs.Service.Spec.Selector[sparkapp.LabelAppID]; got != testAppID || objs.Service.Spec.Selector[sparkapp.LabelSparkRole] != sparkapp.RoleDriver {
+		t.Errorf("Service selects %v, want %s=%s and the driver role: it must reach every generation's driver", objs.Service.Spec.Selector, sparkapp.LabelAppID, testAppID)
 	}
 
 	// As the kubelet runs it: two generations of the Job, two pod UIDs, two IDs.

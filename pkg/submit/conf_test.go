@@ -199,7 +199,7 @@ func TestWaitForDriver(t *testing.T) {
 	var progress bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	got, err := WaitForDriver(ctx, client, app, &progress)
+	got, err := WaitForDriver(ctx, client, app.Namespace, app.Name, app.DriverSelector(), &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +217,8 @@ func TestWaitForDriverTimesOut(t *testing.T) {
 	client := fake.NewClientset()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err := WaitForDriver(ctx, client, app, &bytes.Buffer{})
-	want := "timed out waiting for a driver pod of job/clicks to be Running (no driver pod yet); the app keeps running, check it with kubectl get pods -n streaming -l spark-app-selector=spark-0123456789abcdef0123456789abcdef,spark-role=driver"
+	_, err := WaitForDriver(ctx, client, app.Namespace, app.Name, app.DriverSelector(), &bytes.Buffer{})
+	want := "timed out waiting for a driver pod of job/clicks to be Running (no driver pod yet); the app keeps running, check it with kubectl get pods -n streaming -l spark-role=driver,sparkha.io/app-id=spark-0123456789abcdef0123456789abcdef"
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n got: %v\nwant: %s", err, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
 )
 
 // DriverPod is what the Spark conf asks of the driver pod, resolved the way upstream's driver
@@ -41,6 +44,13 @@ type DriverPod struct {
 	// (a driver volume key or the template's container), which replace the emptyDirs.
 	LocalDirsMounted bool
 	UIPort           int32
+	// ConnectPort is Spark Connect's port, which Spark 4.1 and later expose on the driver.
+	ConnectPort int32
+	// AllowPrivilegeEscalation is the Spark container's (Spark 4.3; default false).
+	AllowPrivilegeEscalation bool
+	// Excluded are the feature steps spark.kubernetes.driver.pod.excludedFeatureSteps leaves
+	// out, by class name without the package.
+	Excluded map[string]bool
 	// Template is spark.kubernetes.driver.podTemplateFile, parsed; nil without one.
 	Template *corev1.Pod
 	// TemplateContainer names the template's container that runs the driver ("" = the first).
@@ -53,6 +63,8 @@ type DriverService struct {
 	Annotations    map[string]string
 	IPFamilyPolicy *corev1.IPFamilyPolicy
 	IPFamilies     []corev1.IPFamily
+	// PublishNotReadyAddresses is spark.kubernetes.driver.service.publishNotReadyAddresses.
+	PublishNotReadyAddresses bool
 }
 
 // Paths and names of upstream's feature steps (Constants.scala).
@@ -76,6 +88,24 @@ var envSetBySparkha = map[string]bool{
 	"SPARK_DRIVER_BIND_ADDRESS": true, "SPARK_LOCAL_DIRS": true, "SPARK_CONF_DIR": true,
 }
 
+// EnvSparkUser is Spark's ENV_SPARK_USER: the user the driver acts as.
+const EnvSparkUser = "SPARK_USER"
+
+// Spark Connect's port (Constants.scala, Spark 4.1: CONNECT_GRPC_BINDING_PORT,
+// DEFAULT_SPARK_CONNECT_SERVER_PORT, SPARK_CONNECT_SERVER_PORT_NAME).
+const (
+	ConnectPortKey  = "spark.connect.grpc.binding.port"
+	ConnectPort     = 15002
+	ConnectPortName = "spark-connect"
+)
+
+// Spark 4.1 substitutes {{SPARK_VERSION}} in image names with the submitting Spark's version
+// (KubernetesConf.image, Utils.substituteSparkVersion); kubectl sparkha has no Spark version.
+const (
+	sparkVersionPlaceholder = "{{SPARK_VERSION}}"
+	sparkVersionRefusal     = "spark-submit replaces {{SPARK_VERSION}} with its own Spark version, and kubectl sparkha has none: write the version, e.g. apache/spark:4.3.0"
+)
+
 func keysWithPrefix(conf map[string]confEntry, prefix string) []string {
 	var out []string
 	for k := range conf {
@@ -91,101 +121,303 @@ func invalid(key string, e confEntry, format string, args ...any) error {
 	return fmt.Errorf("invalid %s %q in %s: %s", key, e.value, e.source, fmt.Sprintf(format, args...))
 }
 
-// resolveDriverPod reads the driver-side pod settings of conf. readFile reads a file on this
-// machine (pod templates); it may be nil when no template key is set.
-func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string) ([]byte, error)) (DriverPod, DriverService, error) {
-	d := DriverPod{Image: app.Image, PullPolicy: corev1.PullIfNotPresent, UIPort: UIPort}
-	var svc DriverService
-	get := func(key string) (confEntry, bool) { e, ok := conf[key]; return e, ok }
+// driverStep is one of upstream's driver feature steps as kubectl sparkha applies it: it reads
+// the conf into d and svc. The order is KubernetesDriverBuilder's.
+type driverStep struct {
+	// class is the step's class in org.apache.spark.deploy.k8s.features, as
+	// spark.kubernetes.driver.pod.excludedFeatureSteps names it.
+	class string
+	// required says kubectl sparkha cannot build a driver without the step, and why.
+	required string
+	resolve  func(r *driverResolver) error
+}
 
-	if e, ok := get("spark.kubernetes.driver.container.image"); ok {
+// driverResolver carries the conf and the driver being built through the steps.
+type driverResolver struct {
+	conf     map[string]confEntry
+	app      *App
+	readFile func(string) ([]byte, error)
+	d        DriverPod
+	svc      DriverService
+}
+
+func (r *driverResolver) get(key string) (confEntry, bool) { e, ok := r.conf[key]; return e, ok }
+
+// driverSteps are KubernetesDriverBuilder's steps (Spark 4.3; NetworkPolicyFeatureStep since
+// 4.2), each with what kubectl sparkha does with its keys.
+var driverSteps = []driverStep{
+	{class: "BasicDriverFeatureStep", required: "it builds the driver container (image, resources, ports, environment)", resolve: (*driverResolver).basic},
+	{class: "DriverKubernetesCredentialsFeatureStep", required: "it sets the driver's service account, which --service-account sets"},
+	{class: "DriverServiceFeatureStep", required: "kubectl sparkha's driver Service NAME-driver-svc serves every driver generation", resolve: (*driverResolver).service},
+	{class: "NetworkPolicyFeatureStep"},
+	{class: "MountSecretsFeatureStep", resolve: (*driverResolver).secrets},
+	{class: "EnvSecretsFeatureStep", resolve: (*driverResolver).envSecrets},
+	{class: "MountVolumesFeatureStep", resolve: (*driverResolver).volumes},
+	{class: "DriverCommandFeatureStep", required: "it builds the driver's command line, which carries each generation's identity", resolve: (*driverResolver).command},
+	{class: "HadoopConfDriverFeatureStep", resolve: (*driverResolver).hadoopConf},
+	{class: "KerberosConfDriverFeatureStep"},
+	{class: "PodTemplateConfigMapStep"},
+	{class: "LocalDirsFeatureStep", resolve: (*driverResolver).localDirs},
+}
+
+// FeatureStepPackage is the package of Spark's feature steps.
+const FeatureStepPackage = "org.apache.spark.deploy.k8s.features."
+
+// ExcludedStepsKey is spark.kubernetes.driver.pod.excludedFeatureSteps (Spark 4.1).
+const ExcludedStepsKey = "spark.kubernetes.driver.pod.excludedFeatureSteps"
+
+// excludedSteps reads spark.kubernetes.driver.pod.excludedFeatureSteps as Config.scala does
+// (comma-separated class names) and refuses a step kubectl sparkha cannot leave out, or a name
+// that is not one of Spark's driver steps (Spark would ignore it silently).
+func excludedSteps(conf map[string]confEntry) (map[string]bool, error) {
+	e, ok := conf[ExcludedStepsKey]
+	if !ok {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	for _, name := range strings.Split(e.value, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		class, _ := strings.CutPrefix(name, FeatureStepPackage)
+		i := slices.IndexFunc(driverSteps, func(s driverStep) bool { return s.class == class })
+		switch {
+		case i < 0 || !strings.HasPrefix(name, FeatureStepPackage):
+			return nil, invalid(ExcludedStepsKey, e, "%s is not one of Spark's driver feature steps; name steps of %s: %s", name, strings.TrimSuffix(FeatureStepPackage, "."), strings.Join(optionalDriverSteps(), ", "))
+		case driverSteps[i].required != "":
+			return nil, invalid(ExcludedStepsKey, e, "kubectl sparkha cannot leave out %s: %s", class, driverSteps[i].required)
+		}
+		out[class] = true
+	}
+	return out, nil
+}
+
+// optionalDriverSteps are the driver steps kubectl sparkha can leave out.
+func optionalDriverSteps() []string {
+	var names []string
+	for _, s := range driverSteps {
+		if s.required == "" {
+			names = append(names, s.class)
+		}
+	}
+	return names
+}
+
+// resolveDriverPod reads the driver-side pod settings of conf, step by step as upstream's
+// driver feature steps read them. readFile reads a file on this machine (pod templates); it
+// may be nil when no template key is set.
+func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string) ([]byte, error)) (DriverPod, DriverService, error) {
+	r := &driverResolver{conf: conf, app: app, readFile: readFile,
+		d: DriverPod{Image: app.Image, PullPolicy: corev1.PullIfNotPresent, UIPort: UIPort, ConnectPort: ConnectPort}}
+	excluded, err := excludedSteps(conf)
+	if err != nil {
+		return r.d, r.svc, err
+	}
+	r.d.Excluded = excluded
+	for _, s := range driverSteps {
+		if s.resolve == nil || excluded[s.class] {
+			continue
+		}
+		if err := s.resolve(r); err != nil {
+			return r.d, r.svc, err
+		}
+	}
+	// The template is not a step: KubernetesDriverBuilder loads it first and the steps build on it.
+	if err := r.template(); err != nil {
+		return r.d, r.svc, err
+	}
+	if !excluded["LocalDirsFeatureStep"] {
+		r.ownLocalDirs()
+	}
+	return r.d, r.svc, nil
+}
+
+// basic is BasicDriverFeatureStep: image, environment, labels, annotations, node selection,
+// resources, ports and the container's security context.
+func (r *driverResolver) basic() error {
+	for _, f := range []func() error{r.image, r.env, r.podMeta, r.nodeSelection, r.cpu, r.ports, r.securityContext} {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	var err error
+	r.d.ExtraLimits, err = driverResources(r.conf)
+	return err
+}
+
+func (r *driverResolver) image() error {
+	d := &r.d
+	if e, ok := r.get("spark.kubernetes.driver.container.image"); ok {
 		if strings.TrimSpace(e.value) == "" || strings.ContainsAny(e.value, " \t\n") {
-			return d, svc, invalid("spark.kubernetes.driver.container.image", e, "give an image reference without whitespace")
+			return invalid("spark.kubernetes.driver.container.image", e, "give an image reference without whitespace")
+		}
+		if strings.Contains(e.value, sparkVersionPlaceholder) {
+			return invalid("spark.kubernetes.driver.container.image", e, "%s", sparkVersionRefusal)
 		}
 		d.Image = e.value
 	}
-	if e, ok := get("spark.kubernetes.container.image.pullPolicy"); ok {
+	if e, ok := r.get("spark.kubernetes.container.image.pullPolicy"); ok {
 		switch p := corev1.PullPolicy(e.value); p {
 		case corev1.PullAlways, corev1.PullNever, corev1.PullIfNotPresent:
 			d.PullPolicy = p
 		default:
-			return d, svc, invalid("spark.kubernetes.container.image.pullPolicy", e, "use Always, Never or IfNotPresent")
+			return invalid("spark.kubernetes.container.image.pullPolicy", e, "use Always, Never or IfNotPresent")
 		}
 	}
-	if e, ok := get("spark.kubernetes.container.image.pullSecrets"); ok {
+	if e, ok := r.get("spark.kubernetes.container.image.pullSecrets"); ok {
 		for _, s := range strings.Split(e.value, ",") {
 			if s = strings.TrimSpace(s); s == "" {
 				continue
 			}
 			if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
-				return d, svc, invalid("spark.kubernetes.container.image.pullSecrets", e, "%q is not a Secret name: %s", s, strings.Join(errs, "; "))
+				return invalid("spark.kubernetes.container.image.pullSecrets", e, "%q is not a Secret name: %s", s, strings.Join(errs, "; "))
 			}
 			d.PullSecrets = append(d.PullSecrets, corev1.LocalObjectReference{Name: s})
 		}
 	}
+	return nil
+}
 
-	// Env: driverEnv, then secretKeyRef (EnvSecretsFeatureStep runs after the basic step).
-	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driverEnv.") {
+// env: SPARK_USER (the proxy user, else the submitting user, as BasicDriverFeatureStep sets
+// it), then spark.kubernetes.driverEnv.*.
+func (r *driverResolver) env() error {
+	if u := r.app.SparkUser; u != "" {
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: EnvSparkUser, Value: expansion.Escape(u)})
+	}
+	for _, k := range keysWithPrefix(r.conf, "spark.kubernetes.driverEnv.") {
 		name := strings.TrimPrefix(k, "spark.kubernetes.driverEnv.")
 		if errs := validation.IsEnvVarName(name); len(errs) > 0 {
-			return d, svc, fmt.Errorf("invalid %s in %s: %q is not an environment variable name: %s", k, conf[k].source, name, strings.Join(errs, "; "))
+			return fmt.Errorf("invalid %s in %s: %q is not an environment variable name: %s", k, r.conf[k].source, name, strings.Join(errs, "; "))
 		}
-		if envSetBySparkha[name] {
-			return d, svc, fmt.Errorf("%s in %s cannot be set: kubectl sparkha sets %s for every driver generation; remove it", k, conf[k].source, name)
+		if r.envReserved(name) {
+			return fmt.Errorf("%s in %s cannot be set: kubectl sparkha sets %s for every driver generation; remove it", k, r.conf[k].source, name)
 		}
-		d.Env = append(d.Env, corev1.EnvVar{Name: name, Value: conf[k].value})
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: name, Value: r.conf[k].value})
 	}
-	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.secretKeyRef.") {
-		name := strings.TrimPrefix(k, "spark.kubernetes.driver.secretKeyRef.")
-		// EnvSecretsFeatureStep: split(":") must give exactly NAME and KEY.
-		secret, key, _ := strings.Cut(conf[k].value, ":")
-		if strings.Count(conf[k].value, ":") != 1 || secret == "" || key == "" {
-			return d, svc, invalid(k, conf[k], "use SECRET:KEY, e.g. --conf %s=db-credentials:password", k)
-		}
-		if errs := validation.IsEnvVarName(name); len(errs) > 0 || envSetBySparkha[name] {
-			return d, svc, fmt.Errorf("invalid %s in %s: %q cannot be an environment variable of the driver", k, conf[k].source, name)
-		}
-		d.Env = append(d.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}})
-	}
-	if app.ResourceType == "python" {
-		// DriverCommandFeatureStep (configureForPython): the driver's Python comes from
-		// spark.pyspark.driver.python, else spark.pyspark.python.
-		py, hasPy := get("spark.pyspark.python")
-		if hasPy {
-			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_PYTHON", Value: py.value})
-		}
-		if e, ok := get("spark.pyspark.driver.python"); ok {
-			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: e.value})
-		} else if hasPy {
-			d.Env = append(d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: py.value})
-		}
-	}
+	return nil
+}
 
-	// Labels and annotations of the driver pods (KubernetesDriverConf).
+// envReserved says whether kubectl sparkha sets the variable name itself.
+func (r *driverResolver) envReserved(name string) bool {
+	return envSetBySparkha[name] && !(name == "SPARK_LOCAL_DIRS" && r.d.Excluded["LocalDirsFeatureStep"])
+}
+
+// podMeta: the driver pods' labels and annotations (KubernetesDriverConf).
+func (r *driverResolver) podMeta() error {
 	var err error
-	if d.Labels, err = confLabels(conf, "spark.kubernetes.driver.label."); err != nil {
-		return d, svc, err
+	if r.d.Labels, err = confLabels(r.conf, "spark.kubernetes.driver.label."); err != nil {
+		return err
 	}
-	if d.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.annotation.", app.AppID); err != nil {
-		return d, svc, err
+	r.d.Annotations, err = confAnnotations(r.conf, "spark.kubernetes.driver.annotation.", r.app.AppID)
+	return err
+}
+
+// nodeSelection: node selectors, the general ones then the driver's (BasicDriverFeatureStep
+// adds both, the driver's last), and the scheduler.
+func (r *driverResolver) nodeSelection() error {
+	r.d.NodeSelector = map[string]string{}
+	for _, prefix := range []string{"spark.kubernetes.node.selector.", "spark.kubernetes.driver.node.selector."} {
+		for _, k := range keysWithPrefix(r.conf, prefix) {
+			name := strings.TrimPrefix(k, prefix)
+			if errs := validation.IsQualifiedName(name); len(errs) > 0 {
+				return fmt.Errorf("invalid %s in %s: %q is not a label key: %s", k, r.conf[k].source, name, strings.Join(errs, "; "))
+			}
+			if errs := validation.IsValidLabelValue(r.conf[k].value); len(errs) > 0 {
+				return invalid(k, r.conf[k], "%s", strings.Join(errs, "; "))
+			}
+			r.d.NodeSelector[name] = r.conf[k].value
+		}
 	}
-	if svc.Labels, err = confLabels(conf, "spark.kubernetes.driver.service.label."); err != nil {
-		return d, svc, err
+	for _, key := range []string{"spark.kubernetes.scheduler.name", "spark.kubernetes.driver.scheduler.name"} {
+		if e, ok := r.get(key); ok {
+			if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
+				return invalid(key, e, "%s", strings.Join(errs, "; "))
+			}
+			r.d.SchedulerName = e.value
+		}
+	}
+	return nil
+}
+
+func (r *driverResolver) cpu() error {
+	r.d.CPURequest = *resource.NewQuantity(int64(r.app.DriverCores), resource.DecimalSI)
+	if e, ok := r.get("spark.kubernetes.driver.request.cores"); ok {
+		q, err := parseQuantity(e.value)
+		if err != nil || q.Sign() <= 0 {
+			return invalid("spark.kubernetes.driver.request.cores", e, "use a CPU quantity greater than zero, e.g. 0.5 or 500m")
+		}
+		r.d.CPURequest = q
+	}
+	if e, ok := r.get("spark.kubernetes.driver.limit.cores"); ok {
+		q, err := parseQuantity(e.value)
+		if err != nil || q.Sign() <= 0 {
+			return invalid("spark.kubernetes.driver.limit.cores", e, "use a CPU quantity greater than zero, e.g. 2 or 1500m")
+		}
+		r.d.CPULimit = &q
+	}
+	return nil
+}
+
+// ports: the UI's and, since Spark 4.1, Spark Connect's (spark.connect.grpc.binding.port,
+// default 15002), which the container and the Service expose beside the driver's two.
+func (r *driverResolver) ports() error {
+	taken := map[int32]string{DriverPort: "spark.driver.port", BlockManagerPort: "spark.driver.blockManager.port"}
+	for _, p := range []struct {
+		key string
+		to  *int32
+	}{{"spark.ui.port", &r.d.UIPort}, {ConnectPortKey, &r.d.ConnectPort}} {
+		if e, ok := r.get(p.key); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(e.value))
+			if err != nil || n < 1 || n > 65535 {
+				return invalid(p.key, e, "use a port from 1 to 65535 (the driver Service exposes it)")
+			}
+			*p.to = int32(n)
+		}
+		if other, dup := taken[*p.to]; dup {
+			return fmt.Errorf("invalid %s: port %d is %s's, and the driver Service exposes each port once: set another with --conf %s=PORT", p.key, *p.to, other, p.key)
+		}
+		taken[*p.to] = p.key
+	}
+	return nil
+}
+
+// securityContext: the Spark container's allowPrivilegeEscalation, Spark 4.3's
+// spark.kubernetes.driver.securityContext.allowPrivilegeEscalation, falling back to
+// spark.kubernetes.securityContext.allowPrivilegeEscalation, default false.
+func (r *driverResolver) securityContext() error {
+	for _, key := range []string{"spark.kubernetes.securityContext.allowPrivilegeEscalation", "spark.kubernetes.driver.securityContext.allowPrivilegeEscalation"} {
+		if e, ok := r.get(key); ok {
+			b, err := strconv.ParseBool(strings.TrimSpace(e.value))
+			if err != nil {
+				return invalid(key, e, "use true or false")
+			}
+			r.d.AllowPrivilegeEscalation = b
+		}
+	}
+	return nil
+}
+
+// service is DriverServiceFeatureStep: the Service's labels, annotations, IP families and,
+// since Spark 4.3, publishNotReadyAddresses.
+func (r *driverResolver) service() error {
+	svc := &r.svc
+	var err error
+	if svc.Labels, err = confLabels(r.conf, "spark.kubernetes.driver.service.label."); err != nil {
+		return err
 	}
 	// DriverServiceFeatureStep copies the Service's annotations as they are.
-	if svc.Annotations, err = confAnnotations(conf, "spark.kubernetes.driver.service.annotation.", ""); err != nil {
-		return d, svc, err
+	if svc.Annotations, err = confAnnotations(r.conf, "spark.kubernetes.driver.service.annotation.", ""); err != nil {
+		return err
 	}
-	if e, ok := get("spark.kubernetes.driver.service.ipFamilyPolicy"); ok {
+	if e, ok := r.get("spark.kubernetes.driver.service.ipFamilyPolicy"); ok {
 		switch p := corev1.IPFamilyPolicy(e.value); p {
 		case corev1.IPFamilyPolicySingleStack, corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack:
 			svc.IPFamilyPolicy = &p
 		default:
-			return d, svc, invalid("spark.kubernetes.driver.service.ipFamilyPolicy", e, "use SingleStack, PreferDualStack or RequireDualStack")
+			return invalid("spark.kubernetes.driver.service.ipFamilyPolicy", e, "use SingleStack, PreferDualStack or RequireDualStack")
 		}
 	}
-	if e, ok := get("spark.kubernetes.driver.service.ipFamilies"); ok {
+	if e, ok := r.get("spark.kubernetes.driver.service.ipFamilies"); ok {
 		// Config.scala's checkValues: IPv4, IPv6, IPv4,IPv6 or IPv6,IPv4.
 		switch e.value {
 		case "IPv4", "IPv6", "IPv4,IPv6", "IPv6,IPv4":
@@ -193,128 +425,142 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 				svc.IPFamilies = append(svc.IPFamilies, corev1.IPFamily(f))
 			}
 		default:
-			return d, svc, invalid("spark.kubernetes.driver.service.ipFamilies", e, "use IPv4, IPv6, IPv4,IPv6 or IPv6,IPv4")
+			return invalid("spark.kubernetes.driver.service.ipFamilies", e, "use IPv4, IPv6, IPv4,IPv6 or IPv6,IPv4")
 		}
 	}
+	if e, ok := r.get("spark.kubernetes.driver.service.publishNotReadyAddresses"); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(e.value))
+		if err != nil {
+			return invalid("spark.kubernetes.driver.service.publishNotReadyAddresses", e, "use true or false")
+		}
+		svc.PublishNotReadyAddresses = b
+	}
+	return nil
+}
 
-	// Node selectors: the general ones, then the driver's (BasicDriverFeatureStep adds both,
-	// the driver's last).
-	d.NodeSelector = map[string]string{}
-	for _, prefix := range []string{"spark.kubernetes.node.selector.", "spark.kubernetes.driver.node.selector."} {
-		for _, k := range keysWithPrefix(conf, prefix) {
-			name := strings.TrimPrefix(k, prefix)
-			if errs := validation.IsQualifiedName(name); len(errs) > 0 {
-				return d, svc, fmt.Errorf("invalid %s in %s: %q is not a label key: %s", k, conf[k].source, name, strings.Join(errs, "; "))
-			}
-			if errs := validation.IsValidLabelValue(conf[k].value); len(errs) > 0 {
-				return d, svc, invalid(k, conf[k], "%s", strings.Join(errs, "; "))
-			}
-			d.NodeSelector[name] = conf[k].value
-		}
-	}
-	for _, key := range []string{"spark.kubernetes.scheduler.name", "spark.kubernetes.driver.scheduler.name"} {
-		if e, ok := get(key); ok {
-			if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
-				return d, svc, invalid(key, e, "%s", strings.Join(errs, "; "))
-			}
-			d.SchedulerName = e.value
-		}
-	}
-
-	// CPU.
-	d.CPURequest = *resource.NewQuantity(int64(app.DriverCores), resource.DecimalSI)
-	if e, ok := get("spark.kubernetes.driver.request.cores"); ok {
-		q, perr := parseQuantity(e.value)
-		if perr != nil || q.Sign() <= 0 {
-			return d, svc, invalid("spark.kubernetes.driver.request.cores", e, "use a CPU quantity greater than zero, e.g. 0.5 or 500m")
-		}
-		d.CPURequest = q
-	}
-	if e, ok := get("spark.kubernetes.driver.limit.cores"); ok {
-		q, perr := parseQuantity(e.value)
-		if perr != nil || q.Sign() <= 0 {
-			return d, svc, invalid("spark.kubernetes.driver.limit.cores", e, "use a CPU quantity greater than zero, e.g. 2 or 1500m")
-		}
-		d.CPULimit = &q
-	}
-	if d.ExtraLimits, err = driverResources(conf); err != nil {
-		return d, svc, err
-	}
-	if e, ok := get("spark.ui.port"); ok {
-		n, perr := strconv.Atoi(strings.TrimSpace(e.value))
-		if perr != nil || n < 1 || n > 65535 || n == DriverPort || n == BlockManagerPort {
-			return d, svc, invalid("spark.ui.port", e, "use a port from 1 to 65535 other than %d and %d (the driver Service exposes it)", DriverPort, BlockManagerPort)
-		}
-		d.UIPort = int32(n)
-	}
-
-	// Secrets and volumes.
-	for _, k := range keysWithPrefix(conf, "spark.kubernetes.driver.secrets.") {
+// secrets is MountSecretsFeatureStep: SECRET=PATH mounts the Secret (volume SECRET-volume).
+func (r *driverResolver) secrets() error {
+	for _, k := range keysWithPrefix(r.conf, "spark.kubernetes.driver.secrets.") {
 		secret := strings.TrimPrefix(k, "spark.kubernetes.driver.secrets.")
 		if errs := validation.IsDNS1123Subdomain(secret); len(errs) > 0 {
-			return d, svc, fmt.Errorf("invalid %s in %s: %q is not a Secret name: %s", k, conf[k].source, secret, strings.Join(errs, "; "))
+			return fmt.Errorf("invalid %s in %s: %q is not a Secret name: %s", k, r.conf[k].source, secret, strings.Join(errs, "; "))
 		}
-		if !path.IsAbs(conf[k].value) {
-			return d, svc, invalid(k, conf[k], "use the absolute directory where the Secret's keys appear, e.g. --conf %s=/etc/secrets", k)
+		if !path.IsAbs(r.conf[k].value) {
+			return invalid(k, r.conf[k], "use the absolute directory where the Secret's keys appear, e.g. --conf %s=/etc/secrets", k)
 		}
-		// MountSecretsFeatureStep: volume SECRET-volume.
 		vol := secret + "-volume"
-		d.Volumes = append(d.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}})
-		d.Mounts = append(d.Mounts, corev1.VolumeMount{Name: vol, MountPath: conf[k].value})
+		r.d.Volumes = append(r.d.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: secret}}})
+		r.d.Mounts = append(r.d.Mounts, corev1.VolumeMount{Name: vol, MountPath: r.conf[k].value})
 	}
-	vols, mounts, err := driverVolumes(conf)
-	if err != nil {
-		return d, svc, err
-	}
-	d.Volumes, d.Mounts = append(d.Volumes, vols...), append(d.Mounts, mounts...)
-	if e, ok := get("spark.kubernetes.hadoop.configMapName"); ok {
-		if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
-			return d, svc, invalid("spark.kubernetes.hadoop.configMapName", e, "%s", strings.Join(errs, "; "))
-		}
-		d.Volumes = append(d.Volumes, corev1.Volume{Name: HadoopConfVolume, VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: e.value}}}})
-		d.Mounts = append(d.Mounts, corev1.VolumeMount{Name: HadoopConfVolume, MountPath: HadoopConfDir})
-		d.Env = append(d.Env, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: HadoopConfDir})
-	}
+	return nil
+}
 
-	// Local dirs (LocalDirsFeatureStep): the user's volumes named spark-local-dir-*, else
-	// spark.local.dir, else one generated directory.
-	if e, ok := get("spark.local.dir"); ok {
+// envSecrets is EnvSecretsFeatureStep: ENV=SECRET:KEY.
+func (r *driverResolver) envSecrets() error {
+	for _, k := range keysWithPrefix(r.conf, "spark.kubernetes.driver.secretKeyRef.") {
+		name := strings.TrimPrefix(k, "spark.kubernetes.driver.secretKeyRef.")
+		// EnvSecretsFeatureStep: split(":") must give exactly NAME and KEY.
+		secret, key, _ := strings.Cut(r.conf[k].value, ":")
+		if strings.Count(r.conf[k].value, ":") != 1 || secret == "" || key == "" {
+			return invalid(k, r.conf[k], "use SECRET:KEY, e.g. --conf %s=db-credentials:password", k)
+		}
+		if errs := validation.IsEnvVarName(name); len(errs) > 0 || r.envReserved(name) {
+			return fmt.Errorf("invalid %s in %s: %q cannot be an environment variable of the driver", k, r.conf[k].source, name)
+		}
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}})
+	}
+	return nil
+}
+
+// volumes is MountVolumesFeatureStep: spark.kubernetes.driver.volumes.*.
+func (r *driverResolver) volumes() error {
+	vols, mounts, err := driverVolumes(r.conf)
+	r.d.Volumes, r.d.Mounts = append(r.d.Volumes, vols...), append(r.d.Mounts, mounts...)
+	return err
+}
+
+// command is DriverCommandFeatureStep's environment: the driver's Python comes from
+// spark.pyspark.driver.python, else spark.pyspark.python (configureForPython).
+func (r *driverResolver) command() error {
+	if r.app.ResourceType != "python" {
+		return nil
+	}
+	py, hasPy := r.get("spark.pyspark.python")
+	if hasPy {
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: "PYSPARK_PYTHON", Value: py.value})
+	}
+	if e, ok := r.get("spark.pyspark.driver.python"); ok {
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: e.value})
+	} else if hasPy {
+		r.d.Env = append(r.d.Env, corev1.EnvVar{Name: "PYSPARK_DRIVER_PYTHON", Value: py.value})
+	}
+	return nil
+}
+
+// hadoopConf is HadoopConfDriverFeatureStep: the named ConfigMap at /opt/hadoop/conf.
+func (r *driverResolver) hadoopConf() error {
+	e, ok := r.get("spark.kubernetes.hadoop.configMapName")
+	if !ok {
+		return nil
+	}
+	if errs := validation.IsDNS1123Subdomain(e.value); len(errs) > 0 {
+		return invalid("spark.kubernetes.hadoop.configMapName", e, "%s", strings.Join(errs, "; "))
+	}
+	r.d.Volumes = append(r.d.Volumes, corev1.Volume{Name: HadoopConfVolume, VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: e.value}}}})
+	r.d.Mounts = append(r.d.Mounts, corev1.VolumeMount{Name: HadoopConfVolume, MountPath: HadoopConfDir})
+	r.d.Env = append(r.d.Env, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: HadoopConfDir})
+	return nil
+}
+
+// localDirs is LocalDirsFeatureStep: spark.local.dir, else one generated directory; the user's
+// own volumes named spark-local-dir-* replace them (ownLocalDirs, once the template is read).
+func (r *driverResolver) localDirs() error {
+	if e, ok := r.get("spark.local.dir"); ok {
 		for _, dir := range strings.Split(e.value, ",") {
 			dir = strings.TrimSpace(dir)
 			if !path.IsAbs(dir) || path.Clean(dir) == "/" {
-				return d, svc, invalid("spark.local.dir", e, "use absolute directories other than /, comma-separated")
+				return invalid("spark.local.dir", e, "use absolute directories other than /, comma-separated")
 			}
-			d.LocalDirs = append(d.LocalDirs, path.Clean(dir))
+			r.d.LocalDirs = append(r.d.LocalDirs, path.Clean(dir))
 		}
 	} else {
-		d.LocalDirs = []string{"/var/data/spark-" + strings.TrimPrefix(app.AppID, "spark-")}
+		r.d.LocalDirs = []string{"/var/data/spark-" + strings.TrimPrefix(r.app.AppID, "spark-")}
 	}
-	if e, ok := get("spark.kubernetes.local.dirs.tmpfs"); ok {
-		b, perr := strconv.ParseBool(strings.TrimSpace(e.value))
-		if perr != nil {
-			return d, svc, invalid("spark.kubernetes.local.dirs.tmpfs", e, "use true or false")
-		}
-		d.LocalDirsTmpfs = b
-	}
-
-	// Driver pod template.
-	if e, ok := get("spark.kubernetes.driver.podTemplateFile"); ok {
-		pod, _, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, readFile)
+	if e, ok := r.get("spark.kubernetes.local.dirs.tmpfs"); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(e.value))
 		if err != nil {
-			return d, svc, err
+			return invalid("spark.kubernetes.local.dirs.tmpfs", e, "use true or false")
 		}
-		d.Template = pod
-		if c, ok := get("spark.kubernetes.driver.podTemplateContainerName"); ok {
-			d.TemplateContainer = c.value
-		}
-		if err := checkTemplate(pod, d.TemplateContainer, e); err != nil {
-			return d, svc, err
-		}
+		r.d.LocalDirsTmpfs = b
 	}
-	mounts = d.Mounts
-	if d.Template != nil {
-		if c := sparkContainer(d.Template, d.TemplateContainer); c != nil {
+	return nil
+}
+
+// template reads spark.kubernetes.driver.podTemplateFile (KubernetesUtils.loadPodFromTemplate).
+func (r *driverResolver) template() error {
+	e, ok := r.get("spark.kubernetes.driver.podTemplateFile")
+	if !ok {
+		return nil
+	}
+	pod, _, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, r.readFile)
+	if err != nil {
+		return err
+	}
+	r.d.Template = pod
+	if c, ok := r.get("spark.kubernetes.driver.podTemplateContainerName"); ok {
+		r.d.TemplateContainer = c.value
+	}
+	return checkTemplate(pod, r.d.TemplateContainer, e)
+}
+
+// ownLocalDirs: volumes named spark-local-dir-* mounted in the driver (a driver volume key or
+// the template's container) are the local dirs, and replace the emptyDirs.
+func (r *driverResolver) ownLocalDirs() {
+	mounts := r.d.Mounts
+	if r.d.Template != nil {
+		if c := sparkContainer(r.d.Template, r.d.TemplateContainer); c != nil {
 			mounts = append(append([]corev1.VolumeMount(nil), c.VolumeMounts...), mounts...)
 		}
 	}
@@ -325,9 +571,8 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 		}
 	}
 	if len(own) > 0 {
-		d.LocalDirs, d.LocalDirsMounted = own, true
+		r.d.LocalDirs, r.d.LocalDirsMounted = own, true
 	}
-	return d, svc, nil
 }
 
 func confLabels(conf map[string]confEntry, prefix string) (map[string]string, error) {
@@ -596,7 +841,7 @@ func mergeMaps(base, over map[string]string) map[string]string {
 func checkVolumeNames(app *App) error {
 	ours := map[string]bool{SparkConfVolume: true, CheckpointVolume: true, PodTemplateVolume: true}
 	for i := range app.Driver.LocalDirs {
-		if !app.Driver.LocalDirsMounted {
+		if !app.Driver.LocalDirsMounted && !app.Driver.Excluded["LocalDirsFeatureStep"] {
 			ours[fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)] = true
 		}
 	}

@@ -105,8 +105,8 @@ func parseSubmitArgs(t *testing.T, argv []string, readFile func(string) string) 
 	return out
 }
 
-// sparkKeys are Spark's configuration keys of one line (testdata/sparkkeys, extracted from
-// Config.scala and core's internal/config; see the files' headers for the commits).
+// sparkKeys are Spark's configuration keys of one line (testdata/sparkkeys, read from the
+// line's release by hack/sparkkeys; the files' headers name the release and its sha256).
 type sparkKeys struct {
 	exact    map[string]bool
 	prefixes []string // "spark.kubernetes.driver.label." for a line "spark.kubernetes.driver.label.*"
@@ -150,7 +150,9 @@ func (ks sparkKeys) has(key string) bool {
 	return false
 }
 
-var sparkVersions = []string{"3.5", "4.0"}
+// sparkVersions are the released Spark lines the project names, oldest first; each has its keys in
+// testdata/sparkkeys (make spark-keys reads them from the line's newest release).
+var sparkVersions = []string{"3.5", "4.0", "4.1", "4.2", "4.3"}
 
 type entrypointCase struct {
 	name    string
@@ -279,9 +281,13 @@ func TestEntrypointArgv(t *testing.T) {
 				t.Errorf("%s=%q, spark.app.id=%q: Spark labels executors with one and the driver looks them up by the other", EnvApplicationID, env[EnvApplicationID], sa.conf["spark.app.id"])
 			}
 			// Ports: what Spark binds is what the container and the Service expose.
-			ports := map[string]string{DriverPortName: sa.conf["spark.driver.port"], BlockManagerPortName: sa.conf["spark.driver.blockManager.port"], UIPortName: sa.conf["spark.ui.port"]}
+			ports := map[string]string{DriverPortName: sa.conf["spark.driver.port"], BlockManagerPortName: sa.conf["spark.driver.blockManager.port"],
+				UIPortName: sa.conf["spark.ui.port"], ConnectPortName: sa.conf[ConnectPortKey]}
 			if ports[UIPortName] == "" {
 				ports[UIPortName] = fmt.Sprint(UIPort) // SparkUI.DEFAULT_PORT
+			}
+			if ports[ConnectPortName] == "" {
+				ports[ConnectPortName] = fmt.Sprint(ConnectPort) // Connect.CONNECT_GRPC_BINDING_PORT's default
 			}
 			for _, p := range objs.Service.Spec.Ports {
 				if fmt.Sprint(p.Port) != ports[p.Name] || p.TargetPort.IntValue() != int(p.Port) {

@@ -73,7 +73,10 @@ type Input struct {
 
 	ServiceAccount string
 	// ProxyUser is the user the driver runs the app as (spark-submit --proxy-user).
-	ProxyUser         string
+	ProxyUser string
+	// SparkUser is the submitting user, as spark-submit reads it (Utils.getCurrentUserName:
+	// $SPARK_USER, else the login name): the driver's SPARK_USER unless ProxyUser is set.
+	SparkUser         string
 	DriverCores       *int
 	DriverMemory      string
 	ExecutorInstances *int
@@ -123,6 +126,8 @@ type App struct {
 
 	ServiceAccount string
 	ProxyUser      string
+	// SparkUser is the driver's SPARK_USER: the proxy user, else the submitting user.
+	SparkUser string
 
 	DriverCores       int
 	DriverMemoryMiB   int64

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
 // Handling says what submit does with a Spark key that spark-submit's submitting side reads.
@@ -43,7 +45,7 @@ const (
 // KeyRules are the keys spark-submit's driver feature steps (and its client) read on the
 // submitting side, each with what kubectl sparkha does with it. Keys not listed here are
 // Spark's in-pod settings and pass through in spark.properties; TestKeyRulesCoverSpark checks
-// that every spark.kubernetes.* key of Spark 3.5 and 4.0 is listed.
+// that every spark.kubernetes.* key of every Spark line from 3.5 to 4.3 is listed.
 var KeyRules = []KeyRule{
 	// BasicDriverFeatureStep.
 	{"spark.kubernetes.container.image", Applied, featuresDir + "BasicDriverFeatureStep.scala (via DRIVER_CONTAINER_IMAGE's fallback)", "--image; the driver container's image unless spark.kubernetes.driver.container.image is set"},
@@ -67,6 +69,9 @@ var KeyRules = []KeyRule{
 	{"spark.driver.minMemoryOverhead", Applied, featuresDir + "BasicDriverFeatureStep.scala (Spark 4.0)", "the overhead's floor (default 384m)"},
 	{"spark.kubernetes.memoryOverheadFactor", Applied, featuresDir + "BasicDriverFeatureStep.scala (deprecated default factor)", "the default factor of the driver and the executors; 0 ≤ factor < 1"},
 	{"spark.ui.port", Applied, featuresDir + "BasicDriverFeatureStep.scala (SparkUI.getUIPort)", "the driver container's and the Service's spark-ui port"},
+	{ConnectPortKey, Applied, featuresDir + "BasicDriverFeatureStep.scala, DriverServiceFeatureStep.scala (Spark 4.1)", "the driver container's and the Service's spark-connect port (default 15002; the Service's appProtocol grpc, as Spark 4.2)"},
+	{"spark.kubernetes.securityContext.allowPrivilegeEscalation", Applied, featuresDir + "BasicDriverFeatureStep.scala (Spark 4.3)", "the driver container's securityContext.allowPrivilegeEscalation unless the driver's own key is set (default false, whatever the image's Spark); executors read it in the pod"},
+	{"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation", Applied, featuresDir + "BasicDriverFeatureStep.scala (Spark 4.3)", "the driver container's securityContext.allowPrivilegeEscalation (default false, Spark 4.3's, whatever the image's Spark)"},
 	{"spark.kubernetes.driver.pod.name", Reserved, featuresDir + "BasicDriverFeatureStep.scala", "each driver generation gets its own pod name from the Job, passed on its command line"},
 	{"spark.app.id", Reserved, featuresDir + "BasicDriverFeatureStep.scala", "each driver generation gets its own (spark-<driver pod UID>): Spark finds its executors by it, and a generation must never adopt or delete another's"},
 	{"spark.kubernetes.submitInDriver", Reserved, featuresDir + "BasicDriverFeatureStep.scala", "kubectl sparkha sets it to true"},
@@ -79,6 +84,7 @@ var KeyRules = []KeyRule{
 	{"spark.kubernetes.driver.service.label.*", Applied, featuresDir + "DriverServiceFeatureStep.scala", "a label of the Service NAME-driver-svc; the app's own labels are refused"},
 	{"spark.kubernetes.driver.service.ipFamilyPolicy", Applied, featuresDir + "DriverServiceFeatureStep.scala", "the Service's ipFamilyPolicy"},
 	{"spark.kubernetes.driver.service.ipFamilies", Applied, featuresDir + "DriverServiceFeatureStep.scala", "the Service's ipFamilies (IPv4, IPv6, comma-separated)"},
+	{"spark.kubernetes.driver.service.publishNotReadyAddresses", Applied, featuresDir + "DriverServiceFeatureStep.scala (Spark 4.3)", "the Service's publishNotReadyAddresses (true or false, default false)"},
 	// DriverCommandFeatureStep.
 	{"spark.kubernetes.resource.type", Reserved, featuresDir + "DriverCommandFeatureStep.scala", "kubectl sparkha derives it from APP_RESOURCE (java, python or r)"},
 	{"spark.pyspark.python", Applied, featuresDir + "DriverCommandFeatureStep.scala (PYSPARK_PYTHON)", "env PYSPARK_PYTHON of the driver container (Python apps)"},
@@ -107,6 +113,8 @@ var KeyRules = []KeyRule{
 	{"spark.kubernetes.kerberos.tokenSecret.itemKey", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "see spark.kubernetes.kerberos.tokenSecret.name"},
 	{"spark.kerberos.keytab", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "kubectl sparkha does not ship a local keytab: mount it from a Secret (spark.kubernetes.driver.secrets.*) and log in from the application"},
 	{"spark.kerberos.principal", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala", "see spark.kerberos.keytab"},
+	{"spark.kubernetes.kerberos.dt-secret-name", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala (Constants.KERBEROS_DT_SECRET_NAME)", "set by Spark's Kerberos step for its executors; see spark.kubernetes.kerberos.tokenSecret.name"},
+	{"spark.kubernetes.kerberos.dt-secret-key", Refused, featuresDir + "KerberosConfDriverFeatureStep.scala (Constants.KERBEROS_DT_SECRET_KEY)", "see spark.kubernetes.kerberos.dt-secret-name"},
 	// DriverKubernetesCredentialsFeatureStep and the submission client.
 	{"spark.kubernetes.authenticate.driver.serviceAccountName", Applied, featuresDir + "DriverKubernetesCredentialsFeatureStep.scala", "--service-account; the pod's serviceAccountName"},
 	{"spark.kubernetes.authenticate.driver.caCertFile", Refused, featuresDir + "DriverKubernetesCredentialsFeatureStep.scala", "kubectl sparkha does not ship client files into a Secret: use --service-account, or mount the file (spark.kubernetes.driver.secrets.*) and set spark.kubernetes.authenticate.driver.mounted.caCertFile"},
@@ -127,10 +135,13 @@ var KeyRules = []KeyRule{
 	{"spark.kubernetes.namespace", Reserved, k8sDir + "submit/KubernetesClientApplication.scala", "use -n/--namespace"},
 	{"spark.master", Reserved, "core/src/main/scala/org/apache/spark/deploy/SparkSubmit.scala", "kubectl sparkha sets it to " + KubernetesMasterInPod},
 	{"spark.submit.deployMode", Reserved, "core/src/main/scala/org/apache/spark/deploy/SparkSubmit.scala", "kubectl sparkha always submits in cluster mode"},
+	{ExcludedStepsKey, Applied, k8sDir + "submit/KubernetesDriverBuilder.scala (Spark 4.1)", "the named steps (" + FeatureStepPackage + "CLASS, comma-separated) are left out as Spark leaves them out: " + strings.Join(optionalDriverSteps(), ", ") + "; a step kubectl sparkha needs, or a name that is no driver step (Spark would ignore it), is refused"},
+	{"spark.kubernetes.driver.annotateExitException", Passed, "scheduler/cluster/k8s/KubernetesClusterSchedulerBackend.scala (Spark 4.1)", "read by the driver: on failure it annotates its own pod spark.exit-exception, which needs pods patch for its service account"},
 	// Custom feature steps would build a pod kubectl sparkha does not run through Spark's builder.
 	{"spark.kubernetes.driver.pod.featureSteps", Refused, k8sDir + "submit/KubernetesDriverBuilder.scala", "kubectl sparkha builds the driver pod itself: express the change in a driver pod template (spark.kubernetes.driver.podTemplateFile)"},
 	// Executors: the driver builds them in the pod, from the same properties.
 	{"spark.kubernetes.executor.podNamePrefix", Reserved, k8sDir + "KubernetesConf.scala", "left unset, Spark derives a fresh prefix per driver generation so executor names never collide"},
+	{ExecutorLabelPrefix + sparkapp.LabelAppID, Reserved, k8sDir + "KubernetesConf.scala (KubernetesExecutorConf.labels)", "kubectl sparkha labels every generation's executors with the app's ID"},
 	{"spark.kubernetes.executor.*", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala, " + featuresDir + "BasicExecutorFeatureStep.scala", "read by the driver when it creates executors"},
 	// Read by the driver in its pod: they pass unchanged.
 	{"spark.kubernetes.allocation.*", Passed, "scheduler/cluster/k8s/ExecutorPodsAllocator.scala", "read by the driver's executor allocator"},

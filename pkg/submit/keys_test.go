@@ -15,8 +15,8 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
-// TestKeyRulesCoverSpark: every spark.kubernetes.* key of Spark 3.5 and 4.0 has a decided
-// disposition, so none is dropped without a decision.
+// TestKeyRulesCoverSpark: every spark.kubernetes.* key of every Spark line the project names
+// (3.5 to 4.3) has a decided disposition, so none is dropped without a decision.
 func TestKeyRulesCoverSpark(t *testing.T) {
 	for _, v := range sparkVersions {
 		ks := loadSparkKeys(t, v)
@@ -38,10 +38,13 @@ func TestKeyRulesCoverSpark(t *testing.T) {
 	}
 }
 
-// TestKeyRulesAreSparkKeys: every rule names a key (or key family) of Spark 3.5 or 4.0, the
-// 2018 fork's backoff key aside, so a typo cannot hide a key.
+// TestKeyRulesAreSparkKeys: every rule names a key (or key family) of a Spark line, the 2018
+// fork's backoff key aside, so a typo cannot hide a key.
 func TestKeyRulesAreSparkKeys(t *testing.T) {
-	keys := []sparkKeys{loadSparkKeys(t, "3.5"), loadSparkKeys(t, "4.0")}
+	var keys []sparkKeys
+	for _, v := range sparkVersions {
+		keys = append(keys, loadSparkKeys(t, v))
+	}
 	for _, r := range KeyRules {
 		if r.Key == BackoffLimitConfKey {
 			continue
@@ -58,7 +61,7 @@ func TestKeyRulesAreSparkKeys(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("rule %s names no Spark 3.5 or 4.0 key", r.Key)
+			t.Errorf("rule %s names no key of Spark %s", r.Key, strings.Join(sparkVersions, ", "))
 		}
 	}
 }
@@ -149,16 +152,23 @@ spec:
 // driverKeyCases has a case for every rule that is not Passed: applied keys change the
 // objects, refused and reserved keys exit with an error naming them.
 var driverKeyCases = map[string][]keyCase{
-	"spark.kubernetes.container.image": {{check: func(t *testing.T, o *Objects, a *App) {
-		if driverC(o).Image != "apache/spark:4.0.0" || a.Properties["spark.kubernetes.container.image"] != "apache/spark:4.0.0" {
-			t.Errorf("image %q", driverC(o).Image)
-		}
-	}}},
-	"spark.kubernetes.driver.container.image": {{conf: []string{"spark.kubernetes.driver.container.image=registry/driver:1"}, check: func(t *testing.T, o *Objects, a *App) {
-		if driverC(o).Image != "registry/driver:1" || a.Properties["spark.kubernetes.container.image"] != "apache/spark:4.0.0" {
-			t.Errorf("driver image %q, executors %q", driverC(o).Image, a.Properties["spark.kubernetes.container.image"])
-		}
-	}}},
+	"spark.kubernetes.container.image": {
+		{check: func(t *testing.T, o *Objects, a *App) {
+			if driverC(o).Image != "apache/spark:4.0.0" || a.Properties["spark.kubernetes.container.image"] != "apache/spark:4.0.0" {
+				t.Errorf("image %q", driverC(o).Image)
+			}
+		}},
+		// Spark 4.1 substitutes its own version; kubectl sparkha has none to give.
+		{in: func(in *Input) { in.Image = "apache/spark:{{SPARK_VERSION}}" }, wantErr: "invalid image \"apache/spark:{{SPARK_VERSION}}\" in --image: spark-submit replaces {{SPARK_VERSION}} with its own Spark version, and kubectl sparkha has none: write the version, e.g. apache/spark:4.3.0"},
+	},
+	"spark.kubernetes.driver.container.image": {
+		{conf: []string{"spark.kubernetes.driver.container.image=registry/driver:1"}, check: func(t *testing.T, o *Objects, a *App) {
+			if driverC(o).Image != "registry/driver:1" || a.Properties["spark.kubernetes.container.image"] != "apache/spark:4.0.0" {
+				t.Errorf("driver image %q, executors %q", driverC(o).Image, a.Properties["spark.kubernetes.container.image"])
+			}
+		}},
+		{conf: []string{"spark.kubernetes.driver.container.image=apache/spark:{{SPARK_VERSION}}-python3"}, wantErr: "invalid spark.kubernetes.driver.container.image \"apache/spark:{{SPARK_VERSION}}-python3\" in --conf: spark-submit replaces {{SPARK_VERSION}}"},
+	},
 	"spark.kubernetes.container.image.pullPolicy": {
 		{conf: []string{"spark.kubernetes.container.image.pullPolicy=Always"}, check: func(t *testing.T, o *Objects, a *App) {
 			if driverC(o).ImagePullPolicy != corev1.PullAlways {
@@ -313,12 +323,126 @@ var driverKeyCases = map[string][]keyCase{
 	}}},
 	"spark.kubernetes.driver.service.label.*": {
 		{conf: []string{"spark.kubernetes.driver.service.label.team=data"}, check: func(t *testing.T, o *Objects, a *App) {
-			if o.Service.Labels["team"] != "data" || o.Service.Labels[sparkapp.LabelAppSelector] != testAppID {
+			if o.Service.Labels["team"] != "data" || o.Service.Labels[sparkapp.LabelAppID] != testAppID {
 				t.Errorf("Service labels %v", o.Service.Labels)
 			}
 		}},
 		{conf: []string{"spark.kubernetes.driver.service.label.spark-app-selector=x"}, wantErr: "spark.kubernetes.driver.service.label.spark-app-selector in --conf cannot be set"},
+		{conf: []string{"spark.kubernetes.driver.service.label.sparkha.io/app-id=x"}, wantErr: "spark.kubernetes.driver.service.label.sparkha.io/app-id in --conf cannot be set"},
 	},
+	"spark.kubernetes.driver.service.publishNotReadyAddresses": {
+		{conf: []string{"spark.kubernetes.driver.service.publishNotReadyAddresses=true"}, check: func(t *testing.T, o *Objects, a *App) {
+			if !o.Service.Spec.PublishNotReadyAddresses {
+				t.Errorf("Service publishNotReadyAddresses false")
+			}
+		}},
+		// Spark 4.3's default: false, as before the key existed.
+		{check: func(t *testing.T, o *Objects, a *App) {
+			if o.Service.Spec.PublishNotReadyAddresses {
+				t.Errorf("Service publishNotReadyAddresses true by default")
+			}
+		}},
+		{conf: []string{"spark.kubernetes.driver.service.publishNotReadyAddresses=yes"}, wantErr: "invalid spark.kubernetes.driver.service.publishNotReadyAddresses \"yes\""},
+	},
+	"spark.connect.grpc.binding.port": {
+		// Spark 4.1 and later expose Spark Connect's port on the container and the Service
+		// (appProtocol grpc since 4.2), whether or not a Connect server runs.
+		{check: func(t *testing.T, o *Objects, a *App) {
+			if p := driverC(o).Ports[3]; p.Name != ConnectPortName || p.ContainerPort != 15002 || p.Protocol != corev1.ProtocolTCP {
+				t.Errorf("container port %+v", p)
+			}
+			if p := o.Service.Spec.Ports[3]; p.Name != ConnectPortName || p.Port != 15002 || p.TargetPort.IntValue() != 15002 || p.AppProtocol == nil || *p.AppProtocol != "grpc" {
+				t.Errorf("Service port %+v", p)
+			}
+		}},
+		{conf: []string{"spark.connect.grpc.binding.port=15010"}, check: func(t *testing.T, o *Objects, a *App) {
+			if p := driverC(o).Ports[3]; p.ContainerPort != 15010 || o.Service.Spec.Ports[3].Port != 15010 || a.Properties["spark.connect.grpc.binding.port"] != "15010" {
+				t.Errorf("container port %+v, Service port %+v", p, o.Service.Spec.Ports[3])
+			}
+		}},
+		{conf: []string{"spark.connect.grpc.binding.port=7079"}, wantErr: "invalid spark.connect.grpc.binding.port: port 7079 is spark.driver.blockManager.port's, and the driver Service exposes each port once: set another with --conf spark.connect.grpc.binding.port=PORT"},
+		{conf: []string{"spark.ui.port=15002"}, wantErr: "invalid spark.connect.grpc.binding.port: port 15002 is spark.ui.port's"},
+		{conf: []string{"spark.connect.grpc.binding.port=x"}, wantErr: "invalid spark.connect.grpc.binding.port \"x\""},
+	},
+	"spark.kubernetes.securityContext.allowPrivilegeEscalation": {
+		{conf: []string{"spark.kubernetes.securityContext.allowPrivilegeEscalation=true"}, check: func(t *testing.T, o *Objects, a *App) {
+			if sc := driverC(o).SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
+				t.Errorf("securityContext %+v", sc)
+			}
+		}},
+		// The driver's own key wins over the general one (fallbackConf).
+		{conf: []string{"spark.kubernetes.securityContext.allowPrivilegeEscalation=true", "spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=false"}, check: func(t *testing.T, o *Objects, a *App) {
+			if sc := driverC(o).SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+				t.Errorf("securityContext %+v", sc)
+			}
+		}},
+		{conf: []string{"spark.kubernetes.securityContext.allowPrivilegeEscalation=1x"}, wantErr: "invalid spark.kubernetes.securityContext.allowPrivilegeEscalation \"1x\""},
+	},
+	"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation": {
+		// Spark 4.3's default, false, on every driver.
+		{check: func(t *testing.T, o *Objects, a *App) {
+			if sc := driverC(o).SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+				t.Errorf("securityContext %+v, want allowPrivilegeEscalation false", sc)
+			}
+		}},
+		{conf: []string{"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true"}, check: func(t *testing.T, o *Objects, a *App) {
+			if sc := driverC(o).SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation {
+				t.Errorf("securityContext %+v", sc)
+			}
+		}},
+		// A template container's security context is kept; Spark sets only this field of it.
+		{conf: []string{"spark.kubernetes.driver.podTemplateFile=/t.yaml"}, files: map[string]string{"/t.yaml": "spec:\n  containers:\n  - name: spark\n    securityContext:\n      runAsNonRoot: true\n      allowPrivilegeEscalation: true\n"},
+			check: func(t *testing.T, o *Objects, a *App) {
+				sc := driverC(o).SecurityContext
+				if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+					t.Errorf("securityContext %+v, want the template's runAsNonRoot and allowPrivilegeEscalation false", sc)
+				}
+			}},
+	},
+	"spark.kubernetes.driver.pod.excludedFeatureSteps": {
+		// LocalDirsFeatureStep left out: no SPARK_LOCAL_DIRS, no spark-local-dir-1.
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=org.apache.spark.deploy.k8s.features.LocalDirsFeatureStep", "spark.local.dir=/tmp/a"}, check: func(t *testing.T, o *Objects, a *App) {
+			c := driverC(o)
+			if e := envOf(c, "SPARK_LOCAL_DIRS"); e != nil {
+				t.Errorf("SPARK_LOCAL_DIRS %+v", e)
+			}
+			if volume(podSpec(o), "spark-local-dir-1") != nil || mountAt(c, "/tmp/a") != nil {
+				t.Errorf("volumes %v mounts %v", podSpec(o).Volumes, c.VolumeMounts)
+			}
+			if a.Properties["spark.local.dir"] != "/tmp/a" {
+				t.Errorf("spark.local.dir %q: the driver still reads it", a.Properties["spark.local.dir"])
+			}
+		}},
+		// Several steps, with spaces; secrets, volumes, Hadoop conf and the executor template
+		// are then left to the driver's own conf, as Spark leaves them.
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=org.apache.spark.deploy.k8s.features.MountSecretsFeatureStep, org.apache.spark.deploy.k8s.features.EnvSecretsFeatureStep,org.apache.spark.deploy.k8s.features.MountVolumesFeatureStep,org.apache.spark.deploy.k8s.features.HadoopConfDriverFeatureStep,org.apache.spark.deploy.k8s.features.PodTemplateConfigMapStep,org.apache.spark.deploy.k8s.features.NetworkPolicyFeatureStep,org.apache.spark.deploy.k8s.features.KerberosConfDriverFeatureStep",
+			"spark.kubernetes.driver.secrets.db=/etc/db", "spark.kubernetes.driver.secretKeyRef.PW=db:pw",
+			"spark.kubernetes.driver.volumes.emptyDir.scratch.mount.path=/scratch", "spark.kubernetes.hadoop.configMapName=hadoop",
+			"spark.kubernetes.executor.podTemplateFile=/opt/exec.yaml"}, check: func(t *testing.T, o *Objects, a *App) {
+			c := driverC(o)
+			if volume(podSpec(o), "db-volume") != nil || envOf(c, "PW") != nil || volume(podSpec(o), "scratch") != nil || volume(podSpec(o), HadoopConfVolume) != nil || envOf(c, "HADOOP_CONF_DIR") != nil {
+				t.Errorf("volumes %v env %v", podSpec(o).Volumes, c.Env)
+			}
+			if _, ok := o.ConfigMap.Data[ExecutorTemplateFile]; ok || a.Properties[ExecutorTemplateKey] != "/opt/exec.yaml" || volume(podSpec(o), PodTemplateVolume) != nil {
+				t.Errorf("executor template shipped: %q %v", a.Properties[ExecutorTemplateKey], o.ConfigMap.Data)
+			}
+			if _, ok := a.Properties["spark.kubernetes.executor.hadoopConfigMapName"]; ok {
+				t.Errorf("spark.kubernetes.executor.hadoopConfigMapName set by a step left out")
+			}
+			if volume(podSpec(o), "spark-local-dir-1") == nil {
+				t.Errorf("LocalDirsFeatureStep was not excluded, yet no local dir")
+			}
+		}},
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=org.apache.spark.deploy.k8s.features.BasicDriverFeatureStep"},
+			wantErr: "kubectl sparkha cannot leave out BasicDriverFeatureStep: it builds the driver container"},
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=org.apache.spark.deploy.k8s.features.DriverServiceFeatureStep"},
+			wantErr: "kubectl sparkha cannot leave out DriverServiceFeatureStep"},
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=LocalDirsFeatureStep"},
+			wantErr: "LocalDirsFeatureStep is not one of Spark's driver feature steps; name steps of org.apache.spark.deploy.k8s.features: NetworkPolicyFeatureStep, MountSecretsFeatureStep,"},
+		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=com.example.MyStep"},
+			wantErr: "com.example.MyStep is not one of Spark's driver feature steps"},
+	},
+	"spark.kubernetes.executor.label.sparkha.io/app-id": {{conf: []string{"spark.kubernetes.executor.label.sparkha.io/app-id=x"}, wantErr: "spark.kubernetes.executor.label.sparkha.io/app-id in --conf cannot be set: kubectl sparkha labels every generation's executors"}},
 	"spark.kubernetes.driver.service.ipFamilyPolicy": {{conf: []string{"spark.kubernetes.driver.service.ipFamilyPolicy=PreferDualStack"}, check: func(t *testing.T, o *Objects, a *App) {
 		if p := o.Service.Spec.IPFamilyPolicy; p == nil || *p != corev1.IPFamilyPolicyPreferDualStack {
 			t.Errorf("ipFamilyPolicy %v", p)

@@ -2,6 +2,7 @@ package submit
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -23,11 +24,72 @@ const MaxNameLength = validation.DNS1035LabelMaxLength - len("-driver-svc")
 var appIDPattern = regexp.MustCompile(`^spark-[0-9a-f]{32}$`)
 
 // reservedLabels are label keys kubectl sparkha sets on every object.
-var reservedLabels = []string{sparkapp.LabelSparkRole, sparkapp.LabelAppSelector, sparkapp.LabelAppName, sparkapp.LabelManagedBy, sparkapp.LabelName}
+var reservedLabels = []string{sparkapp.LabelSparkRole, sparkapp.LabelAppSelector, sparkapp.LabelAppID, sparkapp.LabelAppName, sparkapp.LabelManagedBy, sparkapp.LabelName}
 
-// Resolve validates a request without any I/O and resolves every value Build needs.
-// Every error names the flag (or conf key and its source) and how to fix it.
+// ExecutorLabelPrefix is spark.kubernetes.executor.label.*: labels Spark puts on the executors.
+const ExecutorLabelPrefix = "spark.kubernetes.executor.label."
+
+// Resolve validates a request without any I/O and resolves every value Build needs, in named
+// steps. Every error names the flag (or conf key and its source) and how to fix it.
 func Resolve(in Input) (*App, error) {
+	app, err := resolveRequest(in)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := collectConf(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := resolveProgram(in, conf, app); err != nil {
+		return nil, err
+	}
+	defaultFactor, err := resolveDriverSize(conf, app)
+	if err != nil {
+		return nil, err
+	}
+	if err := resolveJob(in, conf, app); err != nil {
+		return nil, err
+	}
+	if app.Checkpoint, err = resolveCheckpoint(in); err != nil {
+		return nil, err
+	}
+	// The driver pod and Service as upstream's feature steps build them from the conf.
+	if app.Driver, app.Service, err = resolveDriverPod(conf, app, in.ReadFile); err != nil {
+		return nil, err
+	}
+	if err := checkVolumeNames(app); err != nil {
+		return nil, err
+	}
+	jars, err := resolveDependencies(conf, app)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := conf[ExecutorTemplateKey]; ok && !app.Driver.Excluded["PodTemplateConfigMapStep"] {
+		_, data, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile)
+		if err != nil {
+			return nil, err
+		}
+		app.ExecutorPodTemplate = string(data)
+	}
+	if in.HadoopConfDir != "" {
+		if _, ok := conf["spark.kubernetes.hadoop.configMapName"]; !ok {
+			app.Warnings = append(app.Warnings, fmt.Sprintf("HADOOP_CONF_DIR=%s is set here, but kubectl sparkha does not ship local Hadoop configuration (spark-submit would, in a ConfigMap): put it in a ConfigMap and set spark.kubernetes.hadoop.configMapName", in.HadoopConfDir))
+		}
+	}
+	executorCheckpoint, err := checkpointOnExecutors(conf, app.Checkpoint, in)
+	if err != nil {
+		return nil, err
+	}
+	if executorCheckpoint == nil && app.Checkpoint != nil {
+		app.Warnings = append(app.Warnings, checkpointDriverOnlyWarning(app.Checkpoint, in))
+	}
+	app.Properties = properties(in, conf, app, defaultFactor, jars, executorCheckpoint)
+	return app, nil
+}
+
+// resolveRequest checks the request's own arguments: NAME, namespace, APP_RESOURCE and the
+// users.
+func resolveRequest(in Input) (*App, error) {
 	if in.Name == "" {
 		return nil, fmt.Errorf("NAME is required: kubectl sparkha submit NAME --image IMAGE [--class MAIN] APP_RESOURCE")
 	}
@@ -46,7 +108,9 @@ func Resolve(in Input) (*App, error) {
 	if !appIDPattern.MatchString(in.AppID) {
 		return nil, fmt.Errorf("internal error: invalid application ID %q", in.AppID)
 	}
-
+	if strings.ContainsAny(in.ProxyUser, " \t\n") {
+		return nil, fmt.Errorf("invalid --proxy-user %q: give a user name without whitespace", in.ProxyUser)
+	}
 	app := &App{
 		Name:        in.Name,
 		Namespace:   in.Namespace,
@@ -54,21 +118,22 @@ func Resolve(in Input) (*App, error) {
 		AppResource: in.AppResource,
 		AppArgs:     append([]string(nil), in.AppArgs...),
 		ProxyUser:   in.ProxyUser,
+		// BasicDriverFeatureStep (Spark 4.3): proxyUser.getOrElse(Utils.getCurrentUserName()).
+		SparkUser: cmp.Or(in.ProxyUser, in.SparkUser),
 	}
-	if strings.ContainsAny(in.ProxyUser, " \t\n") {
-		return nil, fmt.Errorf("invalid --proxy-user %q: give a user name without whitespace", in.ProxyUser)
-	}
+	return app, nil
+}
 
-	// Spark conf: properties file < --conf < dedicated flags.
+// collectConf merges the Spark conf (properties file < --conf < dedicated flags) and refuses a
+// key that is reserved or refused.
+func collectConf(in Input) (map[string]confEntry, error) {
 	conf := map[string]confEntry{}
 	if in.PropertiesFile != "" {
 		_, entries, err := ParsePropertiesFile(in.PropertiesFile, bytes.NewReader(in.PropertiesData))
 		if err != nil {
 			return nil, err
 		}
-		for k, e := range entries {
-			conf[k] = e
-		}
+		maps.Copy(conf, entries)
 	}
 	for _, arg := range in.Conf {
 		k, v, err := ParseConfArg(arg)
@@ -78,23 +143,8 @@ func Resolve(in Input) (*App, error) {
 		conf[k] = confEntry{value: v, source: "--conf"}
 	}
 	for _, k := range sortedKeys(conf) {
-		e := conf[k]
-		if !strings.HasPrefix(k, "spark.") || len(k) == len("spark.") {
-			return nil, fmt.Errorf("invalid key %q in %s: Spark reads only keys starting with \"spark.\"", k, e.source)
-		}
-		if strings.ContainsAny(k, "= \t\n") {
-			return nil, fmt.Errorf("invalid key %q in %s: a key cannot contain '=' or whitespace", k, e.source)
-		}
-		if r, ok := ruleFor(k); ok {
-			switch r.Handling {
-			case Reserved:
-				return nil, fmt.Errorf("%s in %s cannot be set: %s; remove it", k, e.source, r.Submit)
-			case Refused:
-				if k == "spark.kubernetes.submission.waitAppCompletion" && strings.TrimSpace(e.value) == "false" {
-					continue // what submit does anyway: return once the objects exist
-				}
-				return nil, fmt.Errorf("%s in %s is not supported by kubectl sparkha: %s", k, e.source, r.Submit)
-			}
+		if err := checkKey(k, conf[k]); err != nil {
+			return nil, err
 		}
 	}
 	set := func(key, value, source string) { conf[key] = confEntry{value: value, source: source} }
@@ -122,14 +172,41 @@ func Resolve(in Input) (*App, error) {
 	if in.BackoffLimit != nil {
 		set(BackoffLimitConfKey, strconv.Itoa(*in.BackoffLimit), "--backoff-limit")
 	}
+	return conf, nil
+}
 
-	// Image.
+// checkKey refuses a key Spark would not read, or one KeyRules reserves or refuses.
+func checkKey(k string, e confEntry) error {
+	if !strings.HasPrefix(k, "spark.") || len(k) == len("spark.") {
+		return fmt.Errorf("invalid key %q in %s: Spark reads only keys starting with \"spark.\"", k, e.source)
+	}
+	if strings.ContainsAny(k, "= \t\n") {
+		return fmt.Errorf("invalid key %q in %s: a key cannot contain '=' or whitespace", k, e.source)
+	}
+	r, ok := ruleFor(k)
+	switch {
+	case !ok:
+	case r.Handling == Reserved:
+		return fmt.Errorf("%s in %s cannot be set: %s; remove it", k, e.source, r.Submit)
+	case r.Handling == Refused && k == "spark.kubernetes.submission.waitAppCompletion" && strings.TrimSpace(e.value) == "false":
+		// What submit does anyway: return once the objects exist.
+	case r.Handling == Refused:
+		return fmt.Errorf("%s in %s is not supported by kubectl sparkha: %s", k, e.source, r.Submit)
+	}
+	return nil
+}
+
+// resolveProgram resolves the image, the main class and resource type, and the service account.
+func resolveProgram(in Input, conf map[string]confEntry, app *App) error {
 	image, ok := conf["spark.kubernetes.container.image"]
 	if !ok || strings.TrimSpace(image.value) == "" {
-		return nil, fmt.Errorf("--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.0.0")
+		return fmt.Errorf("--image is required: give the Spark container image for the driver and executors, e.g. --image apache/spark:4.3.0")
 	}
 	if strings.ContainsAny(image.value, " \t\n") {
-		return nil, fmt.Errorf("invalid image %q in %s: an image reference has no whitespace", image.value, image.source)
+		return fmt.Errorf("invalid image %q in %s: an image reference has no whitespace", image.value, image.source)
+	}
+	if strings.Contains(image.value, sparkVersionPlaceholder) {
+		return fmt.Errorf("invalid image %q in %s: %s", image.value, image.source, sparkVersionRefusal)
 	}
 	app.Image = image.value
 
@@ -146,42 +223,45 @@ func Resolve(in Input) (*App, error) {
 		app.MainClass = in.MainClass
 	}
 	if app.MainClass == "" {
-		return nil, fmt.Errorf("--class is required for a JVM application (APP_RESOURCE %q): give its main class, e.g. --class org.apache.spark.examples.SparkPi", in.AppResource)
+		return fmt.Errorf("--class is required for a JVM application (APP_RESOURCE %q): give its main class, e.g. --class org.apache.spark.examples.SparkPi", in.AppResource)
 	}
 	if strings.ContainsAny(app.MainClass, " \t\n") {
-		return nil, fmt.Errorf("invalid --class %q: a class name has no whitespace, e.g. --class org.apache.spark.examples.SparkPi", app.MainClass)
+		return fmt.Errorf("invalid --class %q: a class name has no whitespace, e.g. --class org.apache.spark.examples.SparkPi", app.MainClass)
 	}
 
-	// Service account.
 	if sa, ok := conf["spark.kubernetes.authenticate.driver.serviceAccountName"]; ok {
 		if errs := validation.IsDNS1123Subdomain(sa.value); len(errs) > 0 {
-			return nil, fmt.Errorf("invalid service account %q in %s: %s", sa.value, sa.source, strings.Join(errs, "; "))
+			return fmt.Errorf("invalid service account %q in %s: %s", sa.value, sa.source, strings.Join(errs, "; "))
 		}
 		app.ServiceAccount = sa.value
 	}
+	return nil
+}
 
-	// Cores and memory.
+// resolveDriverSize checks cores and memory and resolves the driver's memory with its overhead
+// as BasicDriverFeatureStep does. It returns the default overhead factor, which executors use.
+func resolveDriverSize(conf map[string]confEntry, app *App) (float64, error) {
 	var err error
 	if app.DriverCores, err = positiveInt(conf, "spark.driver.cores", 1, 1); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, err = positiveInt(conf, "spark.executor.cores", 1, 1); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, ok := conf["spark.executor.instances"]; ok {
 		if _, err = positiveInt(conf, "spark.executor.instances", 0, 0); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	if app.DriverMemoryMiB, err = memoryMiB(conf, "spark.driver.memory", 1024); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, err = memoryMiB(conf, "spark.executor.memory", 1024); err != nil {
-		return nil, err
+		return 0, err
 	}
-	// BasicDriverFeatureStep: the default factor is spark.kubernetes.memoryOverheadFactor
-	// (Config.scala: >= 0), else 0.1 for JVM apps and 0.4 (NON_JVM_MEMORY_OVERHEAD_FACTOR) for
-	// the others; spark.driver.memoryOverheadFactor (core config: > 0) wins for the driver.
+	// The default factor is spark.kubernetes.memoryOverheadFactor (Config.scala: >= 0), else
+	// 0.1 for JVM apps and 0.4 (NON_JVM_MEMORY_OVERHEAD_FACTOR) for the others;
+	// spark.driver.memoryOverheadFactor (core config: > 0) wins for the driver.
 	defaultFactor := 0.1
 	if app.ResourceType != "java" {
 		defaultFactor = 0.4
@@ -189,7 +269,7 @@ func Resolve(in Input) (*App, error) {
 	if e, ok := conf["spark.kubernetes.memoryOverheadFactor"]; ok {
 		f, perr := strconv.ParseFloat(strings.TrimSpace(e.value), 64)
 		if perr != nil || f < 0 || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("invalid spark.kubernetes.memoryOverheadFactor %q in %s: use a fraction of 0 or more, e.g. 0.1", e.value, e.source)
+			return 0, fmt.Errorf("invalid spark.kubernetes.memoryOverheadFactor %q in %s: use a fraction of 0 or more, e.g. 0.1", e.value, e.source)
 		}
 		defaultFactor = f
 	}
@@ -197,88 +277,57 @@ func Resolve(in Input) (*App, error) {
 	if e, ok := conf["spark.driver.memoryOverheadFactor"]; ok {
 		f, perr := strconv.ParseFloat(strings.TrimSpace(e.value), 64)
 		if perr != nil || !(f > 0) || math.IsInf(f, 0) {
-			return nil, fmt.Errorf("invalid spark.driver.memoryOverheadFactor %q in %s: use a fraction greater than 0, e.g. 0.1", e.value, e.source)
+			return 0, fmt.Errorf("invalid spark.driver.memoryOverheadFactor %q in %s: use a fraction greater than 0, e.g. 0.1", e.value, e.source)
 		}
 		overheadFactor = f
 	}
 	if _, ok := conf["spark.driver.memoryOverhead"]; ok {
 		if app.DriverOverheadMiB, err = memoryMiB(conf, "spark.driver.memoryOverhead", 0); err != nil {
-			return nil, err
+			return 0, err
 		}
-	} else {
-		// max(factor * memory, spark.driver.minMemoryOverhead (Spark 4.0; 384m, the
-		// MEMORY_OVERHEAD_MIN_MIB of earlier versions)).
-		floor, err := memoryMiB(conf, "spark.driver.minMemoryOverhead", 384)
-		if err != nil {
-			return nil, err
-		}
-		app.DriverOverheadMiB = max(int64(overheadFactor*float64(app.DriverMemoryMiB)), floor)
+		return defaultFactor, nil
 	}
+	// max(factor * memory, spark.driver.minMemoryOverhead (Spark 4.0; 384m, the
+	// MEMORY_OVERHEAD_MIN_MIB of earlier versions)).
+	floor, err := memoryMiB(conf, "spark.driver.minMemoryOverhead", 384)
+	if err != nil {
+		return 0, err
+	}
+	app.DriverOverheadMiB = max(int64(overheadFactor*float64(app.DriverMemoryMiB)), floor)
+	return defaultFactor, nil
+}
 
-	// Backoff limit: flag > conf > default.
+// resolveJob resolves what the Job itself carries: the backoff limit, the node-lost timeout,
+// the labels and annotations of every object.
+func resolveJob(in Input, conf map[string]confEntry, app *App) error {
 	backoff := DefaultBackoffLimit
 	if e, ok := conf[BackoffLimitConfKey]; ok {
 		n, perr := strconv.Atoi(strings.TrimSpace(e.value))
 		if perr != nil || n < 0 {
 			if e.source == "--backoff-limit" {
-				return nil, fmt.Errorf("invalid --backoff-limit %s: use 0 or more (driver failures retried before the app fails; node loss never counts)", e.value)
+				return fmt.Errorf("invalid --backoff-limit %s: use 0 or more (driver failures retried before the app fails; node loss never counts)", e.value)
 			}
-			return nil, fmt.Errorf("invalid %s %q in %s: use a whole number, 0 or more", BackoffLimitConfKey, e.value, e.source)
+			return fmt.Errorf("invalid %s %q in %s: use a whole number, 0 or more", BackoffLimitConfKey, e.value, e.source)
 		}
 		backoff = n
 	}
 	app.BackoffLimit = int32(min(backoff, 1<<30))
 
 	if in.NodeLostTimeout < 0 || in.NodeLostTimeout%time.Second != 0 {
-		return nil, fmt.Errorf("invalid --node-lost-timeout %s: use whole seconds, 0s or more, e.g. --node-lost-timeout 60s", in.NodeLostTimeout)
+		return fmt.Errorf("invalid --node-lost-timeout %s: use whole seconds, 0s or more, e.g. --node-lost-timeout 60s", in.NodeLostTimeout)
 	}
 	app.NodeLostTimeoutSeconds = int64(in.NodeLostTimeout / time.Second)
 
-	// Labels and annotations.
+	var err error
 	if app.Labels, err = parsePairs("--labels", in.Labels, true); err != nil {
-		return nil, err
+		return err
 	}
-	if app.Annotations, err = parsePairs("--annotations", in.Annotations, false); err != nil {
-		return nil, err
-	}
+	app.Annotations, err = parsePairs("--annotations", in.Annotations, false)
+	return err
+}
 
-	// Checkpoint.
-	if app.Checkpoint, err = resolveCheckpoint(in); err != nil {
-		return nil, err
-	}
-
-	// The driver pod and Service as upstream's feature steps build them from the conf.
-	if app.Driver, app.Service, err = resolveDriverPod(conf, app, in.ReadFile); err != nil {
-		return nil, err
-	}
-	if err := checkVolumeNames(app); err != nil {
-		return nil, err
-	}
-	jars, err := resolveDependencies(conf, app)
-	if err != nil {
-		return nil, err
-	}
-	if e, ok := conf[ExecutorTemplateKey]; ok {
-		_, data, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile)
-		if err != nil {
-			return nil, err
-		}
-		app.ExecutorPodTemplate = string(data)
-	}
-	if in.HadoopConfDir != "" {
-		if _, ok := conf["spark.kubernetes.hadoop.configMapName"]; !ok {
-			app.Warnings = append(app.Warnings, fmt.Sprintf("HADOOP_CONF_DIR=%s is set here, but kubectl sparkha does not ship local Hadoop configuration (spark-submit would, in a ConfigMap): put it in a ConfigMap and set spark.kubernetes.hadoop.configMapName", in.HadoopConfDir))
-		}
-	}
-	executorCheckpoint, err := checkpointOnExecutors(conf, app.Checkpoint, in)
-	if err != nil {
-		return nil, err
-	}
-	if executorCheckpoint == nil && app.Checkpoint != nil {
-		app.Warnings = append(app.Warnings, checkpointDriverOnlyWarning(app.Checkpoint, in))
-	}
-
-	// The final spark.properties: user conf, then the keys kubectl sparkha owns.
+// properties is the final spark.properties: the user's conf, then the keys kubectl sparkha owns.
+func properties(in Input, conf map[string]confEntry, app *App, defaultFactor float64, jars string, executorCheckpoint map[string]string) map[string]string {
 	props := map[string]string{}
 	for k, e := range conf {
 		props[k] = e.value
@@ -302,13 +351,13 @@ func Resolve(in Input) (*App, error) {
 	props["spark.driver.blockManager.port"] = strconv.Itoa(BlockManagerPort)
 	props["spark.driver.cores"] = strconv.Itoa(app.DriverCores)
 	props["spark.driver.memory"] = fmt.Sprintf("%dm", app.DriverMemoryMiB)
-	props["spark.executor.cores"] = conf["spark.executor.cores"].value
-	if _, ok := conf["spark.executor.cores"]; !ok {
-		props["spark.executor.cores"] = "1"
-	}
+	props["spark.executor.cores"] = cmp.Or(conf["spark.executor.cores"].value, "1")
 	execMiB, _ := memoryMiB(conf, "spark.executor.memory", 1024)
 	props["spark.executor.memory"] = fmt.Sprintf("%dm", execMiB)
 	props[BackoffLimitConfKey] = strconv.Itoa(int(app.BackoffLimit))
+	// Every generation's executors carry the app's label beside their generation's
+	// spark-app-selector, so one selector finds the whole app (docs/spark-conf.md).
+	props[ExecutorLabelPrefix+sparkapp.LabelAppID] = app.AppID
 	if jars != "" {
 		props["spark.jars"] = jars
 	}
@@ -317,12 +366,11 @@ func Resolve(in Input) (*App, error) {
 		props[ExecutorTemplateKey] = ExecutorTemplateDir + "/" + ExecutorTemplateFile
 	}
 	maps.Copy(props, executorCheckpoint)
-	if e, ok := conf["spark.kubernetes.hadoop.configMapName"]; ok {
+	if e, ok := conf["spark.kubernetes.hadoop.configMapName"]; ok && !app.Driver.Excluded["HadoopConfDriverFeatureStep"] {
 		// HadoopConfDriverFeatureStep: the executors mount the same ConfigMap.
 		props["spark.kubernetes.executor.hadoopConfigMapName"] = e.value
 	}
-	app.Properties = props
-	return app, nil
+	return props
 }
 
 func resolveCheckpoint(in Input) (*Checkpoint, error) {

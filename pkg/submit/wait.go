@@ -17,12 +17,12 @@ import (
 	watchtools "k8s.io/client-go/tools/watch"
 )
 
-// WaitForDriver watches the driver pods of app until one is Running, writing one line to
-// progress for every change it sees. ctx carries the timeout; on expiry the error says
-// `timed out waiting for ...`.
-func WaitForDriver(ctx context.Context, client kubernetes.Interface, app *App, progress io.Writer) (*corev1.Pod, error) {
-	selector := labels.SelectorFromSet(app.DriverSelector()).String()
-	pods := client.CoreV1().Pods(app.Namespace)
+// WaitForDriver watches the driver pods of Job job that match driverSelector in namespace until one is
+// Running, writing one line to progress for every change it sees. ctx carries the timeout; on
+// expiry the error says `timed out waiting for ...`.
+func WaitForDriver(ctx context.Context, client kubernetes.Interface, namespace, job string, driverSelector map[string]string, progress io.Writer) (*corev1.Pod, error) {
+	selector := labels.SelectorFromSet(driverSelector).String()
+	pods := client.CoreV1().Pods(namespace)
 	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = selector
@@ -68,9 +68,9 @@ func WaitForDriver(ctx context.Context, client kubernetes.Interface, app *App, p
 				what = "last seen: " + strings.Join(parts, ", ")
 			}
 			if errors.Is(ctx.Err(), context.Canceled) {
-				return nil, fmt.Errorf("interrupted while waiting for a driver pod of job/%s to be Running (%s); the app keeps running", app.Name, what)
+				return nil, fmt.Errorf("interrupted while waiting for a driver pod of job/%s to be Running (%s); the app keeps running", job, what)
 			}
-			return nil, fmt.Errorf("timed out waiting for a driver pod of job/%s to be Running (%s); the app keeps running, check it with kubectl get pods -n %s -l %s", app.Name, what, app.Namespace, selector)
+			return nil, fmt.Errorf("timed out waiting for a driver pod of job/%s to be Running (%s); the app keeps running, check it with kubectl get pods -n %s -l %s", job, what, namespace, selector)
 		}
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,8 +75,9 @@ func TestExecutorsOfSubmittedApp(t *testing.T) {
 		} else if pfx != prefix {
 			t.Errorf("executors of one driver run with two prefixes: %s, %s", prefix, pfx)
 		}
+		// Its generation's spark.app.id, and the app's ID that every generation's executors share.
 		for k, v := range map[string]string{"spark-role": "executor", "spark-app-selector": appID, "spark-exec-id": m[1],
-			"spark-exec-resourceprofile-id": "0", "spark-app-name": app, "tier": "batch"} {
+			"spark-exec-resourceprofile-id": "0", "spark-app-name": app, "tier": "batch", sparkapp.LabelAppID: driver.Labels[sparkapp.LabelAppID]} {
 			if p.Labels[k] != v {
 				t.Errorf("%s: label %s=%q, want %q", p.Name, k, p.Labels[k], v)
 			}

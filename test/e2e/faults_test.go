@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/internal/harness"
 )
 
@@ -399,7 +400,7 @@ func submitObjects(app string) []string {
 }
 
 // appObjects returns which of app's objects exist, and their app IDs
-// (spark-app-selector); "deleting" marks one with a deletion timestamp.
+// (sparkha.io/app-id); "deleting" marks one with a deletion timestamp.
 func (e *env) appObjects(ns, app string) map[string]string {
 	e.t.Helper()
 	c := e.client()
@@ -412,7 +413,7 @@ func (e *env) appObjects(ns, app string) map[string]string {
 		case m.GetDeletionTimestamp() != nil:
 			out[what] = "deleting"
 		default:
-			out[what] = m.GetLabels()["spark-app-selector"]
+			out[what] = m.GetLabels()[sparkapp.LabelAppID]
 		}
 	}
 	names := submitObjects(app)

@@ -122,9 +122,9 @@ func TestMigrateSparkSubmitDriver(t *testing.T) {
 		t.Fatalf("submit --spark-submit: exit %d\n%s", code, stderr)
 	}
 	// The app ID is drawn per submit (the selector label, the local dir); all else must match.
-	job, cm = listed(t, strings.ReplaceAll(out, job.Labels[sparkapp.LabelAppSelector], "spark-APPID"))
+	job, cm = listed(t, strings.ReplaceAll(out, job.Labels[sparkapp.LabelAppID], "spark-APPID"))
 	wantJob, _ := listed(t, want)
-	wantJob, wantCM := listed(t, strings.ReplaceAll(want, wantJob.Labels[sparkapp.LabelAppSelector], "spark-APPID"))
+	wantJob, wantCM := listed(t, strings.ReplaceAll(want, wantJob.Labels[sparkapp.LabelAppID], "spark-APPID"))
 	if job.Name != "nightly-etl" || job.Namespace != ns || !reflect.DeepEqual(job.Spec, wantJob.Spec) || !reflect.DeepEqual(job.Labels, wantJob.Labels) {
 		t.Errorf("migrate's Job differs from submit --spark-submit's:\n%s\nwant\n%s", out, want)
 	}

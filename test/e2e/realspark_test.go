@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
@@ -292,7 +293,10 @@ func TestRealSparkStreamingFailover(t *testing.T) {
 			}
 			// The executor pod is Spark's own, from its driver's ExecutorPodsAllocator.
 			ex := execs.Items[0]
-			for k, want := range map[string]string{"spark-version": version, "spark-app-selector": "spark-" + string(first.UID), "spark-exec-id": "1", "spark-exec-resourceprofile-id": "0"} {
+			// Its generation's spark.app.id, and the app's ID (from spark.kubernetes.executor.label.*),
+			// which every generation's driver and executors carry.
+			for k, want := range map[string]string{"spark-version": version, "spark-app-selector": "spark-" + string(first.UID), "spark-exec-id": "1", "spark-exec-resourceprofile-id": "0",
+				sparkapp.LabelAppID: first.Labels[sparkapp.LabelAppID]} {
 				if ex.Labels[k] != want {
 					t.Errorf("executor %s label %s=%q, want %q", ex.Name, k, ex.Labels[k], want)
 				}
