@@ -103,7 +103,7 @@ func TestMigrateSparkApplicationApply(t *testing.T) {
 	}
 	// The Job first (suspended), then the SparkApplication (in the dynamic client) and its
 	// driver deleted, each with an Event, then the Job resumed.
-	want := []string{"create jobs", "create configmaps", "create services", "create selfsubjectreviews", "create events", "delete pods", "create events", "patch jobs", "create events"}
+	want := []string{"create jobs", "create configmaps", "create services", "create networkpolicies", "create selfsubjectreviews", "create events", "delete pods", "create events", "patch jobs", "create events"}
 	if w := writes(client); !reflect.DeepEqual(w, want) {
 		t.Errorf("writes %v, want %v", w, want)
 	}

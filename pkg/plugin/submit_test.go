@@ -249,7 +249,7 @@ func TestSubmitCreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "job.batch/clicks created\nconfigmap/clicks-spark-conf created\nservice/clicks-driver-svc created\npersistentvolumeclaim/clicks-checkpoint created\n"
+	want := "job.batch/clicks created\nconfigmap/clicks-spark-conf created\nservice/clicks-driver-svc created\nnetworkpolicy.networking.k8s.io/clicks-policy created\npersistentvolumeclaim/clicks-checkpoint created\n"
 	if stdout != want {
 		t.Errorf("stdout\n got: %q\nwant: %q", stdout, want)
 	}
@@ -259,8 +259,8 @@ func TestSubmitCreates(t *testing.T) {
 			creates = append(creates, c.GetResource().Resource)
 		}
 	}
-	if got := strings.Join(creates, ","); got != "persistentvolumeclaims,jobs,configmaps,services" {
-		t.Errorf("create order %s, want persistentvolumeclaims,jobs,configmaps,services", got)
+	if got := strings.Join(creates, ","); got != "persistentvolumeclaims,jobs,configmaps,services,networkpolicies" {
+		t.Errorf("create order %s, want persistentvolumeclaims,jobs,configmaps,services,networkpolicies", got)
 	}
 }
 
@@ -271,7 +271,7 @@ func TestSubmitServerDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "job.batch/clicks created (server dry run)\nconfigmap/clicks-spark-conf created (server dry run)\nservice/clicks-driver-svc created (server dry run)\n"
+	want := "job.batch/clicks created (server dry run)\nconfigmap/clicks-spark-conf created (server dry run)\nservice/clicks-driver-svc created (server dry run)\nnetworkpolicy.networking.k8s.io/clicks-policy created (server dry run)\n"
 	if stdout != want {
 		t.Errorf("stdout\n got: %q\nwant: %q", stdout, want)
 	}
@@ -284,8 +284,8 @@ func TestSubmitServerDryRun(t *testing.T) {
 			}
 		}
 	}
-	if n != 3 {
-		t.Errorf("%d creates, want 3", n)
+	if n != 4 {
+		t.Errorf("%d creates, want 4 (Job, ConfigMap, Service, NetworkPolicy)", n)
 	}
 }
 

@@ -29,7 +29,7 @@ type Applier struct {
 }
 
 // Apply creates the objects of app, in this order: the new checkpoint claim (if any), the
-// Job, then the ConfigMap and the Service owned by the created Job (as spark-submit creates
+// Job, then the ConfigMap, the Service and the NetworkPolicy owned by the created Job (as spark-submit creates
 // the driver pod first and then the resources it owns; the driver pod waits for its
 // ConfigMap volume). It refuses, creating nothing, when the Job or the new claim already
 // exists, or when --checkpoint-claim names a claim that does not exist. If a create fails
@@ -120,6 +120,16 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	}
 	svc.SetGroupVersionKind(owned.Service.GroupVersionKind())
 	created.Service = svc
+
+	if owned.NetworkPolicy != nil {
+		nps := c.NetworkingV1().NetworkPolicies(ns)
+		np, err := createOrFind(ctx, a, app.AppID, owned.NetworkPolicy.Name, nps.Create, nps.Get, owned.NetworkPolicy, opts)
+		if err != nil {
+			return nil, fail("networkpolicy.networking.k8s.io/"+owned.NetworkPolicy.Name, err)
+		}
+		np.SetGroupVersionKind(owned.NetworkPolicy.GroupVersionKind())
+		created.NetworkPolicy = np
+	}
 	return created, nil
 }
 

@@ -92,6 +92,7 @@ func TestApplyCreatesInOrderWithOwnerReferences(t *testing.T) {
 		"create jobs/clicks",
 		"create configmaps/clicks-spark-conf",
 		"create services/clicks-driver-svc",
+		"create networkpolicies/clicks-policy",
 	}
 	if got := verbs(client); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests\n got: %q\nwant: %q", got, want)
@@ -107,8 +108,9 @@ func TestApplyCreatesInOrderWithOwnerReferences(t *testing.T) {
 	wantRefs := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "clicks", UID: job.UID, BlockOwnerDeletion: ptrTo(true)}}
 	cm, _ := client.CoreV1().ConfigMaps("streaming").Get(context.Background(), "clicks-spark-conf", metav1.GetOptions{})
 	svc, _ := client.CoreV1().Services("streaming").Get(context.Background(), "clicks-driver-svc", metav1.GetOptions{})
+	np, _ := client.NetworkingV1().NetworkPolicies("streaming").Get(context.Background(), "clicks-policy", metav1.GetOptions{})
 	pvc, _ := client.CoreV1().PersistentVolumeClaims("streaming").Get(context.Background(), "clicks-checkpoint", metav1.GetOptions{})
-	for _, o := range []metav1.Object{cm, svc} {
+	for _, o := range []metav1.Object{cm, svc, np} {
 		if !reflect.DeepEqual(o.GetOwnerReferences(), wantRefs) {
 			t.Errorf("%s owner references %v, want %v", o.GetName(), o.GetOwnerReferences(), wantRefs)
 		}
@@ -305,6 +307,7 @@ func TestApplyCreateWhoseAnswerWasLost(t *testing.T) {
 				"get jobs/clicks", // read back: it carries this run's app ID
 				"create configmaps/clicks-spark-conf",
 				"create services/clicks-driver-svc",
+				"create networkpolicies/clicks-policy",
 			}
 			if got := verbs(client); strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("requests\n got: %q\nwant: %q", got, want)

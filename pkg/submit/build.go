@@ -7,6 +7,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,13 +23,20 @@ type Objects struct {
 	Job       *batchv1.Job
 	ConfigMap *corev1.ConfigMap
 	Service   *corev1.Service
+	// NetworkPolicy admits to the executors only the app's pods (Spark 4.2's
+	// NetworkPolicyFeatureStep); nil when spark.kubernetes.driver.pod.excludedFeatureSteps
+	// leaves that step out.
+	NetworkPolicy *networkingv1.NetworkPolicy
 	// Checkpoint is the claim this submit creates; nil for --checkpoint-claim or no checkpoint.
 	Checkpoint *corev1.PersistentVolumeClaim
 }
 
-// List returns the objects in printing order: Job, ConfigMap, Service, PVC.
+// List returns the objects in printing order: Job, ConfigMap, Service, NetworkPolicy, PVC.
 func (o *Objects) List() []metav1.Object {
 	out := []metav1.Object{o.Job, o.ConfigMap, o.Service}
+	if o.NetworkPolicy != nil {
+		out = append(out, o.NetworkPolicy)
+	}
 	if o.Checkpoint != nil {
 		out = append(out, o.Checkpoint)
 	}
@@ -84,10 +92,11 @@ func (a *App) DriverSelector() map[string]string {
 // references of the ConfigMap and the Service; it is empty before the Job exists.
 func Build(app *App, jobUID types.UID) *Objects {
 	return &Objects{
-		Job:        buildJob(app),
-		ConfigMap:  buildConfigMap(app, jobUID),
-		Service:    buildService(app, jobUID),
-		Checkpoint: buildCheckpoint(app),
+		Job:           buildJob(app),
+		ConfigMap:     buildConfigMap(app, jobUID),
+		Service:       buildService(app, jobUID),
+		NetworkPolicy: buildNetworkPolicy(app, jobUID),
+		Checkpoint:    buildCheckpoint(app),
 	}
 }
 
@@ -335,6 +344,30 @@ func buildService(app *App, jobUID types.UID) *corev1.Service {
 				port(UIPortName, app.Driver.UIPort),
 				connect,
 			},
+		},
+	}
+}
+
+// buildNetworkPolicy is NetworkPolicyFeatureStep's policy (Spark 4.2): ingress to the app's
+// executors only from the app's pods. Spark selects by one run's spark-app-selector; the
+// executors and drivers of every sparkha generation share the app's sparkha.io/app-id instead.
+func buildNetworkPolicy(app *App, jobUID types.UID) *networkingv1.NetworkPolicy {
+	if app.Driver.Excluded["NetworkPolicyFeatureStep"] {
+		return nil
+	}
+	return &networkingv1.NetworkPolicy{
+		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            NetworkPolicyName(app.Name),
+			Namespace:       app.Namespace,
+			Labels:          app.AppLabels(),
+			OwnerReferences: OwnedByJob(app, jobUID),
+		},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{
+				sparkapp.LabelSparkRole: sparkapp.RoleExecutor, sparkapp.LabelAppID: app.AppID}},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
+				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{sparkapp.LabelAppID: app.AppID}}}}}},
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -120,6 +121,16 @@ func TestDriverGenerationAppID(t *testing.T) {
 	}
 	if got := objs.Service.Spec.Selector[sparkapp.LabelAppID]; got != testAppID || objs.Service.Spec.Selector[sparkapp.LabelSparkRole] != sparkapp.RoleDriver {
 		t.Errorf("Service selects %v, want %s=%s and the driver role: it must reach every generation's driver", objs.Service.Spec.Selector, sparkapp.LabelAppID, testAppID)
+	}
+
+	// Spark 4.2's NetworkPolicy, by the app's label: every generation's executors admit every
+	// generation's driver and executors, and nothing else.
+	np := objs.NetworkPolicy
+	if np == nil || np.Name != "clicks-policy" || len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 1 ||
+		!reflect.DeepEqual(np.Spec.PodSelector.MatchLabels, map[string]string{sparkapp.LabelSparkRole: sparkapp.RoleExecutor, sparkapp.LabelAppID: testAppID}) ||
+		!reflect.DeepEqual(np.Spec.Ingress[0].From[0].PodSelector.MatchLabels, map[string]string{sparkapp.LabelAppID: testAppID}) ||
+		np.Spec.Ingress[0].From[0].NamespaceSelector != nil || len(np.Spec.Ingress[0].Ports) != 0 {
+		t.Errorf("network policy %+v", np)
 	}
 
 	// As the kubelet runs it: two generations of the Job, two pod UIDs, two IDs.

@@ -149,7 +149,7 @@ var driverSteps = []driverStep{
 	{class: "BasicDriverFeatureStep", required: "it builds the driver container (image, resources, ports, environment)", resolve: (*driverResolver).basic},
 	{class: "DriverKubernetesCredentialsFeatureStep", required: "it sets the driver's service account, which --service-account sets"},
 	{class: "DriverServiceFeatureStep", required: "kubectl sparkha's driver Service NAME-driver-svc serves every driver generation", resolve: (*driverResolver).service},
-	{class: "NetworkPolicyFeatureStep"},
+	{class: "NetworkPolicyFeatureStep"}, // buildNetworkPolicy
 	{class: "MountSecretsFeatureStep", resolve: (*driverResolver).secrets},
 	{class: "EnvSecretsFeatureStep", resolve: (*driverResolver).envSecrets},
 	{class: "MountVolumesFeatureStep", resolve: (*driverResolver).volumes},

@@ -52,6 +52,9 @@ func ConfigMapName(app string) string  { return app + "-spark-conf" }
 func ServiceName(app string) string    { return app + "-driver-svc" }
 func CheckpointName(app string) string { return app + "-checkpoint" }
 
+// NetworkPolicyName is Spark's name for it, RESOURCE_PREFIX-policy (NetworkPolicyFeatureStep).
+func NetworkPolicyName(app string) string { return app + "-policy" }
+
 // Input is a submit request as the user gave it. Pointer and empty-string fields mean
 // "not given": the value then comes from the Spark conf, then from the default.
 type Input struct {

@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
@@ -431,6 +432,9 @@ var driverKeyCases = map[string][]keyCase{
 			}
 			if volume(podSpec(o), "spark-local-dir-1") == nil {
 				t.Errorf("LocalDirsFeatureStep was not excluded, yet no local dir")
+			}
+			if o.NetworkPolicy != nil || slices.ContainsFunc(o.List(), func(m metav1.Object) bool { return m.GetName() == NetworkPolicyName("clicks") }) {
+				t.Errorf("NetworkPolicyFeatureStep left out, yet a NetworkPolicy: %+v", o.NetworkPolicy)
 			}
 		}},
 		{conf: []string{"spark.kubernetes.driver.pod.excludedFeatureSteps=org.apache.spark.deploy.k8s.features.BasicDriverFeatureStep"},
