@@ -47,9 +47,10 @@ control-plane:
 	@$(CONTROL_PLANE)
 
 # The pinned Spark distributions (pyspark sdists from PyPI), cached outside the clone keyed by
-# version; prints each SPARK_HOME. The real-Spark scenarios need root (namespaces); without it
-# e2e skips them, says so, and fetches nothing.
-SPARK_VERSIONS ?= 3.5.9 4.3.0
+# version; prints each SPARK_HOME: the newest release of every line. The real-Spark scenarios
+# run 3.5.9 and 4.3.0 and need root (namespaces); TestSparkSubmitFidelity runs every line's
+# spark-submit as a client. Without root e2e skips them, says so, and fetches nothing.
+SPARK_VERSIONS ?= 3.5.9 4.0.5 4.1.4 4.2.1 4.3.0
 .PHONY: spark-dist spark-dist-if-root
 spark-dist:
 	@for v in $(SPARK_VERSIONS); do test/hack/fetch-spark.sh $$v || exit 1; done

@@ -23,9 +23,13 @@
 # gets openjdk-17-jdk-headless (javac too: the tests build their apps) from Debian's packages, anyone else a message saying so.
 set -euo pipefail
 
-print_sha=
-if [[ ${1:-} == --sha256 ]]; then print_sha=1; shift; fi
-version=${1:?usage: fetch-spark.sh [--sha256] VERSION (e.g. 3.5.9 or 4.3.0)}
+# --sha256 prints the pinned sha256; --cached fails, fetching nothing, unless VERSION is cached.
+print_sha= cached_only=
+case ${1:-} in
+  --sha256) print_sha=1; shift ;;
+  --cached) cached_only=1; shift ;;
+esac
+version=${1:?usage: fetch-spark.sh [--sha256|--cached] VERSION (e.g. 3.5.9 or 4.3.0)}
 
 # sha256 of pyspark-VERSION.tar.gz as PyPI serves it (pip checks it: --require-hashes): the newest
 # release of each line the project names. The sandbox runs 3.5.9 and 4.3.0; hack/sparkkeys reads
@@ -61,6 +65,10 @@ if [[ -x $home/bin/spark-submit ]]; then
   echo "spark: cached $home" >&2
   echo "$home"
   exit 0
+fi
+if [[ -n $cached_only ]]; then
+  echo "spark: $version is not cached in $root" >&2
+  exit 1
 fi
 
 mkdir -p "$root"
