@@ -209,7 +209,7 @@ note "seed-rwo: the replacement stays ContainerCreating: its ReadWriteOnce volum
 run kubectl get events -n demo --field-selector reason=FailedAttachVolume -o custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message
 run kubectl get volumeattachments -o custom-columns=PV:.spec.source.persistentVolumeName,NODE:.spec.nodeName,ATTACHED:.status.attached
 note "seed-rwx: nothing blocks a ReadWriteMany volume: its replacement runs while the old driver still runs on $node:" \
-  "two drivers write one checkpoint (the ground truth at the end shows it)." \
+  "two drivers of one app at once, on one checkpoint volume (the ground truth at the end shows them: OVERLAP)." \
   "clicks (kubectl sparkha): podReplacementPolicy Failed and a podFailurePolicy ignoring DisruptionTarget," \
   "so its Job counts the evicted driver as terminating, not failed, and creates no replacement while it may run:"
 run "${jobs[@]}"
@@ -265,3 +265,7 @@ run kubectl sparkha release "$node"
 
 say "Ground truth (what really ran on the machines): clicks never ran two drivers at once; seed-rwx did (OVERLAP)"
 run "${sb[@]}" truth
+note "The storage's record of writers shows no second writer of seed-rwx's checkpoint: its old driver is the" \
+  "sandbox's stand-in, which stops writing while its machine is partitioned. Spark's own driver keeps writing:" \
+  "make e2e-spark's TestRealSparkPartition runs the seed's Job with Spark's own drivers, and Spark itself reports" \
+  "the second one ([CONCURRENT_STREAM_LOG_UPDATE]); the storage shows TWO WRITERS when both reach a batch."
