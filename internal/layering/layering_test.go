@@ -27,15 +27,17 @@ func TestLayering(t *testing.T) {
 		// Pure: a snapshot and a clock in, a report or a plan out.
 		{mod + "pkg/analysis", []string{"k8s.io/client-go", mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
 		{mod + "pkg/sparkapp", []string{"k8s.io/client-go", mod + "pkg/"}},
-		// Pure: a driver pod and its conf in, a submit request out (through pkg/submit's pure
-		// Resolve and Build; pkg/submit itself holds a client for Apply).
-		{mod + "pkg/migrate", []string{mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
+		// Pure: a driver pod and its conf in, a submit request out (through pkg/submit's
+		// Resolve and Build).
+		{mod + "pkg/migrate", []string{"k8s.io/client-go", mod + "pkg/submit/apply", mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
 		// Printing only.
 		{mod + "pkg/render", []string{"k8s.io/client-go", mod + "pkg/inspect", mod + "pkg/failover", mod + "pkg/plugin"}},
 		// Gathering: no writes, no commands.
 		{mod + "pkg/inspect", []string{mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin", mod + "pkg/submit"}},
 		{mod + "pkg/failover", []string{mod + "pkg/render", mod + "pkg/plugin", mod + "pkg/submit"}},
-		{mod + "pkg/submit", []string{mod + "pkg/inspect", mod + "pkg/analysis", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
+		// Pure: a request in, the objects out; pkg/submit/apply creates them with a client.
+		{mod + "pkg/submit", []string{"k8s.io/client-go", mod + "pkg/submit/apply", mod + "pkg/inspect", mod + "pkg/analysis", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin"}},
+		{mod + "pkg/submit/apply", []string{mod + "pkg/inspect", mod + "pkg/analysis", mod + "pkg/failover", mod + "pkg/render", mod + "pkg/plugin", mod + "pkg/migrate"}},
 		{mod + "cmd/kubectl-sparkha", []string{"k8s.io/kubernetes"}},
 	} {
 		for _, d := range deps(t, tt.pkg) {

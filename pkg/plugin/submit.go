@@ -24,6 +24,7 @@ import (
 	"k8s.io/kubectl/pkg/scheme"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit/apply"
 )
 
 const submitLong = `Submit a Spark application whose driver runs as a partition-safe Kubernetes Job.
@@ -458,7 +459,7 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 	if o.DryRunStrategy == cmdutil.DryRunClient {
 		objs = submit.Build(o.App, "")
 	} else {
-		applier := &submit.Applier{Client: o.Client, DryRunServer: o.DryRunStrategy == cmdutil.DryRunServer}
+		applier := &apply.Applier{Client: o.Client, DryRunServer: o.DryRunStrategy == cmdutil.DryRunServer}
 		var err error
 		if objs, err = applier.Apply(ctx, o.App); err != nil {
 			return err
@@ -473,7 +474,7 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(o.ErrOut, "waiting up to %s for a driver pod of job/%s to be Running\n", o.Timeout, o.App.Name)
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	pod, err := submit.WaitForDriver(wctx, o.Client, o.App.Namespace, o.App.Name, o.App.DriverSelector(), o.ErrOut)
+	pod, err := apply.WaitForDriver(wctx, o.Client, o.App.Namespace, o.App.Name, o.App.DriverSelector(), o.ErrOut)
 	if err != nil {
 		return err
 	}

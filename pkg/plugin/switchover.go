@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/migrate"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit/apply"
 )
 
 // switchSource is an application kubectl sparkha did not start (a bare spark-submit driver, or
@@ -132,7 +133,7 @@ func (s *switchSource) prepareJob(ctx context.Context, client kubernetes.Interfa
 	} else if !apierrors.IsNotFound(err) {
 		return nil, nil, err
 	}
-	objs, err := (&submit.Applier{Client: client, Suspend: true, JobAnnotations: s.from.Annotation()}).Apply(ctx, s.app)
+	objs, err := (&apply.Applier{Client: client, Suspend: true, JobAnnotations: s.from.Annotation()}).Apply(ctx, s.app)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +178,7 @@ func waitJobDriver(ctx context.Context, client kubernetes.Interface, namespace, 
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// The Job controller's label on its pods: whatever version of kubectl sparkha made the Job.
-	pod, err := submit.WaitForDriver(wctx, client, namespace, name, map[string]string{batchv1.ControllerUidLabel: string(job.UID)}, progress)
+	pod, err := apply.WaitForDriver(wctx, client, namespace, name, map[string]string{batchv1.ControllerUidLabel: string(job.UID)}, progress)
 	if err != nil {
 		return err
 	}

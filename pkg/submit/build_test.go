@@ -178,3 +178,19 @@ func TestResolveRefusesAppID(t *testing.T) {
 		}
 	}
 }
+
+const testAppID = "spark-0123456789abcdef0123456789abcdef"
+
+// resolveT resolves the test app clicks in streaming, with in's other fields.
+func resolveT(t *testing.T, in Input) *App {
+	t.Helper()
+	in.Name, in.Namespace, in.AppID = "clicks", "streaming", testAppID
+	in.Image, in.MainClass, in.AppResource = "apache/spark:4.0.0", "com.example.Clicks", "local:///app.jar"
+	app, err := Resolve(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,4 +1,4 @@
-package submit
+package apply
 
 import (
 	"context"
@@ -20,15 +20,16 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
 const testAppID = "spark-0123456789abcdef0123456789abcdef"
 
-func resolveT(t *testing.T, in Input) *App {
+func resolveT(t *testing.T, in submit.Input) *submit.App {
 	t.Helper()
 	in.Name, in.Namespace, in.AppID = "clicks", "streaming", testAppID
 	in.Image, in.MainClass, in.AppResource = "apache/spark:4.0.0", "com.example.Clicks", "local:///app.jar"
-	app, err := Resolve(in)
+	app, err := submit.Resolve(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func verbs(client *fake.Clientset) []string {
 func TestApplyCreatesInOrderWithOwnerReferences(t *testing.T) {
 	client := fake.NewClientset()
 	withUIDs(client)
-	app := resolveT(t, Input{CheckpointSize: "1Gi"})
+	app := resolveT(t, submit.Input{CheckpointSize: "1Gi"})
 
 	created, err := (&Applier{Client: client}).Apply(context.Background(), app)
 	if err != nil {
@@ -136,7 +137,7 @@ func TestApplyRollsBackNewClaim(t *testing.T) {
 	client := fake.NewClientset()
 	withUIDs(client)
 	failCreate(client, "services")
-	app := resolveT(t, Input{CheckpointSize: "1Gi"})
+	app := resolveT(t, submit.Input{CheckpointSize: "1Gi"})
 
 	_, err := (&Applier{Client: client}).Apply(context.Background(), app)
 	wantErr := `creating service/clicks-driver-svc in namespace "streaming" failed: services is forbidden: quota exceeded; removed what this run created: job.batch/clicks, persistentvolumeclaim/clicks-checkpoint`
@@ -171,7 +172,7 @@ func TestApplyRollbackKeepsExistingClaim(t *testing.T) {
 	client := fake.NewClientset(existing)
 	withUIDs(client)
 	failCreate(client, "services")
-	app := resolveT(t, Input{CheckpointClaim: "clicks-data"})
+	app := resolveT(t, submit.Input{CheckpointClaim: "clicks-data"})
 
 	_, err := (&Applier{Client: client}).Apply(context.Background(), app)
 	wantErr := `creating service/clicks-driver-svc in namespace "streaming" failed: services is forbidden: quota exceeded; removed what this run created: job.batch/clicks`
@@ -192,7 +193,7 @@ func TestApplyJobCreateFailsRemovesClaim(t *testing.T) {
 	client := fake.NewClientset()
 	withUIDs(client)
 	failCreate(client, "jobs")
-	app := resolveT(t, Input{CheckpointSize: "1Gi"})
+	app := resolveT(t, submit.Input{CheckpointSize: "1Gi"})
 	_, err := (&Applier{Client: client}).Apply(context.Background(), app)
 	wantErr := `creating job.batch/clicks in namespace "streaming" failed: jobs is forbidden: quota exceeded; removed what this run created: persistentvolumeclaim/clicks-checkpoint`
 	if err == nil || err.Error() != wantErr {
@@ -207,7 +208,7 @@ func TestApplyReportsFailedRollback(t *testing.T) {
 	client.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("connection refused")
 	})
-	app := resolveT(t, Input{})
+	app := resolveT(t, submit.Input{})
 	_, err := (&Applier{Client: client}).Apply(context.Background(), app)
 	wantErr := `creating configmap/clicks-spark-conf in namespace "streaming" failed: configmaps is forbidden: quota exceeded; could not remove job.batch/clicks (deleting job.batch/clicks: connection refused): delete by hand with kubectl delete job.batch/clicks -n streaming`
 	if err == nil || err.Error() != wantErr {
@@ -219,14 +220,14 @@ func TestApplyRefusesExisting(t *testing.T) {
 	tests := []struct {
 		name     string
 		existing []runtime.Object
-		in       Input
+		in       submit.Input
 		want     string
 	}{
-		{"job exists", []runtime.Object{&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "clicks", Namespace: "streaming"}}}, Input{CheckpointSize: "1Gi"},
+		{"job exists", []runtime.Object{&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "clicks", Namespace: "streaming"}}}, submit.Input{CheckpointSize: "1Gi"},
 			`job "clicks" already exists in namespace "streaming": choose another NAME, or delete the old app with kubectl delete job clicks -n streaming (its checkpoint PVC is kept)`},
-		{"new claim exists", []runtime.Object{&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "clicks-checkpoint", Namespace: "streaming"}}}, Input{CheckpointSize: "1Gi"},
+		{"new claim exists", []runtime.Object{&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "clicks-checkpoint", Namespace: "streaming"}}}, submit.Input{CheckpointSize: "1Gi"},
 			`persistentvolumeclaim "clicks-checkpoint" already exists in namespace "streaming": reuse it with --checkpoint-claim clicks-checkpoint instead of --checkpoint-size, or choose another NAME`},
-		{"existing claim missing", nil, Input{CheckpointClaim: "clicks-data"},
+		{"existing claim missing", nil, submit.Input{CheckpointClaim: "clicks-data"},
 			`--checkpoint-claim "clicks-data": no such persistentvolumeclaim in namespace "streaming"; create it first, or use --checkpoint-size SIZE to let kubectl sparkha create clicks-checkpoint`},
 	}
 	for _, tt := range tests {
@@ -248,7 +249,7 @@ func TestApplyRefusesExisting(t *testing.T) {
 func TestApplyServerDryRunDoesNotRollBack(t *testing.T) {
 	client := fake.NewClientset()
 	failCreate(client, "services")
-	app := resolveT(t, Input{CheckpointSize: "1Gi"})
+	app := resolveT(t, submit.Input{CheckpointSize: "1Gi"})
 	_, err := (&Applier{Client: client, DryRunServer: true}).Apply(context.Background(), app)
 	want := `creating service/clicks-driver-svc in namespace "streaming" failed: services is forbidden: quota exceeded; nothing was created`
 	if err == nil || err.Error() != want {
@@ -290,7 +291,7 @@ func TestApplyCreateWhoseAnswerWasLost(t *testing.T) {
 			client := fake.NewClientset()
 			withUIDs(client)
 			createLandsButAnswerIsLost(client, "jobs", err)
-			app := resolveT(t, Input{CheckpointSize: "1Gi"})
+			app := resolveT(t, submit.Input{CheckpointSize: "1Gi"})
 
 			created, aerr := (&Applier{Client: client}).Apply(context.Background(), app)
 			if aerr != nil {
@@ -326,7 +327,7 @@ func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
 		client := fake.NewClientset()
 		withUIDs(client)
 		client.PrependReactor("create", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, dropped })
-		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, submit.Input{CheckpointSize: "1Gi"}))
 		want := `creating job.batch/clicks in namespace "streaming" failed: Post "https://api/apis/batch/v1/namespaces/streaming/jobs": EOF; removed what this run created: persistentvolumeclaim/clicks-checkpoint`
 		if err == nil || err.Error() != want {
 			t.Fatalf("error\n got: %v\nwant: %s", err, want)
@@ -344,7 +345,7 @@ func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
 			}
 			return true, nil, apierrors.NewAlreadyExists(batchv1.Resource("jobs"), "clicks")
 		})
-		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, submit.Input{CheckpointSize: "1Gi"}))
 		want := `creating job.batch/clicks in namespace "streaming" failed: jobs.batch "clicks" already exists; removed what this run created: persistentvolumeclaim/clicks-checkpoint`
 		if err == nil || err.Error() != want {
 			t.Fatalf("error\n got: %v\nwant: %s", err, want)
@@ -366,7 +367,7 @@ func TestApplyCreateWithoutAnswerNotOurs(t *testing.T) {
 			}
 			return true, nil, errors.New("connection refused")
 		})
-		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, Input{CheckpointSize: "1Gi"}))
+		_, err := (&Applier{Client: client}).Apply(context.Background(), resolveT(t, submit.Input{CheckpointSize: "1Gi"}))
 		if err == nil || !strings.Contains(err.Error(), "EOF (it may have been created all the same: reading it back failed: connection refused)") {
 			t.Fatalf("error %v: want it to say the Job may exist", err)
 		}

@@ -1,9 +1,13 @@
-package submit
+// Package apply creates the objects of a resolved app on the API server (Applier) and waits for
+// its driver (WaitForDriver): what kubectl sparkha submit does with a client, apart from
+// package submit, which resolves and builds without one.
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
 // Applier creates the objects of an app.
@@ -35,15 +40,18 @@ type Applier struct {
 // exists, or when --checkpoint-claim names a claim that does not exist. If a create fails
 // midway, what this run created is deleted again; an existing claim is never touched.
 // It returns the objects as the server created them.
-func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
+func (a *Applier) Apply(ctx context.Context, app *submit.App) (*submit.Objects, error) {
 	ns := app.Namespace
 	c := a.Client
-	want := Build(app, "")
+	want := submit.Build(app, "")
 	if a.Suspend {
 		want.Job.Spec.Suspend = ptr.To(true)
 	}
 	if len(a.JobAnnotations) > 0 {
-		want.Job.Annotations = mergeMaps(want.Job.Annotations, a.JobAnnotations)
+		if want.Job.Annotations == nil {
+			want.Job.Annotations = map[string]string{}
+		}
+		maps.Copy(want.Job.Annotations, a.JobAnnotations)
 	}
 
 	// Preconditions, before creating anything.
@@ -58,7 +66,7 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 		case cp.Create && err == nil:
 			return nil, fmt.Errorf("persistentvolumeclaim %q already exists in namespace %q: reuse it with --checkpoint-claim %s instead of --checkpoint-size, or choose another NAME", cp.ClaimName, ns, cp.ClaimName)
 		case !cp.Create && apierrors.IsNotFound(err):
-			return nil, fmt.Errorf("--checkpoint-claim %q: no such persistentvolumeclaim in namespace %q; create it first, or use --checkpoint-size SIZE to let kubectl sparkha create %s", cp.ClaimName, ns, CheckpointName(app.Name))
+			return nil, fmt.Errorf("--checkpoint-claim %q: no such persistentvolumeclaim in namespace %q; create it first, or use --checkpoint-size SIZE to let kubectl sparkha create %s", cp.ClaimName, ns, submit.CheckpointName(app.Name))
 		case err != nil && !apierrors.IsNotFound(err):
 			return nil, fmt.Errorf("checking persistentvolumeclaim %q in namespace %q: %w", cp.ClaimName, ns, err)
 		}
@@ -68,7 +76,7 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 	if a.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	created := &Objects{}
+	created := &submit.Objects{}
 	var undo []func(context.Context) (string, error)
 	fail := func(what string, err error) error {
 		return a.rollback(ns, fmt.Errorf("creating %s in namespace %q failed: %w", what, ns, err), undo)
@@ -103,7 +111,7 @@ func (a *Applier) Apply(ctx context.Context, app *App) (*Objects, error) {
 		})
 	})
 
-	owned := Build(app, job.UID)
+	owned := submit.Build(app, job.UID)
 	cms := c.CoreV1().ConfigMaps(ns)
 	cm, err := createOrFind(ctx, a, app.AppID, owned.ConfigMap.Name, cms.Create, cms.Get, owned.ConfigMap, opts)
 	if err != nil {

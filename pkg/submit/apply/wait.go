@@ -1,10 +1,12 @@
-package submit
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -62,7 +64,7 @@ func WaitForDriver(ctx context.Context, client kubernetes.Interface, namespace, 
 			what := "no driver pod yet"
 			if len(last) > 0 {
 				var parts []string
-				for _, name := range sortedKeys(last) {
+				for _, name := range slices.Sorted(maps.Keys(last)) {
 					parts = append(parts, name+" "+last[name])
 				}
 				what = "last seen: " + strings.Join(parts, ", ")
