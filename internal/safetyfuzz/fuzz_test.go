@@ -46,7 +46,7 @@ var writeSeeds = flag.Bool("write-fuzz-seeds", false, "rewrite testdata/fuzz/Fuz
 // allVerdicts is the documented set (inspect --help, report.go).
 var allVerdicts = map[analysis.Verdict]bool{
 	analysis.Healthy: true, analysis.Starting: true, analysis.Finished: true, analysis.DriverAtRisk: true,
-	analysis.StuckTerminating: true, analysis.ReplacementBlocked: true, analysis.SplitBrainRisk: true, analysis.StrayExecutors: true,
+	analysis.StuckTerminating: true, analysis.ReplacementBlocked: true, analysis.SplitBrainRisk: true, analysis.StrayExecutors: true, analysis.ExecutorsOnLostNode: true,
 	analysis.SafeToComplete: true, analysis.RetriesExhausted: true,
 }
 
@@ -131,14 +131,35 @@ func checkAnalysis(t *testing.T, snap *analysis.Snapshot, now time.Time) *analys
 					if !nodeDown || d == nil || d.Node != st.Node || ready[st.Node] || d.Ended || !(d.NodeFenced || fencedHere) {
 						t.Fatalf("app %s/%s (%s): collects driver %s on node %s (Ready=%t, --node-down=%t): %+v", a.Namespace, a.Name, a.Verdict, st.Pod, st.Node, ready[st.Node], nodeDown, d)
 					}
+				case analysis.CollectExecutor:
+					// Only on the operator's word, for a running executor of this app on a node
+					// that is not Ready and is fenced, or fenced by this very plan.
+					var x *analysis.Executor
+					for _, d := range a.Drivers {
+						for i := range d.Executors {
+							if d.Executors[i].UID == st.PodUID && d.Executors[i].Pod == st.Pod {
+								x = &d.Executors[i]
+							}
+						}
+					}
+					fencedHere := slices.ContainsFunc(p.Steps, func(s analysis.Step) bool { return s.Action == analysis.FenceNode && s.Node == st.Node })
+					if !nodeDown || x == nil || x.Node != st.Node || ready[st.Node] || !(x.NodeFenced || fencedHere) {
+						t.Fatalf("app %s/%s (%s): collects executor %s on node %s (Ready=%t, --node-down=%t): %+v", a.Namespace, a.Name, a.Verdict, st.Pod, st.Node, ready[st.Node], nodeDown, x)
+					}
 				default:
 					t.Fatalf("unknown step %+v", st)
 				}
 			}
 		}
 	}
-	// A stray executor runs on a Ready node, and its app needs attention.
+	// A stray executor runs on a Ready node, and its app needs attention. ExecutorsOnLostNode
+	// names a lost node that holds an executor of a driver that runs elsewhere.
 	for _, a := range rep.Apps {
+		if a.Verdict == analysis.ExecutorsOnLostNode && !slices.ContainsFunc(a.Drivers, func(d analysis.Driver) bool {
+			return d.MayRun && !d.NodeLost && slices.ContainsFunc(d.Executors, func(x analysis.Executor) bool { return x.Node == a.LostNode && x.NodeLost })
+		}) {
+			t.Fatalf("app %s/%s: ExecutorsOnLostNode without an executor of a running driver on lost node %q: %+v", a.Namespace, a.Name, a.LostNode, a.Drivers)
+		}
 		var xs []analysis.Executor
 		for _, d := range a.Drivers {
 			xs = append(xs, d.Executors...)

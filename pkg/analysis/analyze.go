@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -838,19 +839,7 @@ func classify(d *Driver, pod *corev1.Pod, idx *index) *driverState {
 	s.Ended = pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 	if pod.Spec.NodeName != "" && idx.nodesKnown {
 		n := idx.nodes[pod.Spec.NodeName]
-		s.NodeLost = n == nil || d.NodeReady != string(corev1.ConditionTrue)
-		if n != nil {
-			for _, t := range n.Spec.Taints {
-				switch t.Key {
-				case corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady:
-					if t.Effect == corev1.TaintEffectNoExecute {
-						s.NodeLost = true
-					}
-				case corev1.TaintNodeOutOfService:
-					s.NodeFenced = true
-				}
-			}
-		}
+		s.NodeLost, s.NodeFenced = idx.nodeLost(pod.Spec.NodeName)
 		if !s.NodeLost && d.Deleted != nil && d.NodeHeartbeat != nil && d.NodeHeartbeat.After(*d.Deleted) {
 			s.rejoined = true
 		}
@@ -1007,8 +996,27 @@ func assignExecutors(s *Snapshot, apps map[appKey]*appBuild) {
 
 // describeExecutor collects the facts of one executor pod. stray says whether
 // its driver is gone, deleted, ended or fenced.
+// nodeLost says whether a node is lost (not Ready, tainted unreachable or not-ready with
+// NoExecute, or gone) and whether it is fenced (the out-of-service taint). Nodes must be known.
+func (idx *index) nodeLost(name string) (lost, fenced bool) {
+	n := idx.nodes[name]
+	if n == nil {
+		return true, false
+	}
+	lost = NodeReady(n) != string(corev1.ConditionTrue)
+	for _, t := range n.Spec.Taints {
+		switch t.Key {
+		case corev1.TaintNodeUnreachable, corev1.TaintNodeNotReady:
+			lost = lost || t.Effect == corev1.TaintEffectNoExecute
+		case corev1.TaintNodeOutOfService:
+			fenced = true
+		}
+	}
+	return lost, fenced
+}
+
 func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
-	x := Executor{Pod: e.Name, ID: e.Labels[sparkapp.LabelExecID], Node: e.Spec.NodeName, Phase: string(e.Status.Phase), Status: KubectlStatus(e)}
+	x := Executor{Pod: e.Name, UID: string(e.UID), ID: e.Labels[sparkapp.LabelExecID], Node: e.Spec.NodeName, Phase: string(e.Status.Phase), Status: KubectlStatus(e)}
 	if e.DeletionTimestamp != nil {
 		t := e.DeletionTimestamp.Time
 		if e.DeletionGracePeriodSeconds != nil {
@@ -1021,6 +1029,9 @@ func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
 		if n := idx.nodes[e.Spec.NodeName]; n != nil {
 			x.NodeReady = NodeReady(n)
 		}
+	}
+	if e.Spec.NodeName != "" && idx.nodesKnown {
+		x.NodeLost, x.NodeFenced = idx.nodeLost(e.Spec.NodeName)
 	}
 	runs := e.Status.Phase == corev1.PodRunning && !ContainersStopped(e)
 	x.Stray = driverDown && runs && e.DeletionTimestamp == nil && x.NodeReady == string(corev1.ConditionTrue)
@@ -1163,14 +1174,96 @@ func (a *appBuild) executors(ds []*driverState, idx *index, now time.Time) {
 		sortExecutors(owners[o])
 		flag(owners[o], "driver pod "+o+" (gone)")
 	}
-	if len(warnings) == 0 {
+	if len(warnings) > 0 {
+		next := strings.Join(commands, " && ") + " (or wait for the garbage collector: it deletes them once their driver pod is gone)"
+		for i := range warnings {
+			a.Warnings = append(a.Warnings, warnings[i]+"; "+next)
+		}
+		if !a.Verdict.NeedsAttention() {
+			a.set(StrayExecutors, strings.Join(warnings, "; "), next)
+		}
+	}
+	a.lostExecutors(ds, idx)
+}
+
+// lostExecutors flags the executors of a running driver that are on a lost node: Spark counts
+// them as its executors as long as their pods are in the API (an evicted pod stays Running
+// while its kubelet is away: ExecutorPodsSnapshot.isDeleted needs the pod gone or its phase
+// final), so it asks for no others and the tasks that need them wait. Only a fence frees them
+// while the node is away: the out-of-service taint lets the taint manager evict them and the
+// pod garbage collector delete them.
+func (a *appBuild) lostExecutors(ds []*driverState, idx *index) {
+	if !idx.nodesKnown {
 		return
 	}
-	next := strings.Join(commands, " && ") + " (or wait for the garbage collector: it deletes them once their driver pod is gone)"
-	for i := range warnings {
-		a.Warnings = append(a.Warnings, warnings[i]+"; "+next)
+	for i := range a.Drivers {
+		d, s := &a.Drivers[i], ds[i]
+		if s.Ended || s.NodeLost || d.Deleted != nil || !s.MayRun {
+			continue
+		}
+		byNode := map[string][]string{}
+		for _, x := range d.Executors {
+			if x.NodeLost && x.Phase != string(corev1.PodSucceeded) && x.Phase != string(corev1.PodFailed) {
+				byNode[x.Node] = append(byNode[x.Node], x.Pod)
+			}
+		}
+		if len(byNode) == 0 {
+			continue
+		}
+		nodes := slices.Sorted(maps.Keys(byNode))
+		node := nodes[0]
+		what := fmt.Sprintf("executor %s", byNode[node][0])
+		if len(byNode[node]) > 1 {
+			what = "executors " + strings.Join(byNode[node], ", ")
+		}
+		failover := "kubectl sparkha failover " + a.target()
+		_, fenced := idx.nodeLost(node)
+		reason := fmt.Sprintf("driver %s runs on %s, but %s of it %s on lost node %s (%s): Spark counts %s as running until %s gone from the API, asks for no other executor, and tasks wait",
+			d.Pod, d.Node, what, isAre(byNode[node]), node, nodeSummaryOf(idx, node), themIt(byNode[node]), podsAre(byNode[node]))
+		next := idx.lostNodeNext(node, failover)
+		if fenced {
+			reason = fmt.Sprintf("driver %s runs on %s; node %s of %s is fenced (%s): Kubernetes force-deletes %s, then Spark asks for other executors",
+				d.Pod, d.Node, node, what, corev1.TaintNodeOutOfService, themIt(byNode[node]))
+			next = failover
+		}
+		if len(nodes) > 1 {
+			reason += "; executors are on other lost nodes too: " + strings.Join(nodes[1:], ", ")
+		}
+		if a.Verdict == Healthy {
+			a.LostNode = node
+			a.set(ExecutorsOnLostNode, reason, next)
+		} else if a.LostNode != node {
+			a.Warnings = append(a.Warnings, reason+"; next: "+next)
+		}
+		return
 	}
-	if !a.Verdict.NeedsAttention() {
-		a.set(StrayExecutors, strings.Join(warnings, "; "), next)
+}
+
+func isAre(xs []string) string {
+	if len(xs) == 1 {
+		return "is"
 	}
+	return "are"
+}
+
+func themIt(xs []string) string {
+	if len(xs) == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func podsAre(xs []string) string {
+	if len(xs) == 1 {
+		return "its pod is"
+	}
+	return "their pods are"
+}
+
+// nodeSummaryOf summarizes a node by name, one that is gone too.
+func nodeSummaryOf(idx *index, name string) string {
+	if n := idx.nodes[name]; n != nil {
+		return summarizeNode(NodeReady(n), nodeTaints(n))
+	}
+	return summarizeNode("Missing", nil)
 }

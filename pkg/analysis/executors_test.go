@@ -218,3 +218,102 @@ func TestExecutorsSortedAndCounted(t *testing.T) {
 		t.Errorf("counts %+v, want %v", c, want)
 	}
 }
+
+// lostExecutorSnapshot is x1's running driver on node-b with its executor exec-1 moved to
+// node-c, a copy of node-b; lose changes node-c.
+func lostExecutorSnapshot(t *testing.T, lose func(n *corev1.Node)) (analysis.App, *corev1.Node) {
+	t.Helper()
+	f := loadFixture(t, "x1-stray-executors")
+	f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:] // only the live generation's
+	c := nodeNamed(&f.Snapshot, "node-b").DeepCopy()
+	c.Name = "node-c"
+	lose(c)
+	f.Snapshot.Nodes = append(f.Snapshot.Nodes, *c)
+	f.Snapshot.ExecutorPods[0].Spec.NodeName = "node-c"
+	return analysis.Analyze(&f.Snapshot, f.Now).Apps[0], c
+}
+
+// unreachable makes a node what the node lifecycle controller makes of one it lost.
+func unreachable(n *corev1.Node) {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			n.Status.Conditions[i].Status = corev1.ConditionUnknown
+		}
+	}
+	n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute})
+}
+
+// TestExecutorsOnLostNode: the driver runs on a Ready node, one of its executors is on a lost
+// node: its own verdict, naming the executor, the node and the next safe action; failover
+// refuses without --node-down, fences and collects with it, and only collects once fenced.
+func TestExecutorsOnLostNode(t *testing.T) {
+	a, _ := lostExecutorSnapshot(t, unreachable)
+	const exec1 = "stream-a41b07c19abf2a1c-exec-1"
+	wantReason := "driver stream-v8dw6 runs on node-b, but executor " + exec1 + " of it is on lost node node-c (Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute): " +
+		"Spark counts it as running until its pod is gone from the API, asks for no other executor, and tasks wait"
+	wantNext := "if node-c comes back, recovery completes by itself; once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover stream -n f2 --node-down"
+	if a.Verdict != analysis.ExecutorsOnLostNode || a.Reason != wantReason || a.NextAction != wantNext || a.LostNode != "node-c" {
+		t.Fatalf("got %s (lost node %q):\n %q\n %q\nwant\n %q\n %q", a.Verdict, a.LostNode, a.Reason, a.NextAction, wantReason, wantNext)
+	}
+	if !a.Verdict.NeedsAttention() || a.LostNodeEvidence == nil || a.LostNodeEvidence.Node != "node-c" {
+		t.Errorf("needs attention %t, evidence %+v", a.Verdict.NeedsAttention(), a.LostNodeEvidence)
+	}
+	if x := a.Drivers[0].Executors[0]; x.Pod != exec1 || !x.NodeLost || x.NodeFenced || x.UID == "" {
+		t.Errorf("executor %+v", x)
+	}
+
+	p := analysis.Decide(a, analysis.Operator{})
+	if p.Outcome != analysis.Refuse || !strings.HasPrefix(p.Message, "refusing to fence node node-c: executor "+exec1+" of f2/stream may still be running there (Unknown).") ||
+		!strings.HasSuffix(p.Message, "kubectl sparkha failover stream -n f2 --node-down") {
+		t.Errorf("without --node-down: %s %q", p.Outcome, p.Message)
+	}
+	p = analysis.Decide(a, analysis.Operator{NodeDown: true})
+	if p.Outcome != analysis.Act || len(p.Steps) != 2 || p.Steps[0].Action != analysis.FenceNode || p.Steps[0].Node != "node-c" || p.Steps[0].Pod != "" ||
+		p.Steps[1].Action != analysis.CollectExecutor || p.Steps[1].Pod != exec1 || p.Steps[1].PodUID != a.Drivers[0].Executors[0].UID ||
+		strings.Join(p.Waits, ",") != analysis.WaitExecutorsGone {
+		t.Errorf("with --node-down: %s %+v waits %v", p.Outcome, p.Steps, p.Waits)
+	}
+	if !strings.Contains(p.Steps[0].Why, "force-delete executor "+exec1+", so that Spark sees them gone and asks for others; the driver stays") {
+		t.Errorf("fence: %q", p.Steps[0].Why)
+	}
+
+	// Fenced by anyone: Kubernetes deletes it; failover collects it at once on the operator's word.
+	a, _ = lostExecutorSnapshot(t, func(n *corev1.Node) {
+		unreachable(n)
+		n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeOutOfService, Value: "nodeshutdown", Effect: corev1.TaintEffectNoExecute})
+	})
+	if a.Verdict != analysis.ExecutorsOnLostNode || !strings.Contains(a.Reason, "node node-c of executor "+exec1+" is fenced") || a.NextAction != "kubectl sparkha failover stream -n f2" {
+		t.Errorf("fenced: %s %q %q", a.Verdict, a.Reason, a.NextAction)
+	}
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Act || len(p.Steps) != 1 || p.Steps[0].Action != analysis.CollectExecutor {
+		t.Errorf("fenced, --node-down: %s %+v", p.Outcome, p.Steps)
+	}
+	if p := analysis.Decide(a, analysis.Operator{}); p.Outcome != analysis.Act || len(p.Steps) != 0 || len(p.Waits) != 1 {
+		t.Errorf("fenced: %s %+v %v", p.Outcome, p.Steps, p.Waits)
+	}
+
+	// A node that is only NotReady (its kubelet reported it): the same verdict, but evidence of
+	// life: no fence on the operator's word alone.
+	a, _ = lostExecutorSnapshot(t, func(n *corev1.Node) {
+		for i := range n.Status.Conditions {
+			if n.Status.Conditions[i].Type == corev1.NodeReady {
+				n.Status.Conditions[i].Status = corev1.ConditionFalse
+			}
+		}
+	})
+	if a.Verdict != analysis.ExecutorsOnLostNode || a.LostNodeEvidence == nil || a.LostNodeEvidence.Alive == "" {
+		t.Fatalf("NotReady: %s evidence %+v", a.Verdict, a.LostNodeEvidence)
+	}
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Refuse || !strings.HasPrefix(p.Message, "refusing to fence node node-c: ") {
+		t.Errorf("alive: %s %q", p.Outcome, p.Message)
+	}
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true, IgnoreNodeEvidence: true}); p.Outcome != analysis.Act || p.Steps[0].Action != analysis.FenceNode {
+		t.Errorf("alive, ignored: %s %+v", p.Outcome, p.Steps)
+	}
+
+	// The executor's node Ready: nothing to do.
+	a, _ = lostExecutorSnapshot(t, func(n *corev1.Node) {})
+	if a.Verdict != analysis.Healthy {
+		t.Errorf("executor on a Ready node: %s %q", a.Verdict, a.Reason)
+	}
+}

@@ -44,6 +44,10 @@ const (
 	// out-of-service taint is marked Failed and deleted with grace period 0. Doing it at once
 	// saves up to those 20 s; what decides it is the same fence.
 	CollectOldDriver Action = "collect-old-driver"
+	// CollectExecutor does for an executor on a fenced node what CollectOldDriver does for the
+	// old driver: once evicted, marked Failed and deleted with grace period 0, so that its
+	// driver sees it gone and asks for another.
+	CollectExecutor Action = "collect-executor"
 	// ReleaseNode removes the out-of-service taint from a repaired node that is Ready again.
 	ReleaseNode Action = "release-node"
 )
@@ -121,6 +125,8 @@ func Decide(app App, op Operator) Plan {
 			p.Message = fmt.Sprintf("refusing: %s; a failover cannot start a new driver. If its last driver was lost with its node, relaunch it as a sparkha Job: %s --resubmit", app.Reason, self)
 		}
 		return p
+	case ExecutorsOnLostNode:
+		return decideExecutors(app, op, p, self)
 	case SafeToComplete:
 		p.Outcome = Act
 		for _, d := range app.Drivers {
@@ -233,6 +239,80 @@ func Decide(app App, op Operator) Plan {
 	return p
 }
 
+// decideExecutors plans the failover of executors on a lost node under a running driver: the
+// same fence, on the same evidence, as for a driver there; the driver stays.
+func decideExecutors(app App, op Operator, p Plan, self string) Plan {
+	lost := lostExecutors(app)
+	names := make([]string, len(lost))
+	for i, x := range lost {
+		names[i] = x.Pod
+	}
+	what := "executors " + strings.Join(names, ", ")
+	if len(names) == 1 {
+		what = "executor " + names[0]
+	}
+	fenced := len(lost) > 0 && lost[0].NodeFenced
+	ev := app.LostNodeEvidence
+	switch {
+	case len(lost) == 0:
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing: %s, but no executor of the running driver is on %s any more; rerun to decide again", app.Reason, app.LostNode)
+		return p
+	case lost[0].NodeReady == string(corev1.ConditionTrue):
+		// Its kubelet is back and the unreachable taint not lifted yet: not down (found by FuzzAnalyze).
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence or collect on node %s: it is Ready again, so it is not down, and its kubelet is in charge of %s; rerun to decide again: %s", app.LostNode, what, self)
+		return p
+	case !fenced && !op.NodeDown:
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence node %s: %s of %s/%s may still be running there (%s). Spark asks for no other executor while their pods are in the API. "+
+			"It becomes safe when %s rejoins (its kubelet then stops or confirms them), or once you have confirmed %s is powered off (or cut from its storage and network by your infrastructure; "+
+			"a plain network partition is not enough: its containers keep running and writing): %s --node-down",
+			app.LostNode, what, app.Namespace, app.Name, lost[0].NodeReady, app.LostNode, app.LostNode, self)
+		return p
+	case !fenced && ev != nil && ev.Alive != "" && !op.IgnoreNodeEvidence:
+		p.Outcome = Refuse
+		p.Message = fmt.Sprintf("refusing to fence node %s: %s, so its machine is running and %s may be. "+
+			"Find out why it is not Ready (kubectl describe node %s). If you know the machine is powered off or cut from its storage "+
+			"and network and this evidence is stale, rerun with --ignore-node-evidence (the audit records it)", app.LostNode, ev.Alive, what, app.LostNode)
+		return p
+	}
+	p.Outcome = Act
+	if !fenced {
+		why := fmt.Sprintf("the operator declared %s powered off or cut from its storage; the out-of-service taint lets Kubernetes force-delete %s, so that Spark sees them gone and asks for others; the driver stays", app.LostNode, what)
+		if ev != nil && ev.Alive != "" {
+			why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
+		} else if ev != nil && ev.Down != "" {
+			why += "; the cluster agrees: " + ev.Down
+		}
+		p.Steps = append(p.Steps, Step{Action: FenceNode, Node: app.LostNode, Why: why})
+	}
+	if op.NodeDown {
+		for _, x := range lost {
+			p.Steps = append(p.Steps, Step{Action: CollectExecutor, Node: x.Node, Pod: x.Pod, PodUID: x.UID,
+				Why: fmt.Sprintf("node %s is fenced (out-of-service) and not Ready, whoever fenced it: the pod garbage collector would mark executor %s Failed and delete it at its next pass, up to 20 s from now", x.Node, x.Pod)})
+		}
+	}
+	p.Waits = []string{WaitExecutorsGone}
+	return p
+}
+
+// lostExecutors are the executors of the app's running drivers on its lost node, not ended.
+func lostExecutors(app App) []Executor {
+	var out []Executor
+	for _, d := range app.Drivers {
+		if d.Ended || d.NodeLost || d.Deleted != nil {
+			continue
+		}
+		for _, x := range d.Executors {
+			if x.Node == app.LostNode && x.NodeLost && x.Phase != string(corev1.PodSucceeded) && x.Phase != string(corev1.PodFailed) {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
 // collect is the step that force-deletes an old driver on a fenced node as PodGC would.
 func collect(d Driver) Step {
 	return Step{Action: CollectOldDriver, Node: d.Node, Pod: d.Pod, PodUID: d.UID,
@@ -273,6 +353,8 @@ const (
 	WaitDetached    = "volume detached from the old node"
 	WaitNewAttached = "volume attached to the new driver's node"
 	WaitNewRunning  = "new driver Running"
+	// WaitExecutorsGone: no executor of the app is left on the lost node.
+	WaitExecutorsGone = "executors on the lost node gone"
 )
 
 // waits are the phases that apply: the attach/detach ones only when a volume of the app
@@ -297,6 +379,8 @@ func Describe(s Step) string {
 		return fmt.Sprintf("finish old driver %s (mark Failed, delete with grace period 0)", s.Pod)
 	case CollectOldDriver:
 		return fmt.Sprintf("collect old driver %s from fenced node %s once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would)", s.Pod, s.Node)
+	case CollectExecutor:
+		return fmt.Sprintf("collect executor %s from fenced node %s once it is evicted (mark Failed, delete with grace period 0, as the pod garbage collector would)", s.Pod, s.Node)
 	}
 	return string(s.Action)
 }

@@ -36,6 +36,10 @@ const (
 	StrayExecutors Verdict = "StrayExecutors"
 	// DriverAtRisk: the driver's node is not Ready; the driver is not yet evicted.
 	DriverAtRisk Verdict = "DriverAtRisk"
+	// ExecutorsOnLostNode: the driver runs on a Ready node, but some of its executors are on a
+	// lost node. Spark counts an executor pod the API still shows as running (an evicted pod
+	// keeps phase Running while its kubelet is away), so it asks for no other, and tasks wait.
+	ExecutorsOnLostNode Verdict = "ExecutorsOnLostNode"
 	// RetriesExhausted: the Job failed (backoff limit) or a bare driver pod
 	// failed: nothing will start a new driver.
 	RetriesExhausted Verdict = "RetriesExhausted"
@@ -226,6 +230,12 @@ type Executor struct {
 	// Stray: it runs on a Ready node while its driver is gone, deleted or on
 	// a fenced node, so it can keep writing to sinks on its own.
 	Stray bool `json:"stray,omitempty"`
+	// UID is the pod's UID.
+	UID string `json:"uid,omitempty"`
+	// NodeLost: its node is not Ready, tainted unreachable or not-ready, or gone (fenced or
+	// not): what the API shows of it may be stale. NodeFenced: the node is out of service.
+	NodeLost   bool `json:"nodeLost,omitempty"`
+	NodeFenced bool `json:"nodeFenced,omitempty"`
 }
 
 // ExecutorCounts counts one generation's executors.

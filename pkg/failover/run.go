@@ -156,7 +156,7 @@ func (r *Runner) Execute(ctx context.Context, plan analysis.Plan) error {
 			acted, err = r.fence(ctx, step)
 		case analysis.FinishOldDriver:
 			acted, err = r.finish(ctx, step)
-		case analysis.CollectOldDriver:
+		case analysis.CollectOldDriver, analysis.CollectExecutor:
 			acted, err = r.collect(ctx, step)
 		}
 		if err != nil {
@@ -363,8 +363,8 @@ func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
 // from the fenced node (it does so at once for a pod that does not tolerate the taint).
 var evictionWait = 10 * time.Second
 
-// collect does at once what the pod garbage collector's next pass would for the old driver on
-// the node just fenced (kube-controller-manager pkg/controller/podgc, gcTerminating and
+// collect does at once what the pod garbage collector's next pass would for the old driver, or
+// an executor, on the node just fenced (kube-controller-manager pkg/controller/podgc, gcTerminating and
 // markFailedAndDeletePod): a pod being deleted, on a node that is not Ready and carries the
 // out-of-service taint, is marked Failed and deleted with grace period 0. Each condition is
 // checked on the live objects; a pod that tolerates the taint is never evicted, so never
@@ -400,7 +400,7 @@ func (r *Runner) collect(ctx context.Context, step analysis.Step) (bool, error) 
 		return false, fmt.Errorf("reading node %s: %w", pod.Spec.NodeName, err)
 	}
 	if !analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue) {
-		return false, fmt.Errorf("node %s is no longer fenced and not Ready; old driver %s was left alone: rerun to decide again", node.Name, step.Pod)
+		return false, fmt.Errorf("node %s is no longer fenced and not Ready; pod %s was left alone: rerun to decide again", node.Name, step.Pod)
 	}
 	return r.failAndDelete(ctx, pod, fmt.Sprintf("kubectl sparkha failover: node %s is fenced (out-of-service) and not Ready", node.Name))
 }
@@ -462,8 +462,13 @@ func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Ste
 		ref.UID, ref.ResourceVersion = job.UID, job.ResourceVersion
 	} else {
 		ref = corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: app.Namespace, Name: step.Pod, UID: types.UID(step.PodUID)}
+		if d, ok := runningDriver(app); ok && (step.Pod == "" || step.Action == analysis.CollectExecutor) {
+			// A step on executors or on the node alone: the record goes on their driver.
+			ref.Name, ref.UID = d.Pod, types.UID(d.UID)
+		}
 	}
-	reason := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.FinishOldDriver: "FailoverFinishedOldDriver", analysis.CollectOldDriver: "FailoverCollectedOldDriver"}[step.Action]
+	reason := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.FinishOldDriver: "FailoverFinishedOldDriver",
+		analysis.CollectOldDriver: "FailoverCollectedOldDriver", analysis.CollectExecutor: "FailoverCollectedExecutor"}[step.Action]
 	now := metav1.NewTime(r.now())
 	ev := &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: app.Namespace},
@@ -478,7 +483,7 @@ func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Ste
 	}
 	a := Audit{Action: step.Action, Node: step.Node, Pod: step.Pod, App: app.Namespace + "/" + app.Name, Why: step.Why}
 	if job == nil {
-		// A driver without a Job: the annotation goes on the pod, if it still exists.
+		// A driver without a Job: the annotation goes on the pod the event names, if it still exists.
 		var meta metav1.ObjectMeta
 		if err := r.annotate(&meta, a); err != nil {
 			return err
@@ -488,7 +493,7 @@ func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Ste
 			return err
 		}
 		return apiretry.OnTransient(func() error {
-			_, err := r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, step.Pod, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
+			_, err := r.Client.CoreV1().Pods(app.Namespace).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -506,4 +511,14 @@ func (r *Runner) audit(ctx context.Context, app *analysis.App, step analysis.Ste
 		_, err := r.Client.BatchV1().Jobs(app.Namespace).Patch(ctx, app.Job, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()})
 		return err
 	})
+}
+
+// runningDriver is the app's driver that runs on a node that is not lost, if any.
+func runningDriver(app *analysis.App) (analysis.Driver, bool) {
+	for i := len(app.Drivers) - 1; i >= 0; i-- {
+		if d := app.Drivers[i]; d.MayRun && !d.NodeLost {
+			return d, true
+		}
+	}
+	return analysis.Driver{}, false
 }

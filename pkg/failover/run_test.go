@@ -601,9 +601,9 @@ func TestCollectRechecks(t *testing.T) {
 	}{
 		{name: "terminating on a fenced, lost node: collected", mutate: fence, acted: true},
 		{name: "not fenced: left alone", mutate: nil, exists: true,
-			wantErr: "node node-a is no longer fenced and not Ready; old driver spark-pi-95sbm was left alone: rerun to decide again"},
+			wantErr: "node node-a is no longer fenced and not Ready; pod spark-pi-95sbm was left alone: rerun to decide again"},
 		{name: "fenced but Ready again: left alone", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); setNodeReady(&s.Nodes[0], corev1.ConditionTrue) },
-			wantErr: "node node-a is no longer fenced and not Ready; old driver spark-pi-95sbm was left alone: rerun to decide again"},
+			wantErr: "node node-a is no longer fenced and not Ready; pod spark-pi-95sbm was left alone: rerun to decide again"},
 		{name: "not evicted (tolerates the taint): left to Kubernetes", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); s.DriverPods[0].DeletionTimestamp = nil }},
 		{name: "already Failed: nothing to do", exists: true, mutate: func(s *analysis.Snapshot) { fence(s); s.DriverPods[0].Status.Phase = corev1.PodFailed }},
 	} {

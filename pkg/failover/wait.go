@@ -125,6 +125,15 @@ func reached(phase string, app *analysis.App, oldUIDs map[string]bool, lostNode 
 		return true
 	case analysis.WaitNewRunning:
 		return newest != nil && newest.Phase == "Running" && app.Verdict == analysis.Healthy
+	case analysis.WaitExecutorsGone:
+		for _, d := range app.Drivers {
+			for _, x := range append(d.Executors, app.OrphanExecutors...) {
+				if x.Node == lostNode && lostNode != "" && x.Phase != "Succeeded" && x.Phase != "Failed" {
+					return false
+				}
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -45,6 +45,12 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     every pod it affects before you confirm. Lift it with kubectl sparkha release NODE once
     the machine is repaired.
 
+The same fence, on the same evidence, frees executors of a running driver that are on a lost
+node (inspect's ExecutorsOnLostNode): Spark counts their pods as running until they are gone
+from the API and asks for no others. failover --node-down fences the node, collects the
+executors once evicted, waits until they are gone, and leaves the driver running; it asks for
+new executors itself.
+
 For a Spark operator app (a SparkApplication of the Kubeflow Spark Operator or of Apache's
 spark-kubernetes-operator), the operator starts the next driver, by its restart policy:
 --node-down fences only when the SparkApplication says it will (policy and retries left, as
@@ -307,6 +313,10 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("%w; the evidence:\n%s", err, strings.TrimRight(evidence.String(), "\n"))
 		}
 		return err
+	}
+	if plan.Verdict == analysis.ExecutorsOnLostNode {
+		fmt.Fprintf(o.Out, "failover of %s/%s complete: its executors on %s are gone; the driver runs on and asks for new ones\n", plan.Namespace, plan.App, app.LostNode)
+		return nil
 	}
 	fmt.Fprintf(o.Out, "failover of %s/%s complete: a new driver runs\n", plan.Namespace, plan.App)
 	return nil

@@ -33,6 +33,8 @@ Verdicts:
   Starting            a driver is being created, scheduled or started
   Finished            the application completed
   DriverAtRisk        the driver's node is not Ready; the driver is not evicted yet
+  ExecutorsOnLostNode the driver runs, but executors of it are on a lost node: Spark asks for no
+                      others while their pods are in the API; fence the node once it is known down
   StuckTerminating    the old driver was deleted but only its unreachable node can confirm it stopped
   ReplacementBlocked  a new driver waits for a volume still attached to the lost node, or for a node
                       allowed to mount it (a local or zonal volume)
