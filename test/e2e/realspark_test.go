@@ -32,6 +32,9 @@ import (
 // and the newest 4.x on PyPI (test/hack/fetch-spark.sh pins their sha256).
 var sparkLines = []string{"3.5.9", "4.3.0"}
 
+// newestSparkLine is the newest Spark line the real-Spark scenarios run.
+var newestSparkLine = sparkLines[len(sparkLines)-1]
+
 // sparkApps is the jar of the sandbox's Spark apps per version, built once per run.
 var sparkApps sync.Map // version → *sparkBuild
 
@@ -158,10 +161,10 @@ func streamArgs(ns, name, image, class string, extra ...string) []string {
 // drivers: the same objects, but a plain Job (no podFailurePolicy, Kubernetes' default
 // podReplacementPolicy, backoffLimit 1), as the 2018 fork did. It returns the volume's
 // directory on the storage's data side.
-func (e *env) submitStream(ns, name, image string, seed bool) string {
+func (e *env) submitStream(ns, name, image string, seed bool, extra ...string) string {
 	e.t.Helper()
-	args := streamArgs(ns, name, image, "SparkhaStream", "--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName,
-		"--checkpoint-access-mode", "ReadWriteMany", "--node-lost-timeout", "10s")
+	args := streamArgs(ns, name, image, "SparkhaStream", append([]string{"--checkpoint-size", "1Gi", "--checkpoint-storage-class", storage.NoAttachStorageClassName,
+		"--checkpoint-access-mode", "ReadWriteMany", "--node-lost-timeout", "10s"}, extra...)...)
 	if !seed {
 		if out, stderr, code := e.cli(args...); code != 0 {
 			e.t.Fatalf("submit: exit %d\n%s\n%s", code, out, stderr)
