@@ -20,6 +20,7 @@ import (
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/render"
 )
 
@@ -44,6 +45,10 @@ failover asks the same analysis as inspect, and acts only when one of these hold
     collector's next pass (up to 20 s later) would. The taint is node-wide: the plan lists
     every pod it affects before you confirm. Lift it with kubectl sparkha release NODE once
     the machine is repaired.
+
+--node NODE [-A] does this for every app whose lost node NODE is, in the namespace or in every
+namespace: one plan listing them all, one confirmation, then each app's steps (the fence once)
+and waits. If any app refuses, none acts: the fence would touch them all.
 
 The same fence, on the same evidence, frees executors of a running driver that are on a lost
 node (inspect's ExecutorsOnLostNode): Spark counts their pods as running until they are gone
@@ -91,6 +96,9 @@ const failoverExample = `  # Finish a failover after the old driver's node came 
   # Show the plan, change nothing
   kubectl sparkha failover clicks -n streaming --node-down --dry-run=client
 
+  # Every app whose driver, executors or volume were on a dead machine: one plan, one confirmation
+  kubectl sparkha failover --node worker-7 -A --node-down
+
   # In a script (no terminal to confirm on)
   kubectl sparkha failover clicks -n streaming --node-down --yes --timeout 10m
 
@@ -111,6 +119,10 @@ type FailoverOptions struct {
 	Yes      bool
 	Wait     bool
 	Timeout  time.Duration
+	// Node plans for every app whose lost node it is, at once (--node); AllNamespaces looks for
+	// them in every namespace (-A).
+	Node          string
+	AllNamespaces bool
 	// ReleaseNode is the deprecated --release-node: `kubectl sparkha release NODE` now.
 	ReleaseNode string
 	output      *outputFlags
@@ -133,7 +145,7 @@ func NewFailoverOptions(configFlags *genericclioptions.ConfigFlags, streams gene
 func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewFailoverOptions(configFlags, streams)
 	cmd := &cobra.Command{
-		Use:               "failover APP",
+		Use:               "failover (APP | --node NODE [-A])",
 		Short:             "Finish a driver failover safely, or refuse while the old driver may run",
 		Long:              failoverLong,
 		Example:           failoverExample,
@@ -155,6 +167,8 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	f.BoolVar(&o.Resubmit, "resubmit", o.Resubmit, "For a bare spark-submit driver, or a Spark operator app whose operator will not start a new driver: relaunch the application as a sparkha Job, as kubectl sparkha migrate would, once the old driver is gone (a SparkApplication is deleted first, its spec kept on the Job).")
 	f.BoolVarP(&o.Yes, "yes", "y", o.Yes, "Do not ask for confirmation of --node-down (needed without a terminal).")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the new driver runs, with progress on stderr.")
+	f.StringVar(&o.Node, "node", o.Node, "Instead of APP: plan for every app whose lost node NODE is (its driver, executors or volume there), show one plan listing them all, confirm once, and act for each; refuse all if one refuses.")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", o.AllNamespaces, "With --node, look for the apps in every namespace.")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long --wait waits.")
 	o.output.addFlags(cmd, "the plan as text")
 	f.StringVar(&o.ReleaseNode, "release-node", o.ReleaseNode, "Lift the fence from a repaired node that is Ready again.")
@@ -189,8 +203,14 @@ func (o *FailoverOptions) Validate() error {
 	switch {
 	case o.ReleaseNode != "" && o.App != "":
 		return fmt.Errorf("give either APP or --release-node NODE, not both")
-	case o.ReleaseNode == "" && o.App == "":
-		return fmt.Errorf("missing APP: kubectl sparkha failover APP [-n NAMESPACE]")
+	case o.Node != "" && o.App != "":
+		return fmt.Errorf("give either APP or --node NODE, not both")
+	case o.Node != "" && o.Resubmit:
+		return fmt.Errorf("--resubmit relaunches one app: run kubectl sparkha failover APP --node-down --resubmit for it, then --node %s for the others", o.Node)
+	case o.AllNamespaces && o.Node == "":
+		return fmt.Errorf("-A/--all-namespaces only goes with --node NODE: give --node, or APP with -n NAMESPACE")
+	case o.ReleaseNode == "" && o.App == "" && o.Node == "":
+		return fmt.Errorf("missing APP: kubectl sparkha failover APP [-n NAMESPACE], or --node NODE [-A] for every app on a lost node")
 	case o.ReleaseNode != "" && o.NodeDown:
 		return fmt.Errorf("--node-down fences a node; --release-node lifts a fence: use one")
 	case o.IgnoreNodeEvidence && !o.NodeDown:
@@ -201,9 +221,9 @@ func (o *FailoverOptions) Validate() error {
 	return o.output.validate()
 }
 
-func (o *FailoverOptions) runner() *failover.Runner {
+func (o *FailoverOptions) runner(namespace, app string) *failover.Runner {
 	return &failover.Runner{
-		Client: o.client, Dynamic: o.dynamic, Namespace: o.namespace, App: o.App, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence, Resubmit: o.Resubmit,
+		Client: o.client, Dynamic: o.dynamic, Namespace: namespace, App: app, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence, Resubmit: o.Resubmit,
 		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll,
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) },
 	}
@@ -220,7 +240,7 @@ func dryRunNote(s cmdutil.DryRunStrategy) string {
 	return ""
 }
 
-// Run plans, confirms, acts and waits.
+// Run plans, confirms, acts and waits: for one app, or for every app on a lost node.
 func (o *FailoverOptions) Run(ctx context.Context) error {
 	// The client is made once the flags are valid, so a flag error is never hidden behind a
 	// missing kubeconfig or an unreachable cluster.
@@ -234,7 +254,15 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	r := o.runner()
+	if o.Node != "" {
+		return o.runNode(ctx)
+	}
+	return o.runApp(ctx)
+}
+
+// runApp fails over one app.
+func (o *FailoverOptions) runApp(ctx context.Context) error {
+	r := o.runner(o.namespace, o.App)
 	if done, err := o.resumeResubmitted(ctx, r); done || err != nil {
 		return err
 	}
@@ -247,41 +275,16 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.output.isHuman() {
-		err = render.Plan(o.Out, plan, dryRunNote(o.dryRun))
-		if err == nil && src != nil {
-			_, err = fmt.Fprintf(o.Out, "Then: resubmit the application as job.batch/%s (created suspended before the fence, resumed once the old driver is gone)\n", src.app.Name)
-		}
-	} else {
-		err = o.output.printDocument(o.Out, plan)
-	}
-	if err != nil {
+	if err := o.printPlan(plan, src); err != nil {
 		return err
 	}
-	switch plan.Outcome {
-	case analysis.Refuse:
-		return &failover.ErrRefused{Msg: plan.Message}
-	case analysis.NothingToDo:
-		return nil
+	if stop, err := o.decided(plan); stop {
+		return err
 	}
-	if o.dryRun == cmdutil.DryRunClient {
-		return nil
+	if err := o.confirmFence([]analysis.Plan{plan}); err != nil {
+		return err
 	}
-	// A server-side dry run changes nothing, so it needs no confirmation.
-	if fence := fenceStep(plan); fence != nil && !o.Yes && o.dryRun == cmdutil.DryRunNone {
-		if o.confirm == nil {
-			return fmt.Errorf("--node-down fences node %s and force-deletes every pod on it: confirm with --yes (there is no terminal to ask on)", fence.Node)
-		}
-		if !o.confirm(fmt.Sprintf("Fence node %s? Every pod on it is force-deleted and its volumes detached. Only do this if the machine is powered off or cut from its storage and network (a network partition is not enough: its containers keep writing). Type yes to continue: ", fence.Node)) {
-			return fmt.Errorf("not confirmed: nothing was done")
-		}
-	}
-	if !o.Yes && o.confirm != nil {
-		r.Reconfirm = func(node string, added []string) bool {
-			return o.confirm(fmt.Sprintf("Since the plan, these pods were scheduled on node %s and the fence force-deletes them too: %s. Type yes to continue: ",
-				node, strings.Join(added, ", ")))
-		}
-	}
+	o.reconfirmAdded(r)
 	var job string
 	if src != nil && o.dryRun == cmdutil.DryRunNone {
 		if job, err = o.prepareResubmit(ctx, src); err != nil {
@@ -301,11 +304,156 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 	if job != "" {
 		return o.resubmit(ctx, r, job, src.from, plan)
 	}
+	return o.waitDone(ctx, r, plan, *app)
+}
+
+// runNode fails over every app whose lost node o.Node is, with one plan and one confirmation:
+// all of them act, or none does (one fence touches every pod on the node).
+func (o *FailoverOptions) runNode(ctx context.Context) error {
+	ns := o.namespace
+	if o.AllNamespaces {
+		ns = ""
+	}
+	rep, _, err := inspect.Inspect(ctx, o.client, o.dynamic, inspect.Query{Namespace: ns})
+	if err != nil {
+		return err
+	}
+	type appPlan struct {
+		r    *failover.Runner
+		plan analysis.Plan
+		app  *analysis.App
+	}
+	var plans []appPlan
+	var refused []string
+	for _, a := range rep.Apps {
+		if a.LostNode != o.Node {
+			continue
+		}
+		r := o.runner(a.Namespace, a.Name)
+		plan, app, err := r.Plan(ctx)
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", a.Namespace, a.Name, err)
+		}
+		plans = append(plans, appPlan{r, plan, app})
+		if plan.Outcome == analysis.Refuse {
+			refused = append(refused, fmt.Sprintf("%s/%s: %s", plan.Namespace, plan.App, plan.Message))
+		}
+	}
+	where := "namespace " + o.namespace
+	if o.AllNamespaces {
+		where = "any namespace"
+	}
+	if len(plans) == 0 {
+		fmt.Fprintf(o.Out, "nothing to fail over: no app in %s has node %s as its lost node\n", where, o.Node)
+		return nil
+	}
+	all := make([]analysis.Plan, len(plans))
+	for i, p := range plans {
+		all[i] = p.plan
+	}
+	if o.output.isHuman() {
+		fmt.Fprintf(o.Out, "Node %s: %d apps%s\n", o.Node, len(plans), dryRunNote(o.dryRun))
+		for _, p := range all {
+			fmt.Fprintln(o.Out)
+			if err := render.Plan(o.Out, p, dryRunNote(o.dryRun)); err != nil {
+				return err
+			}
+		}
+	} else if err := o.output.printDocument(o.Out, all); err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		return &failover.ErrRefused{Msg: fmt.Sprintf("refusing to act on node %s for any app, since the fence would touch them all: %s", o.Node, strings.Join(refused, "; "))}
+	}
+	if o.dryRun == cmdutil.DryRunClient {
+		return nil
+	}
+	if err := o.confirmFence(all); err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if p.plan.Outcome != analysis.Act {
+			continue
+		}
+		o.reconfirmAdded(p.r)
+		if err := p.r.Execute(ctx, p.plan); err != nil {
+			return fmt.Errorf("%s/%s: %w", p.plan.Namespace, p.plan.App, err)
+		}
+	}
+	for _, p := range plans {
+		if p.plan.Outcome != analysis.Act {
+			continue
+		}
+		if err := o.waitDone(ctx, p.r, p.plan, *p.app); err != nil {
+			return fmt.Errorf("%s/%s: %w", p.plan.Namespace, p.plan.App, err)
+		}
+	}
+	return nil
+}
+
+// printPlan prints the plan as text, or as a document for -o.
+func (o *FailoverOptions) printPlan(plan analysis.Plan, src *switchSource) error {
+	if !o.output.isHuman() {
+		return o.output.printDocument(o.Out, plan)
+	}
+	err := render.Plan(o.Out, plan, dryRunNote(o.dryRun))
+	if err == nil && src != nil {
+		_, err = fmt.Fprintf(o.Out, "Then: resubmit the application as job.batch/%s (created suspended before the fence, resumed once the old driver is gone)\n", src.app.Name)
+	}
+	return err
+}
+
+// decided says whether the plan ends here: refused (an error), nothing to do, or a client-side
+// dry run.
+func (o *FailoverOptions) decided(plan analysis.Plan) (bool, error) {
+	switch plan.Outcome {
+	case analysis.Refuse:
+		return true, &failover.ErrRefused{Msg: plan.Message}
+	case analysis.NothingToDo:
+		return true, nil
+	}
+	return o.dryRun == cmdutil.DryRunClient, nil
+}
+
+// confirmFence asks once before any plan fences a node, unless --yes or a dry run.
+func (o *FailoverOptions) confirmFence(plans []analysis.Plan) error {
+	var fence *analysis.Step
+	for _, p := range plans {
+		if f := fenceStep(p); f != nil && fence == nil {
+			fence = f
+		}
+	}
+	// A server-side dry run changes nothing, so it needs no confirmation.
+	if fence == nil || o.Yes || o.dryRun != cmdutil.DryRunNone {
+		return nil
+	}
+	if o.confirm == nil {
+		return fmt.Errorf("--node-down fences node %s and force-deletes every pod on it: confirm with --yes (there is no terminal to ask on)", fence.Node)
+	}
+	if !o.confirm(fmt.Sprintf("Fence node %s? Every pod on it is force-deleted and its volumes detached. Only do this if the machine is powered off or cut from its storage and network (a network partition is not enough: its containers keep writing). Type yes to continue: ", fence.Node)) {
+		return fmt.Errorf("not confirmed: nothing was done")
+	}
+	return nil
+}
+
+// reconfirmAdded asks again when pods were scheduled on the node since the plan was shown.
+func (o *FailoverOptions) reconfirmAdded(r *failover.Runner) {
+	if o.Yes || o.confirm == nil {
+		return
+	}
+	r.Reconfirm = func(node string, added []string) bool {
+		return o.confirm(fmt.Sprintf("Since the plan, these pods were scheduled on node %s and the fence force-deletes them too: %s. Type yes to continue: ",
+			node, strings.Join(added, ", ")))
+	}
+}
+
+// waitDone waits for the plan's phases (--wait) and says how the failover ended.
+func (o *FailoverOptions) waitDone(ctx context.Context, r *failover.Runner, plan analysis.Plan, app analysis.App) error {
 	if !o.Wait || o.dryRun == cmdutil.DryRunServer {
 		fmt.Fprintf(o.Out, "failover of %s/%s started%s\n", plan.Namespace, plan.App, dryRunNote(o.dryRun))
 		return nil
 	}
-	if err := r.Wait(ctx, plan, *app, o.Timeout); err != nil {
+	if err := r.Wait(ctx, plan, app, o.Timeout); err != nil {
 		var timeout *failover.TimeoutError
 		if errors.As(err, &timeout) && timeout.Evidence != nil {
 			var evidence bytes.Buffer
