@@ -265,3 +265,46 @@ func TestResubmitRetriesExhaustedOperatorApp(t *testing.T) {
 		t.Errorf("a Job that spent its retries: %s %q", p.Outcome, p.Message)
 	}
 }
+
+// TestOperatorNextByState: what each operator does after the current driver, state by state,
+// as the report says it (Resubmits and Why), for the states no failover case above reaches.
+func TestOperatorNextByState(t *testing.T) {
+	kf := func(policy, state string) *analysis.SparkApplication {
+		return &analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "s3", Name: "stream", RestartPolicy: policy, State: state}
+	}
+	ap := func(state, endedAs string) *analysis.SparkApplication {
+		return &analysis.SparkApplication{APIVersion: "spark.apache.org/v1", Namespace: "s3", Name: "stream", RestartPolicy: "Always", State: state, EndedAs: endedAs}
+	}
+	for _, tt := range []struct {
+		name      string
+		sa        *analysis.SparkApplication
+		resubmits bool
+		why       string
+	}{
+		{"kubeflow succeeding, Always", kf("Always", "SUCCEEDING"), true, "the driver succeeded; restart policy Always"},
+		{"kubeflow succeeding, Never", kf("Never", "SUCCEEDING"), false, "the driver succeeded; restart policy Never"},
+		{"kubeflow succeeding, no policy", kf("", "SUCCEEDING"), false, "the driver succeeded; restart policy Never"},
+		{"kubeflow completed", kf("Always", "COMPLETED"), false, "the SparkApplication is COMPLETED: its operator starts no new driver"},
+		{"kubeflow suspended", kf("OnFailure", "SUSPENDED"), false, "the SparkApplication is SUSPENDED: its operator starts no driver until it is resumed"},
+		{"kubeflow pending rerun", kf("Never", "PENDING_RERUN"), true, "the SparkApplication is PENDING_RERUN: its operator submits a new driver once the old driver pod is gone"},
+		{"kubeflow no state yet", kf("Never", ""), true, "the SparkApplication is new: its operator submits a new driver once the old driver pod is gone"},
+		{"apache released", ap("ResourceReleased", ""), false, "the SparkApplication is ResourceReleased: its operator starts no new driver"},
+		{"apache released after failing", ap("ResourceReleased", "Failed"), false, "the SparkApplication ended Failed (ResourceReleased): its operator starts no new driver"},
+		{"apache terminated", ap("TerminatedWithoutReleaseResources", "Succeeded"), false, "the SparkApplication ended Succeeded (TerminatedWithoutReleaseResources): its operator starts no new driver"},
+		{"apache scheduled to restart", ap("ScheduledToRestart", ""), true, "the SparkApplication is ScheduledToRestart: its operator requests a new driver"},
+		{"apache submitted", ap("Submitted", ""), true, "the SparkApplication is Submitted: its operator requests a new driver"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := operatorApp(t, tt.sa).SparkApplication
+			if o == nil || o.Resubmits != tt.resubmits || o.Why != tt.why {
+				t.Errorf("got %+v, want resubmits %t, why %q", o, tt.resubmits, tt.why)
+			}
+		})
+	}
+	// Being deleted, whatever the state: its operator starts nothing.
+	sa := kf("Always", "PENDING_RERUN")
+	sa.Deleting = true
+	if o := operatorApp(t, sa).SparkApplication; o == nil || o.Resubmits || o.Why != "the SparkApplication is being deleted: its operator starts no new driver" {
+		t.Errorf("deleting: %+v", o)
+	}
+}
