@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -14,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
+	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit/apply"
 )
 
 // The switch of an app from its bare spark-submit driver to a sparkha Job (migrate --apply,
@@ -93,11 +97,106 @@ func MigratedFromOf(job *batchv1.Job) (MigratedFrom, bool) {
 	return m, true
 }
 
-// StopDriver deletes the bare driver pod with its normal grace period (the kubelet stops
+// Switch moves an application kubectl sparkha did not start (a bare spark-submit driver, or a
+// Spark operator's SparkApplication) onto the sparkha Job that replaces it: migrate --apply and
+// failover --resubmit. ReadDriverPod or ReadSparkApplication read the source before anything
+// changes; Prepare creates the Job suspended; Stop stops the source; Resume waits until nothing
+// of it may run and resumes the Job; WaitDriver waits for the Job's driver. Its writes are
+// audited by its Runner, as a failover's are.
+type Switch struct {
+	*Runner
+	// Timeout bounds each wait.
+	Timeout time.Duration
+}
+
+// Prepare creates the replacing app's objects with its Job suspended, unless this switch
+// created them already (a rerun): then it returns the existing Job and no objects.
+func (sw *Switch) Prepare(ctx context.Context, src *Source) (*batchv1.Job, *submit.Objects, error) {
+	job, err := sw.Client.BatchV1().Jobs(src.App.Namespace).Get(ctx, src.App.Name, metav1.GetOptions{})
+	if err == nil {
+		if from, ok := MigratedFromOf(job); ok && sameSource(from, src.From) {
+			return job, nil, nil
+		}
+		return nil, nil, fmt.Errorf("job %q already exists in namespace %q and does not replace %s: nothing was changed", src.App.Name, src.App.Namespace, src.What)
+	} else if !apierrors.IsNotFound(err) {
+		return nil, nil, err
+	}
+	objs, err := (&apply.Applier{Client: sw.Client, Suspend: true, JobAnnotations: src.From.Annotation()}).Apply(ctx, src.App)
+	if err != nil {
+		return nil, nil, err
+	}
+	return objs.Job, objs, nil
+}
+
+// Stop stops the source: its SparkApplication and driver, or its bare driver pod. It reports
+// false when they are gone already.
+func (sw *Switch) Stop(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+	if from.SparkApplication != nil {
+		return sw.stopSparkApplication(ctx, from, job, why)
+	}
+	return sw.stopDriver(ctx, from, job, why)
+}
+
+// Resume waits until nothing of the source may run (waitGone), then resumes job. It reports
+// false when the Job runs already.
+func (sw *Switch) Resume(ctx context.Context, job string, from MigratedFrom, why string) (bool, error) {
+	if err := sw.waitGone(ctx, from); err != nil {
+		return false, err
+	}
+	return sw.resumeJob(ctx, job, from, why)
+}
+
+// WaitDriver waits until a driver pod of the Job runs, as submit --wait does, with progress on w.
+func (sw *Switch) WaitDriver(ctx context.Context, name string, w io.Writer) error {
+	job, err := sw.Client.BatchV1().Jobs(sw.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "waiting up to %s for a driver pod of job/%s to be Running\n", sw.Timeout, name)
+	wctx, cancel := context.WithTimeout(ctx, sw.Timeout)
+	defer cancel()
+	// The Job controller's label on its pods: whatever version of kubectl sparkha made the Job.
+	pod, err := apply.WaitForDriver(wctx, sw.Client, sw.Namespace, name, map[string]string{batchv1.ControllerUidLabel: string(job.UID)}, w)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "driver pod %s of job/%s is Running on node %s\n", pod.Name, name, pod.Spec.NodeName)
+	return nil
+}
+
+// ReplacingJob finds the Job of the namespace that replaces the source named what: pod/NAME (a
+// bare driver pod) or sparkapplication/NAME; nil when there is none.
+func (sw *Switch) ReplacingJob(ctx context.Context, what string) (*batchv1.Job, MigratedFrom, error) {
+	jobs, err := sw.Client.BatchV1().Jobs(sw.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, MigratedFrom{}, err
+	}
+	kind, name, _ := strings.Cut(what, "/")
+	for i := range jobs.Items {
+		from, ok := MigratedFromOf(&jobs.Items[i])
+		switch {
+		case !ok:
+		case kind == "pod" && from.SparkApplication == nil && from.Pod == name,
+			kind == "sparkapplication" && from.SparkApplication != nil && from.SparkApplication.Name == name:
+			return &jobs.Items[i], from, nil
+		}
+	}
+	return nil, MigratedFrom{}, nil
+}
+
+// sameSource: a and b record the same source (the SparkApplication's UID, else the pod's).
+func sameSource(a, b MigratedFrom) bool {
+	if a.SparkApplication != nil || b.SparkApplication != nil {
+		return a.SparkApplication != nil && b.SparkApplication != nil && a.SparkApplication.UID == b.SparkApplication.UID
+	}
+	return a.UID == b.UID
+}
+
+// stopDriver deletes the bare driver pod with its normal grace period (the kubelet stops
 // Spark as for kubectl delete) and records it, with an Event on the pod. It reports false when
 // the pod is gone already. The delete carries the pod's UID: a new pod of the same name is
 // never deleted.
-func (r *Runner) StopDriver(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+func (r *Switch) stopDriver(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
 	r.Actor(ctx)
 	uid := types.UID(from.UID)
 	err := r.Client.CoreV1().Pods(r.Namespace).Delete(ctx, from.Pod, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: r.dryRun()})
@@ -111,11 +210,11 @@ func (r *Runner) StopDriver(ctx context.Context, from MigratedFrom, job, why str
 	return true, r.switchEvent(ctx, ref, "MigrateStoppedDriver", fmt.Sprintf("stop driver %s (delete with its grace period) for job.batch/%s by %s: %s", from.Pod, job, r.actor, why))
 }
 
-// StopSparkApplication deletes the SparkApplication (its UID a precondition, so a new one of
+// stopSparkApplication deletes the SparkApplication (its UID a precondition, so a new one of
 // the same name is never deleted) so that its operator starts no driver any more, records it
-// with an Event on it, then stops its driver pod as StopDriver does. It reports false when both
+// with an Event on it, then stops its driver pod as stopDriver does. It reports false when both
 // are gone already.
-func (r *Runner) StopSparkApplication(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+func (r *Switch) stopSparkApplication(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
 	r.Actor(ctx)
 	app := from.SparkApplication
 	uid := types.UID(app.UID)
@@ -135,13 +234,14 @@ func (r *Runner) StopSparkApplication(ctx context.Context, from MigratedFrom, jo
 	if from.Pod == "" {
 		return stopped, nil
 	}
-	podStopped, err := r.StopDriver(ctx, from, job, why)
+	podStopped, err := r.stopDriver(ctx, from, job, why)
 	return stopped || podStopped, err
 }
 
-// WaitDriverGone waits until the old driver pod is gone and its node is Ready or fenced: only
-// then can nothing of it still run.
-func (r *Runner) WaitDriverGone(ctx context.Context, from MigratedFrom, timeout time.Duration) error {
+// waitGone waits until the old driver pod is gone and its node is Ready or fenced (and the
+// SparkApplication deleted): only then can nothing of it still run.
+func (r *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
+	timeout := r.Timeout
 	poll := r.Poll
 	if poll == 0 {
 		poll = time.Second
@@ -170,7 +270,7 @@ func (r *Runner) WaitDriverGone(ctx context.Context, from MigratedFrom, timeout 
 }
 
 // driverGone says what is still to wait for, "" for nothing.
-func (r *Runner) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
+func (r *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
 	if app := from.SparkApplication; app != nil {
 		// While it exists its operator may start another driver.
 		got, err := r.Dynamic.Resource(app.resource()).Namespace(r.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
@@ -205,10 +305,10 @@ func (r *Runner) driverGone(ctx context.Context, from MigratedFrom) (string, err
 	return fmt.Sprintf("node %s of the old driver to be Ready or fenced", from.Node), nil
 }
 
-// ResumeJob starts the Job that replaces the bare driver, once WaitDriverGone returned: it
+// resumeJob starts the Job that replaces the source, once waitGone returned: it
 // lifts spec.suspend and records it (an Event and the audit annotation on the Job). It
 // reports false when the Job runs already.
-func (r *Runner) ResumeJob(ctx context.Context, name string, from MigratedFrom, why string) (bool, error) {
+func (r *Switch) resumeJob(ctx context.Context, name string, from MigratedFrom, why string) (bool, error) {
 	r.Actor(ctx)
 	jobs := r.Client.BatchV1().Jobs(r.Namespace)
 	job, err := jobs.Get(ctx, name, metav1.GetOptions{})
@@ -242,7 +342,7 @@ func (r *Runner) ResumeJob(ctx context.Context, name string, from MigratedFrom, 
 	return true, r.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted %s as job.batch/%s by %s: %s", from.resubmitted(), name, r.actor, why))
 }
 
-func (r *Runner) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {
+func (r *Switch) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {
 	now := metav1.NewTime(r.now())
 	return r.recordEvent(ctx, &corev1.Event{
 		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: r.Namespace},

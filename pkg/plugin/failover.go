@@ -263,7 +263,8 @@ func (o *FailoverOptions) Run(ctx context.Context) error {
 // runApp fails over one app.
 func (o *FailoverOptions) runApp(ctx context.Context) error {
 	r := o.runner(o.namespace, o.App)
-	if done, err := o.resumeResubmitted(ctx, r); done || err != nil {
+	sw := &failover.Switch{Runner: r, Timeout: o.Timeout}
+	if done, err := o.resumeResubmitted(ctx, sw); done || err != nil {
 		return err
 	}
 	plan, app, err := r.Plan(ctx)
@@ -287,13 +288,13 @@ func (o *FailoverOptions) runApp(ctx context.Context) error {
 	o.reconfirmAdded(r)
 	var job string
 	if src != nil && o.dryRun == cmdutil.DryRunNone {
-		if job, err = o.prepareResubmit(ctx, src); err != nil {
+		if job, err = o.prepareResubmit(ctx, sw, src); err != nil {
 			return err
 		}
-		if src.from.SparkApplication != nil {
+		if src.From.SparkApplication != nil {
 			// Its operator must not act on the app any more: the Job replaces it.
 			why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: the application runs as job.batch/%s", o.App, job)
-			if _, err := r.StopSparkApplication(ctx, src.from, job, why); err != nil {
+			if _, err := sw.Stop(ctx, src.From, job, why); err != nil {
 				return err
 			}
 		}
@@ -302,7 +303,7 @@ func (o *FailoverOptions) runApp(ctx context.Context) error {
 		return err
 	}
 	if job != "" {
-		return o.resubmit(ctx, r, job, src.from, plan)
+		return o.resubmit(ctx, sw, job, src.From, plan)
 	}
 	return o.waitDone(ctx, r, plan, *app)
 }
@@ -392,13 +393,13 @@ func (o *FailoverOptions) runNode(ctx context.Context) error {
 }
 
 // printPlan prints the plan as text, or as a document for -o.
-func (o *FailoverOptions) printPlan(plan analysis.Plan, src *switchSource) error {
+func (o *FailoverOptions) printPlan(plan analysis.Plan, src *failover.Source) error {
 	if !o.output.isHuman() {
 		return o.output.printDocument(o.Out, plan)
 	}
 	err := render.Plan(o.Out, plan, dryRunNote(o.dryRun))
 	if err == nil && src != nil {
-		_, err = fmt.Fprintf(o.Out, "Then: resubmit the application as job.batch/%s (created suspended before the fence, resumed once the old driver is gone)\n", src.app.Name)
+		_, err = fmt.Fprintf(o.Out, "Then: resubmit the application as job.batch/%s (created suspended before the fence, resumed once the old driver is gone)\n", src.App.Name)
 	}
 	return err
 }

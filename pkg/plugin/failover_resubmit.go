@@ -21,7 +21,7 @@ import (
 // and its spark.properties: the fence force-deletes the pod, and the garbage collector its
 // ConfigMap with it. nil when the plan does not act on a bare driver. A field that cannot be
 // carried over refuses before anything is written.
-func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan, app *analysis.App) (*switchSource, error) {
+func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan, app *analysis.App) (*failover.Source, error) {
 	operatorApp := app.Kind == sparkapp.KindSparkApplication && app.SparkApplication != nil && app.SparkApplication.APIVersion != "" && !app.SparkApplication.Resubmits
 	if !o.Resubmit || (app.Kind != sparkapp.KindPod && !operatorApp) || plan.Outcome != analysis.Act {
 		return nil, nil
@@ -48,18 +48,18 @@ func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan
 			return nil, fmt.Errorf("driver pod %s was replaced since the plan; nothing was done: rerun", name)
 		}
 	}
-	var src *switchSource
+	var src *failover.Source
 	var err error
 	if operatorApp {
 		src, err = o.operatorSource(ctx, app.SparkApplication, pod)
 	} else {
-		src, err = readSwitchSource(ctx, o.client, pod, "", submit.NewAppID())
+		src, err = failover.ReadDriverPod(ctx, o.client, pod, "", submit.NewAppID())
 	}
 	if err != nil {
 		return nil, err
 	}
-	src.report(o.ErrOut)
-	if err := src.fatal("resubmit"); err != nil {
+	src.Report(o.ErrOut)
+	if err := src.Fatal("resubmit"); err != nil {
 		return nil, err
 	}
 	return src, nil
@@ -67,7 +67,7 @@ func (o *FailoverOptions) resubmitSource(ctx context.Context, plan analysis.Plan
 
 // operatorSource reads the SparkApplication of an operator app and converts it; driver is its
 // old driver pod, nil when it is gone already.
-func (o *FailoverOptions) operatorSource(ctx context.Context, sa *analysis.OperatorApp, driver *corev1.Pod) (*switchSource, error) {
+func (o *FailoverOptions) operatorSource(ctx context.Context, sa *analysis.OperatorApp, driver *corev1.Pod) (*failover.Source, error) {
 	gv, err := schema.ParseGroupVersion(sa.APIVersion)
 	if err != nil {
 		return nil, err
@@ -76,13 +76,13 @@ func (o *FailoverOptions) operatorSource(ctx context.Context, sa *analysis.Opera
 	if err != nil {
 		return nil, fmt.Errorf("reading SparkApplication %s to resubmit it: %w", sa.Name, err)
 	}
-	return readAppSource(ctx, o.client, obj, driver, "", submit.NewAppID())
+	return failover.ReadSparkApplication(ctx, o.client, obj, driver, "", submit.NewAppID())
 }
 
 // prepareResubmit creates the replacing Job suspended, before the fence: from then on it holds
 // the application's conf, so a rerun can finish the resubmission.
-func (o *FailoverOptions) prepareResubmit(ctx context.Context, src *switchSource) (string, error) {
-	job, objs, err := src.prepareJob(ctx, o.client)
+func (o *FailoverOptions) prepareResubmit(ctx context.Context, sw *failover.Switch, src *failover.Source) (string, error) {
+	job, objs, err := sw.Prepare(ctx, src)
 	if err != nil {
 		return "", err
 	}
@@ -93,17 +93,14 @@ func (o *FailoverOptions) prepareResubmit(ctx context.Context, src *switchSource
 }
 
 // resubmit resumes the Job once the old driver is gone, and waits for its driver.
-func (o *FailoverOptions) resubmit(ctx context.Context, r *failover.Runner, job string, from failover.MigratedFrom, plan analysis.Plan) error {
-	if err := r.WaitDriverGone(ctx, from, o.Timeout); err != nil {
-		return err
-	}
+func (o *FailoverOptions) resubmit(ctx context.Context, sw *failover.Switch, job string, from failover.MigratedFrom, plan analysis.Plan) error {
 	why := fmt.Sprintf("kubectl sparkha failover %s --node-down --resubmit: node %s was fenced and %s is gone; nothing else would start a new driver", o.App, from.Node, from)
-	if _, err := r.ResumeJob(ctx, job, from, why); err != nil {
+	if _, err := sw.Resume(ctx, job, from, why); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "resubmitted %s/%s as job.batch/%s\n", plan.Namespace, plan.App, job)
 	if o.Wait {
-		if err := waitJobDriver(ctx, o.client, o.namespace, job, o.Timeout, o.ErrOut); err != nil {
+		if err := sw.WaitDriver(ctx, job, o.ErrOut); err != nil {
 			return err
 		}
 		fmt.Fprintf(o.Out, "failover of %s/%s complete: resubmitted as job.batch/%s, a new driver runs\n", plan.Namespace, plan.App, job)
@@ -115,7 +112,7 @@ func (o *FailoverOptions) resubmit(ctx context.Context, r *failover.Runner, job 
 
 // resumeResubmitted finishes a resubmission that an earlier run left suspended (interrupted
 // after it created the Job): done is true when it handled the app.
-func (o *FailoverOptions) resumeResubmitted(ctx context.Context, r *failover.Runner) (bool, error) {
+func (o *FailoverOptions) resumeResubmitted(ctx context.Context, sw *failover.Switch) (bool, error) {
 	if !o.Resubmit || o.dryRun != cmdutil.DryRunNone {
 		return false, nil
 	}
@@ -133,5 +130,5 @@ func (o *FailoverOptions) resumeResubmitted(ctx context.Context, r *failover.Run
 	if _, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, from.Pod, metav1.GetOptions{}); err == nil {
 		return false, nil // the old driver is still there: plan its failover again
 	}
-	return true, o.resubmit(ctx, r, job.Name, from, analysis.Plan{Namespace: o.namespace, App: o.App})
+	return true, o.resubmit(ctx, sw, job.Name, from, analysis.Plan{Namespace: o.namespace, App: o.App})
 }

@@ -231,6 +231,11 @@ func (o *MigrateOptions) runner() *failover.Runner {
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) }}
 }
 
+// sw is the switch of the application over to its Job.
+func (o *MigrateOptions) sw() *failover.Switch {
+	return &failover.Switch{Runner: o.runner(), Timeout: o.Timeout}
+}
+
 // Run prints the equivalent objects, or switches the application over.
 func (o *MigrateOptions) Run(ctx context.Context) error {
 	if o.client == nil {
@@ -243,25 +248,26 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 	if err != nil || gone {
 		return err
 	}
-	src.report(o.ErrOut)
+	src.Report(o.ErrOut)
 	if !o.Apply {
-		if err := printObjects(o.PrintFlags, o.printer, o.Out, submit.Build(src.app, "")); err != nil {
+		if err := printObjects(o.PrintFlags, o.printer, o.Out, submit.Build(src.App, "")); err != nil {
 			return err
 		}
-		return src.fatal("migrate")
+		return src.Fatal("migrate")
 	}
-	if err := src.fatal("migrate"); err != nil {
+	if err := src.Fatal("migrate"); err != nil {
 		return err
 	}
 	if err := o.mayStop(ctx, src); err != nil {
 		return err
 	}
 	if !o.Yes {
-		if !o.confirm(fmt.Sprintf("Stop %s and run the application as job.batch/%s? Type yes to continue: ", src.what, src.app.Name)) {
+		if !o.confirm(fmt.Sprintf("Stop %s and run the application as job.batch/%s? Type yes to continue: ", src.What, src.App.Name)) {
 			return fmt.Errorf("not confirmed: nothing was changed")
 		}
 	}
-	job, objs, err := src.prepareJob(ctx, o.client)
+	sw := o.sw()
+	job, objs, err := sw.Prepare(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -270,23 +276,18 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	r := o.runner()
-	why := fmt.Sprintf("kubectl sparkha migrate %s --apply: the application runs as job.batch/%s", src.what, job.Name)
-	stop := r.StopDriver
-	if src.from.SparkApplication != nil {
-		stop = r.StopSparkApplication
-	}
-	if stopped, err := stop(ctx, src.from, job.Name, why); err != nil {
+	why := fmt.Sprintf("kubectl sparkha migrate %s --apply: the application runs as job.batch/%s", src.What, job.Name)
+	if stopped, err := sw.Stop(ctx, src.From, job.Name, why); err != nil {
 		return err
 	} else if stopped {
-		r.Progress(fmt.Sprintf("stop %s: done", src.from))
+		sw.Progress(fmt.Sprintf("stop %s: done", src.From))
 	}
-	return o.resume(ctx, r, job.Name, src.from, why)
+	return o.resume(ctx, sw, job.Name, src.From, why)
 }
 
 // read reads the source and converts it. gone: the source is gone already and --apply finished
 // the switch a previous run began (or found nothing to do).
-func (o *MigrateOptions) read(ctx context.Context) (src *switchSource, gone bool, err error) {
+func (o *MigrateOptions) read(ctx context.Context) (src *failover.Source, gone bool, err error) {
 	if o.kind == "pod" {
 		pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, o.name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) && o.Apply {
@@ -295,7 +296,7 @@ func (o *MigrateOptions) read(ctx context.Context) (src *switchSource, gone bool
 		if err != nil {
 			return nil, false, err
 		}
-		src, err = readSwitchSource(ctx, o.client, pod, o.CheckpointClaim, o.newAppID())
+		src, err = failover.ReadDriverPod(ctx, o.client, pod, o.CheckpointClaim, o.newAppID())
 		return src, false, err
 	}
 	var fromFile *unstructured.Unstructured
@@ -332,7 +333,7 @@ func (o *MigrateOptions) read(ctx context.Context) (src *switchSource, gone bool
 		obj.SetUID(live.GetUID())
 		obj.SetAPIVersion(live.GetAPIVersion())
 	}
-	src, err = readAppSource(ctx, o.client, obj, driver, o.CheckpointClaim, o.newAppID())
+	src, err = failover.ReadSparkApplication(ctx, o.client, obj, driver, o.CheckpointClaim, o.newAppID())
 	return src, false, err
 }
 
@@ -402,13 +403,13 @@ func readManifest(file string) (*unstructured.Unstructured, error) {
 // mayStop refuses while a driver of the source may run where nobody can stop it: on a lost node
 // that is not fenced, deleting it would change nothing there, and the Job would start a second
 // driver.
-func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
-	if src.from.Pod == "" {
+func (o *MigrateOptions) mayStop(ctx context.Context, src *failover.Source) error {
+	if src.From.Pod == "" {
 		return nil
 	}
 	app := o.name
-	if src.from.SparkApplication == nil {
-		pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, src.from.Pod, metav1.GetOptions{})
+	if src.From.SparkApplication == nil {
+		pod, err := o.client.CoreV1().Pods(o.namespace).Get(ctx, src.From.Pod, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -424,12 +425,12 @@ func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
 	for _, d := range rep.Apps[0].Drivers {
 		if d.NodeLost && !d.NodeFenced && !d.Ended {
 			next := fmt.Sprintf("kubectl sparkha failover %s -n %s --node-down --resubmit", app, o.namespace)
-			if src.from.SparkApplication != nil {
+			if src.From.SparkApplication != nil {
 				next = fmt.Sprintf("kubectl sparkha failover %s -n %s --node-down (fencing the node lets the switch go on)", app, o.namespace)
 			}
 			return &failover.ErrRefused{Msg: fmt.Sprintf("refusing to migrate %s: the node %s of its driver %s is lost and not fenced (Ready=%s), so the driver may still run there and deleting it would not stop it; nothing was changed. "+
 				"Wait until %s rejoins, or once the machine is powered off or cut from its storage and network (a network partition is not enough): %s",
-				src.what, d.Node, d.Pod, orUnseen(d.NodeReady), d.Node, next)}
+				src.What, d.Node, d.Pod, orUnseen(d.NodeReady), d.Node, next)}
 		}
 	}
 	return nil
@@ -437,21 +438,19 @@ func (o *MigrateOptions) mayStop(ctx context.Context, src *switchSource) error {
 
 // finish goes on with a switch whose source is gone already: resume the Job that replaces it.
 func (o *MigrateOptions) finish(ctx context.Context, what string) error {
-	job, from, err := migratedJob(ctx, o.client, o.namespace, what)
+	sw := o.sw()
+	job, from, err := sw.ReplacingJob(ctx, what)
 	if err != nil {
 		return err
 	}
 	if job == nil {
 		return fmt.Errorf("%s not found in namespace %s, and no Job replaces it: nothing to migrate", what, o.namespace)
 	}
-	return o.resume(ctx, o.runner(), job.Name, from, fmt.Sprintf("kubectl sparkha migrate %s --apply (rerun): the application runs as job.batch/%s", what, job.Name))
+	return o.resume(ctx, sw, job.Name, from, fmt.Sprintf("kubectl sparkha migrate %s --apply (rerun): the application runs as job.batch/%s", what, job.Name))
 }
 
-func (o *MigrateOptions) resume(ctx context.Context, r *failover.Runner, job string, from failover.MigratedFrom, why string) error {
-	if err := r.WaitDriverGone(ctx, from, o.Timeout); err != nil {
-		return err
-	}
-	resumed, err := r.ResumeJob(ctx, job, from, why)
+func (o *MigrateOptions) resume(ctx context.Context, sw *failover.Switch, job string, from failover.MigratedFrom, why string) error {
+	resumed, err := sw.Resume(ctx, job, from, why)
 	if err != nil {
 		return err
 	}
@@ -463,7 +462,7 @@ func (o *MigrateOptions) resume(ctx context.Context, r *failover.Runner, job str
 	if !o.Wait {
 		return nil
 	}
-	return waitJobDriver(ctx, o.client, o.namespace, job, o.Timeout, o.ErrOut)
+	return sw.WaitDriver(ctx, job, o.ErrOut)
 }
 
 func orUnseen(s string) string {
