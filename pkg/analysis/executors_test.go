@@ -273,7 +273,7 @@ func TestExecutorsOnLostNode(t *testing.T) {
 		strings.Join(p.Waits, ",") != analysis.WaitExecutorsGone {
 		t.Errorf("with --node-down: %s %+v waits %v", p.Outcome, p.Steps, p.Waits)
 	}
-	if !strings.Contains(p.Steps[0].Why, "force-delete executor "+exec1+", so that Spark sees them gone and asks for others; the driver stays") {
+	if !strings.Contains(p.Steps[0].Why, "force-delete executor "+exec1+", so that Spark sees it gone and asks for others; the driver stays") {
 		t.Errorf("fence: %q", p.Steps[0].Why)
 	}
 

@@ -279,7 +279,7 @@ func decideExecutors(app App, op Operator, p Plan, self string) Plan {
 	}
 	p.Outcome = Act
 	if !fenced {
-		why := fmt.Sprintf("the operator declared %s powered off or cut from its storage; the out-of-service taint lets Kubernetes force-delete %s, so that Spark sees them gone and asks for others; the driver stays", app.LostNode, what)
+		why := fmt.Sprintf("the operator declared %s powered off or cut from its storage; the out-of-service taint lets Kubernetes force-delete %s, so that Spark sees %s gone and asks for others; the driver stays", app.LostNode, what, themIt(names))
 		if ev != nil && ev.Alive != "" {
 			why += "; evidence that the machine runs ignored on the operator's word: " + ev.Alive
 		} else if ev != nil && ev.Down != "" {
