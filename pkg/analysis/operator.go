@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
@@ -199,14 +201,17 @@ func apacheNext(s SparkApplication, o *OperatorApp) {
 	if o.RestartPolicy == "" {
 		o.RestartPolicy = "Never"
 	}
+	// Named first, so that each condition is a statement of its own (mutation testing).
+	terminated := s.State == apResourceReleased || s.State == apTerminatedNoRelease
+	requested := s.State == apScheduledToRestart || s.State == apSubmitted
 	switch {
-	case s.State == apResourceReleased || s.State == apTerminatedNoRelease:
+	case terminated:
 		o.Why = fmt.Sprintf("the SparkApplication is %s: its operator starts no new driver", s.State)
 		if s.EndedAs != "" {
 			o.Why = fmt.Sprintf("the SparkApplication ended %s (%s): its operator starts no new driver", s.EndedAs, s.State)
 		}
 		return
-	case s.State == apScheduledToRestart || s.State == apSubmitted:
+	case requested:
 		o.Resubmits = true
 		o.Why = fmt.Sprintf("the SparkApplication is %s: its operator requests a new driver", s.State)
 		return
@@ -319,10 +324,11 @@ func (a *appBuild) operatorBetween(ds []*driverState) bool {
 			return true
 		}
 	}
+	lastSucceeded := len(ds) > 0 && ds[len(ds)-1].Phase == string(corev1.PodSucceeded)
 	switch {
 	case o.Resubmits:
 		a.set(Starting, last+fmt.Sprintf("SparkApplication %s: %s", a.Name, o.Why), fmt.Sprintf("kubectl sparkha inspect %s --watch", a.target()))
-	case len(ds) > 0 && ds[len(ds)-1].Phase == "Succeeded":
+	case lastSucceeded:
 		a.set(Finished, "the driver pod succeeded", "none")
 	default:
 		a.set(RetriesExhausted, last+o.Why, a.describeSparkApplication())

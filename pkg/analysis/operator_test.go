@@ -308,3 +308,69 @@ func TestOperatorNextByState(t *testing.T) {
 		t.Errorf("deleting: %+v", o)
 	}
 }
+
+// TestApacheRestartLimits: with both of Apache's limits, the smaller one decides and is named;
+// at a tie, maxRestartAttempts, the general one, is named.
+func TestApacheRestartLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name                    string
+		onFailure, failureCount int64
+		want                    string
+	}{
+		{"failure limit smaller", 2, 1, "restart policy Always, maxRestartOnFailure 2, failureRestartCounter 1: 1 restart left"},
+		{"tie", 3, 1, "restart policy Always, maxRestartAttempts 3, restartCounter 1: 2 restarts left"},
+		{"general limit smaller", 5, 1, "restart policy Always, maxRestartAttempts 3, restartCounter 1: 2 restarts left"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sa := &analysis.SparkApplication{APIVersion: "spark.apache.org/v1", Namespace: "s3", Name: "stream", RestartPolicy: "Always",
+				State: "RunningHealthy", MaxRestartAttempts: ptr.To[int64](3), RestartCounter: 1,
+				MaxRestartOnFailure: ptr.To(tt.onFailure), FailureRestartCounter: tt.failureCount}
+			if o := operatorApp(t, sa).SparkApplication; o == nil || o.Why != tt.want {
+				t.Errorf("got %+v, want %q", o, tt.want)
+			}
+		})
+	}
+}
+
+// TestOperatorAppAfterItsDriverEnded: an operator app whose last driver ended: its operator starts
+// the next (Starting), or the driver succeeded (Finished), or nothing will (RetriesExhausted);
+// the reason names the driver that ended.
+func TestOperatorAppAfterItsDriverEnded(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		phase   corev1.PodPhase
+		sa      *analysis.SparkApplication
+		verdict analysis.Verdict
+		reason  string
+	}{
+		{"operator resubmits", corev1.PodFailed,
+			&analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "s3", Name: "stream", RestartPolicy: "Always", State: "FAILING"},
+			analysis.Starting, "driver stream-p48hf ended (Error); SparkApplication stream: restart policy Always: the operator resubmits the app after every driver failure"},
+		{"driver succeeded, no restart", corev1.PodSucceeded,
+			&analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "s3", Name: "stream", RestartPolicy: "Never", State: "SUCCEEDING"},
+			analysis.Finished, "the driver pod succeeded"},
+		{"nothing restarts it", corev1.PodFailed,
+			&analysis.SparkApplication{APIVersion: "sparkoperator.k8s.io/v1beta2", Namespace: "s3", Name: "stream", RestartPolicy: "Never", State: "FAILED"},
+			analysis.RetriesExhausted, "driver stream-p48hf ended (Error); the SparkApplication is FAILED: its operator starts no new driver"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := app(t, "s3-step4-stuck-terminating", func(s *analysis.Snapshot) {
+				s.DriverPods = s.DriverPods[:1] // its one driver, which ended
+				p := &s.DriverPods[0]
+				p.OwnerReferences, s.Jobs = nil, nil
+				delete(p.Labels, sparkapp.LabelManagedBy)
+				p.Labels[sparkapp.LabelOperatorApp] = "stream"
+				p.DeletionTimestamp, p.DeletionGracePeriodSeconds = nil, nil
+				p.Spec.NodeName = "node-b"
+				p.Status.Phase = tt.phase
+				for i := range p.Status.ContainerStatuses {
+					p.Status.ContainerStatuses[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}}
+				}
+				s.SparkApplications = []analysis.SparkApplication{*tt.sa}
+			})
+			if a.Verdict != tt.verdict || a.Reason != tt.reason {
+				t.Errorf("got %s: %q, want %s: %q", a.Verdict, a.Reason, tt.verdict, tt.reason)
+			}
+		})
+	}
+}

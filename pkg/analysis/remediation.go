@@ -71,10 +71,11 @@ const (
 func remediationState(r Remediation, now time.Time) RemediationState {
 	s := RemediationState{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 	cond := func(t string) *metav1.Condition {
-		if i := slices.IndexFunc(r.Conditions, func(c metav1.Condition) bool { return c.Type == t }); i >= 0 {
-			return &r.Conditions[i]
+		i := slices.IndexFunc(r.Conditions, func(c metav1.Condition) bool { return c.Type == t })
+		if i < 0 {
+			return nil
 		}
-		return nil
+		return &r.Conditions[i]
 	}
 	stopped := func(what string) string {
 		c := cond(condSucceeded)
@@ -87,15 +88,20 @@ func remediationState(r Remediation, now time.Time) RemediationState {
 	case KindFenceAgentsRemediation:
 		// The fence agent's action is reboot or off (fenceagentsremediation_params.go,
 		// validateFenceAction): either way what ran on the machine before it has stopped.
+		// Named first, so that each condition is a statement of its own (mutation testing).
 		fa := cond(condFenceAgentSucceeded)
+		fenced := fa != nil && fa.Status == metav1.ConditionTrue
+		failed := fa != nil && fa.Status == metav1.ConditionFalse
+		stoppedWhy := stopped("fencing")
+		hasStopped := stoppedWhy != ""
 		switch {
-		case fa != nil && fa.Status == metav1.ConditionTrue:
+		case fenced:
 			s.Fenced, s.At = true, timeOf(fa.LastTransitionTime)
 			s.State = fmt.Sprintf("the fence agent powered the machine off or rebooted it at %s (%s=True)", clockOrUnknown(s.At), condFenceAgentSucceeded)
-		case fa != nil && fa.Status == metav1.ConditionFalse:
+		case failed:
 			s.State = fmt.Sprintf("the fence agent did not fence the machine: %s", strings.TrimSuffix(orNoReason(fa.Reason)+" ("+fa.Message+")", " ()"))
-		case stopped("fencing") != "":
-			s.State = stopped("fencing")
+		case hasStopped:
+			s.State = stoppedWhy
 		case isTrue(cond(condProcessing)):
 			s.State = fmt.Sprintf("in progress since %s: the fence agent has not succeeded yet", clockOrUnknown(timeOf(cond(condProcessing).LastTransitionTime)))
 		default:
@@ -105,13 +111,17 @@ func remediationState(r Remediation, now time.Time) RemediationState {
 		// The manager assumes the node rebooted (its watchdog fires once it cannot reach the API
 		// server or its peers) when timeAssumedRebooted passes, then moves the phase on.
 		passed := r.TimeAssumedRebooted != nil && !now.Before(*r.TimeAssumedRebooted)
+		rebooted := r.Phase == snrRebootCompleted || r.Phase == snrFencingCompleted || (r.Phase == snrPreRebootCompleted && passed)
+		stoppedWhy := stopped("a reboot")
+		hasStopped := stoppedWhy != ""
+		rebootTimeSet := r.TimeAssumedRebooted != nil
 		switch {
-		case r.Phase == snrRebootCompleted || r.Phase == snrFencingCompleted || (r.Phase == snrPreRebootCompleted && passed):
+		case rebooted:
 			s.Fenced, s.At = true, r.TimeAssumedRebooted
 			s.State = fmt.Sprintf("the node is assumed rebooted since %s (phase %s)", clockOrUnknown(s.At), r.Phase)
-		case stopped("a reboot") != "":
-			s.State = stopped("a reboot")
-		case r.TimeAssumedRebooted != nil:
+		case hasStopped:
+			s.State = stoppedWhy
+		case rebootTimeSet:
 			s.State = fmt.Sprintf("in progress (phase %s): the node is assumed rebooted only from %s", orNoPhase(r.Phase), clock(*r.TimeAssumedRebooted))
 		default:
 			s.State = fmt.Sprintf("in progress (phase %s): no reboot time set yet", orNoPhase(r.Phase))
