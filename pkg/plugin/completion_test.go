@@ -338,6 +338,7 @@ func TestCompletionsRegistered(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"kubectl sparkha --cluster", "kubectl sparkha --context", "kubectl sparkha --namespace", "kubectl sparkha --user",
+		"kubectl sparkha failover --node",
 		"kubectl sparkha failover --output", "kubectl sparkha failover --release-node",
 		"kubectl sparkha inspect --node", "kubectl sparkha inspect --output",
 		"kubectl sparkha submit --checkpoint-access-mode", "kubectl sparkha submit --checkpoint-claim",

@@ -176,6 +176,7 @@ func NewCmdFailover(configFlags *genericclioptions.ConfigFlags, streams generici
 	// stderr (pflag's own deprecation note would go to stdout, among the results).
 	mustRegister(f.MarkHidden("release-node"))
 	mustRegister(cmd.RegisterFlagCompletionFunc("release-node", completeNames(clientFromFlags(configFlags), listNodes)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("node", completeNames(clientFromFlags(configFlags), listNodes)))
 	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
