@@ -134,6 +134,8 @@ type FailoverOptions struct {
 	// confirm asks the operator on a terminal; nil when there is none.
 	confirm func(question string) bool
 	poll    time.Duration
+	// now is the analysis clock (tests replay a snapshot at its capture time); nil means time.Now.
+	now func() time.Time
 }
 
 // NewFailoverOptions returns FailoverOptions with defaults.
@@ -225,7 +227,7 @@ func (o *FailoverOptions) Validate() error {
 func (o *FailoverOptions) runner(namespace, app string) *failover.Runner {
 	return &failover.Runner{
 		Client: o.client, Dynamic: o.dynamic, Namespace: namespace, App: app, NodeDown: o.NodeDown, IgnoreNodeEvidence: o.IgnoreNodeEvidence, Resubmit: o.Resubmit,
-		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll,
+		DryRun: o.dryRun == cmdutil.DryRunServer, Poll: o.poll, Now: o.now,
 		Progress: func(s string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format("15:04:05"), s) },
 	}
 }
@@ -316,7 +318,7 @@ func (o *FailoverOptions) runNode(ctx context.Context) error {
 	if o.AllNamespaces {
 		ns = ""
 	}
-	rep, _, err := inspect.Inspect(ctx, o.client, o.dynamic, inspect.Query{Namespace: ns})
+	rep, _, err := inspect.Inspect(ctx, o.client, o.dynamic, inspect.Query{Namespace: ns, Now: o.now})
 	if err != nil {
 		return err
 	}
