@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/analysis"
@@ -126,14 +127,13 @@ func reached(phase string, app *analysis.App, oldUIDs map[string]bool, lostNode 
 	case analysis.WaitNewRunning:
 		return newest != nil && newest.Phase == "Running" && app.Verdict == analysis.Healthy
 	case analysis.WaitExecutorsGone:
+		xs := slices.Clone(app.OrphanExecutors)
 		for _, d := range app.Drivers {
-			for _, x := range append(d.Executors, app.OrphanExecutors...) {
-				if x.Node == lostNode && lostNode != "" && x.Phase != "Succeeded" && x.Phase != "Failed" {
-					return false
-				}
-			}
+			xs = append(xs, d.Executors...)
 		}
-		return true
+		return !slices.ContainsFunc(xs, func(x analysis.Executor) bool {
+			return lostNode != "" && x.Node == lostNode && x.Phase != "Succeeded" && x.Phase != "Failed"
+		})
 	}
 	return false
 }

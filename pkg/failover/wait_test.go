@@ -47,3 +47,32 @@ func TestWaitDoesNotSpin(t *testing.T) {
 		t.Errorf("%d reads of the evidence in 500ms with nothing changing, want 1 (and a few for the informers' first sync)", reads)
 	}
 }
+
+// TestExecutorsGone: the wait of an executor failover ends when no executor of the app, of any
+// generation or orphaned, is left on the lost node, unless it ended there.
+func TestExecutorsGone(t *testing.T) {
+	app := func(execs, orphans []analysis.Executor) *analysis.App {
+		return &analysis.App{Drivers: []analysis.Driver{{UID: "d", Node: "node-b", Phase: "Running", Executors: execs}}, OrphanExecutors: orphans}
+	}
+	on := func(node, phase string) []analysis.Executor {
+		return []analysis.Executor{{Pod: "x", Node: node, Phase: phase}}
+	}
+	for _, tt := range []struct {
+		name     string
+		app      *analysis.App
+		lostNode string
+		want     bool
+	}{
+		{"running on the lost node", app(on("node-a", "Running"), nil), "node-a", false},
+		{"pending on the lost node", app(on("node-a", "Pending"), nil), "node-a", false},
+		{"orphan on the lost node", app(nil, on("node-a", "Running")), "node-a", false},
+		{"ended there", app(on("node-a", "Failed"), on("node-a", "Succeeded")), "node-a", true},
+		{"elsewhere", app(on("node-c", "Running"), nil), "node-a", true},
+		{"no lost node", app(on("", "Pending"), nil), "", true},
+		{"gone", app(nil, nil), "node-a", true},
+	} {
+		if got := reached(analysis.WaitExecutorsGone, tt.app, nil, tt.lostNode); got != tt.want {
+			t.Errorf("%s: reached %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
