@@ -193,3 +193,37 @@ func TestActor(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditOfExecutorsOfABareDriver: a bare driver runs on, and its executor on a lost node is
+// collected: the record goes on the running driver (the newest driver that runs on a node not
+// lost; here the first listed), for the fence and for the executor, never on the executor.
+func TestAuditOfExecutorsOfABareDriver(t *testing.T) {
+	now := time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC)
+	driver := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "clicks-driver", Namespace: "demo", UID: "driver-uid"}}
+	app := &analysis.App{Name: "clicks-driver", Namespace: "demo", LostNode: "node-b", Drivers: []analysis.Driver{
+		{Pod: "clicks-driver", UID: "driver-uid", Node: "node-a", MayRun: true},
+		{Pod: "clicks-old", UID: "old-uid", Node: "node-b", NodeLost: true, MayRun: true},
+		{Pod: "clicks-ended", UID: "ended-uid", Node: "node-c", Ended: true},
+	}}
+	for _, step := range []analysis.Step{
+		{Action: analysis.FenceNode, Node: "node-b", Why: "down"},
+		{Action: analysis.CollectExecutor, Node: "node-b", Pod: "clicks-exec-1", PodUID: "exec-uid", Why: "fenced"},
+	} {
+		client := fake.NewClientset(driver.DeepCopy())
+		r := &Runner{Client: client, Namespace: "demo", App: "clicks-driver", Now: func() time.Time { return now }, actor: "oncall"}
+		if err := r.audit(context.Background(), app, step); err != nil {
+			t.Fatalf("%s: %v", step.Action, err)
+		}
+		evs, _ := client.CoreV1().Events("demo").List(context.Background(), metav1.ListOptions{})
+		if len(evs.Items) != 1 || evs.Items[0].InvolvedObject != (corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "demo", Name: "clicks-driver", UID: "driver-uid"}) {
+			t.Fatalf("%s: events %+v", step.Action, evs.Items)
+		}
+		if want := map[analysis.Action]string{analysis.FenceNode: "FailoverFencedNode", analysis.CollectExecutor: "FailoverCollectedExecutor"}[step.Action]; evs.Items[0].Reason != want {
+			t.Errorf("%s: reason %s, want %s", step.Action, evs.Items[0].Reason, want)
+		}
+		pod, _ := client.CoreV1().Pods("demo").Get(context.Background(), "clicks-driver", metav1.GetOptions{})
+		if !strings.Contains(pod.Annotations[AuditAnnotation], `"action":"`+string(step.Action)+`"`) {
+			t.Errorf("%s: driver annotations %v", step.Action, pod.Annotations)
+		}
+	}
+}
