@@ -129,15 +129,6 @@ func AppOfJob(job *batchv1.Job) (k AppKey, ok bool) {
 	return AppKey{}, false
 }
 
-// AppIDOf is the kubectl sparkha app ID in an object's labels: sparkha.io/app-id, or
-// spark-app-selector on objects kubectl sparkha made before it had its own label.
-func AppIDOf(labels map[string]string) string {
-	if id := labels[LabelAppID]; id != "" {
-		return id
-	}
-	return labels[LabelAppSelector]
-}
-
 // GenerationAppID is the spark.app.id of the driver generation running in the pod with this
 // UID, for a kubectl sparkha driver: submit sets spark.app.id per generation, and Spark labels
 // that generation's executors spark-app-selector=GenerationAppID(uid).
