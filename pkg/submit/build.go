@@ -156,7 +156,7 @@ func buildJob(app *App) *batchv1.Job {
 		{Name: EnvApplicationID, Value: DriverAppIDRef},
 		{Name: "SPARK_DRIVER_BIND_ADDRESS", ValueFrom: fieldRef("status.podIP")},
 	}
-	if !d.Excluded["LocalDirsFeatureStep"] {
+	if len(d.LocalDirs) > 0 { // none when LocalDirsFeatureStep is left out
 		env = append(env, corev1.EnvVar{Name: "SPARK_LOCAL_DIRS", Value: strings.Join(d.LocalDirs, ",")})
 	}
 	env = append(env, corev1.EnvVar{Name: "SPARK_CONF_DIR", Value: SparkConfDir})
@@ -182,8 +182,8 @@ func buildJob(app *App) *batchv1.Job {
 		medium = corev1.StorageMediumMemory
 	}
 	for i, dir := range d.LocalDirs {
-		if d.LocalDirsMounted || d.Excluded["LocalDirsFeatureStep"] {
-			break // the user's own spark-local-dir-* volumes, already mounted, or none
+		if d.LocalDirsMounted {
+			break // the user's own spark-local-dir-* volumes, already mounted
 		}
 		name := fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)
 		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir})
@@ -352,7 +352,7 @@ func buildService(app *App, jobUID types.UID) *corev1.Service {
 // executors only from the app's pods. Spark selects by one run's spark-app-selector; the
 // executors and drivers of every sparkha generation share the app's sparkha.io/app-id instead.
 func buildNetworkPolicy(app *App, jobUID types.UID) *networkingv1.NetworkPolicy {
-	if app.Driver.Excluded["NetworkPolicyFeatureStep"] {
+	if app.Driver.Excluded[stepNetworkPolicy] {
 		return nil
 	}
 	return &networkingv1.NetworkPolicy{

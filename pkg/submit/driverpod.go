@@ -37,7 +37,8 @@ type DriverPod struct {
 	// Volumes and Mounts are the secrets, user volumes and the Hadoop conf.
 	Volumes []corev1.Volume
 	Mounts  []corev1.VolumeMount
-	// LocalDirs are Spark's scratch directories, one emptyDir each unless LocalDirsMounted.
+	// LocalDirs are Spark's scratch directories, one emptyDir each unless LocalDirsMounted;
+	// none when LocalDirsFeatureStep is left out.
 	LocalDirs      []string
 	LocalDirsTmpfs bool
 	// LocalDirsMounted says the local dirs are the user's own volumes named spark-local-dir-*
@@ -143,21 +144,29 @@ type driverResolver struct {
 
 func (r *driverResolver) get(key string) (confEntry, bool) { e, ok := r.conf[key]; return e, ok }
 
+// The driver steps other code asks about, as DriverPod.Excluded names them.
+const (
+	stepNetworkPolicy        = "NetworkPolicyFeatureStep"
+	stepHadoopConf           = "HadoopConfDriverFeatureStep"
+	stepPodTemplateConfigMap = "PodTemplateConfigMapStep"
+	stepLocalDirs            = "LocalDirsFeatureStep"
+)
+
 // driverSteps are KubernetesDriverBuilder's steps (Spark 4.3; NetworkPolicyFeatureStep since
 // 4.2), each with what kubectl sparkha does with its keys.
 var driverSteps = []driverStep{
 	{class: "BasicDriverFeatureStep", required: "it builds the driver container (image, resources, ports, environment)", resolve: (*driverResolver).basic},
 	{class: "DriverKubernetesCredentialsFeatureStep", required: "it sets the driver's service account, which --service-account sets"},
 	{class: "DriverServiceFeatureStep", required: "kubectl sparkha's driver Service NAME-driver-svc serves every driver generation", resolve: (*driverResolver).service},
-	{class: "NetworkPolicyFeatureStep"}, // buildNetworkPolicy
+	{class: stepNetworkPolicy}, // buildNetworkPolicy
 	{class: "MountSecretsFeatureStep", resolve: (*driverResolver).secrets},
 	{class: "EnvSecretsFeatureStep", resolve: (*driverResolver).envSecrets},
 	{class: "MountVolumesFeatureStep", resolve: (*driverResolver).volumes},
 	{class: "DriverCommandFeatureStep", required: "it builds the driver's command line, which carries each generation's identity", resolve: (*driverResolver).command},
-	{class: "HadoopConfDriverFeatureStep", resolve: (*driverResolver).hadoopConf},
+	{class: stepHadoopConf, resolve: (*driverResolver).hadoopConf},
 	{class: "KerberosConfDriverFeatureStep"},
-	{class: "PodTemplateConfigMapStep"},
-	{class: "LocalDirsFeatureStep", resolve: (*driverResolver).localDirs},
+	{class: stepPodTemplateConfigMap},
+	{class: stepLocalDirs, resolve: (*driverResolver).localDirs},
 }
 
 // FeatureStepPackage is the package of Spark's feature steps.
@@ -226,7 +235,7 @@ func resolveDriverPod(conf map[string]confEntry, app *App, readFile func(string)
 	if err := r.template(); err != nil {
 		return r.d, r.svc, err
 	}
-	if !excluded["LocalDirsFeatureStep"] {
+	if !excluded[stepLocalDirs] {
 		r.ownLocalDirs()
 	}
 	return r.d, r.svc, nil
@@ -299,7 +308,7 @@ func (r *driverResolver) env() error {
 
 // envReserved says whether kubectl sparkha sets the variable name itself.
 func (r *driverResolver) envReserved(name string) bool {
-	return envSetBySparkha[name] && !(name == "SPARK_LOCAL_DIRS" && r.d.Excluded["LocalDirsFeatureStep"])
+	return envSetBySparkha[name] && !(name == "SPARK_LOCAL_DIRS" && r.d.Excluded[stepLocalDirs])
 }
 
 // podMeta: the driver pods' labels and annotations (KubernetesDriverConf).
@@ -841,7 +850,7 @@ func mergeMaps(base, over map[string]string) map[string]string {
 func checkVolumeNames(app *App) error {
 	ours := map[string]bool{SparkConfVolume: true, CheckpointVolume: true, PodTemplateVolume: true}
 	for i := range app.Driver.LocalDirs {
-		if !app.Driver.LocalDirsMounted && !app.Driver.Excluded["LocalDirsFeatureStep"] {
+		if !app.Driver.LocalDirsMounted {
 			ours[fmt.Sprintf("%s%d", localDirVolumePrefix, i+1)] = true
 		}
 	}

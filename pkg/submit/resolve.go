@@ -64,7 +64,7 @@ func Resolve(in Input) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e, ok := conf[ExecutorTemplateKey]; ok && !app.Driver.Excluded["PodTemplateConfigMapStep"] {
+	if e, ok := conf[ExecutorTemplateKey]; ok && !app.Driver.Excluded[stepPodTemplateConfigMap] {
 		_, data, err := readPodTemplate(ExecutorTemplateKey, e, in.ReadFile)
 		if err != nil {
 			return nil, err
@@ -366,7 +366,7 @@ func properties(in Input, conf map[string]confEntry, app *App, defaultFactor flo
 		props[ExecutorTemplateKey] = ExecutorTemplateDir + "/" + ExecutorTemplateFile
 	}
 	maps.Copy(props, executorCheckpoint)
-	if e, ok := conf["spark.kubernetes.hadoop.configMapName"]; ok && !app.Driver.Excluded["HadoopConfDriverFeatureStep"] {
+	if e, ok := conf["spark.kubernetes.hadoop.configMapName"]; ok && !app.Driver.Excluded[stepHadoopConf] {
 		// HadoopConfDriverFeatureStep: the executors mount the same ConfigMap.
 		props["spark.kubernetes.executor.hadoopConfigMapName"] = e.value
 	}
