@@ -994,8 +994,6 @@ func assignExecutors(s *Snapshot, apps map[appKey]*appBuild) {
 	}
 }
 
-// describeExecutor collects the facts of one executor pod. stray says whether
-// its driver is gone, deleted, ended or fenced.
 // nodeLost says whether a node is lost (not Ready, tainted unreachable or not-ready with
 // NoExecute, or gone) and whether it is fenced (the out-of-service taint). Nodes must be known.
 func (idx *index) nodeLost(name string) (lost, fenced bool) {
@@ -1015,6 +1013,8 @@ func (idx *index) nodeLost(name string) (lost, fenced bool) {
 	return lost, fenced
 }
 
+// describeExecutor collects the facts of one executor pod. driverDown says whether
+// its driver is gone, deleted, ended or fenced.
 func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
 	x := Executor{Pod: e.Name, UID: string(e.UID), ID: e.Labels[sparkapp.LabelExecID], Node: e.Spec.NodeName, Phase: string(e.Status.Phase), Status: KubectlStatus(e)}
 	if e.DeletionTimestamp != nil {
@@ -1029,8 +1029,6 @@ func describeExecutor(e *corev1.Pod, idx *index, driverDown bool) Executor {
 		if n := idx.nodes[e.Spec.NodeName]; n != nil {
 			x.NodeReady = NodeReady(n)
 		}
-	}
-	if e.Spec.NodeName != "" && idx.nodesKnown {
 		x.NodeLost, x.NodeFenced = idx.nodeLost(e.Spec.NodeName)
 	}
 	runs := e.Status.Phase == corev1.PodRunning && !ContainersStopped(e)
@@ -1183,7 +1181,7 @@ func (a *appBuild) executors(ds []*driverState, idx *index, now time.Time) {
 			a.set(StrayExecutors, strings.Join(warnings, "; "), next)
 		}
 	}
-	a.lostExecutors(ds, idx)
+	a.lostExecutors(idx)
 }
 
 // lostExecutors flags the executors of a running driver that are on a lost node: Spark counts
@@ -1192,18 +1190,18 @@ func (a *appBuild) executors(ds []*driverState, idx *index, now time.Time) {
 // final), so it asks for no others and the tasks that need them wait. Only a fence frees them
 // while the node is away: the out-of-service taint lets the taint manager evict them and the
 // pod garbage collector delete them.
-func (a *appBuild) lostExecutors(ds []*driverState, idx *index) {
+func (a *appBuild) lostExecutors(idx *index) {
 	if !idx.nodesKnown {
 		return
 	}
 	for i := range a.Drivers {
-		d, s := &a.Drivers[i], ds[i]
-		if s.Ended || s.NodeLost || d.Deleted != nil || !s.MayRun {
+		d := &a.Drivers[i]
+		if !d.runsOnAHealthyNode() {
 			continue
 		}
 		byNode := map[string][]string{}
 		for _, x := range d.Executors {
-			if x.NodeLost && x.Phase != string(corev1.PodSucceeded) && x.Phase != string(corev1.PodFailed) {
+			if x.NodeLost && !x.Ended() {
 				byNode[x.Node] = append(byNode[x.Node], x.Pod)
 			}
 		}
@@ -1238,6 +1236,10 @@ func (a *appBuild) lostExecutors(ds []*driverState, idx *index) {
 		return
 	}
 }
+
+// runsOnAHealthyNode says whether the driver may run, on a node that is not lost, and is not
+// being deleted (an ended driver never may run): the driver lost executors can hold back.
+func (d Driver) runsOnAHealthyNode() bool { return d.MayRun && !d.NodeLost && d.Deleted == nil }
 
 func isAre(xs []string) string {
 	if len(xs) == 1 {

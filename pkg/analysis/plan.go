@@ -301,11 +301,11 @@ func decideExecutors(app App, op Operator, p Plan, self string) Plan {
 func lostExecutors(app App) []Executor {
 	var out []Executor
 	for _, d := range app.Drivers {
-		if d.Ended || d.NodeLost || d.Deleted != nil {
+		if !d.runsOnAHealthyNode() {
 			continue
 		}
 		for _, x := range d.Executors {
-			if x.Node == app.LostNode && x.NodeLost && x.Phase != string(corev1.PodSucceeded) && x.Phase != string(corev1.PodFailed) {
+			if x.Node == app.LostNode && x.NodeLost && !x.Ended() {
 				out = append(out, x)
 			}
 		}

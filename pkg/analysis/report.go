@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
@@ -236,6 +238,11 @@ type Executor struct {
 	// not): what the API shows of it may be stale. NodeFenced: the node is out of service.
 	NodeLost   bool `json:"nodeLost,omitempty"`
 	NodeFenced bool `json:"nodeFenced,omitempty"`
+}
+
+// Ended says whether the executor's pod reached a final phase: its containers stopped for good.
+func (x Executor) Ended() bool {
+	return x.Phase == string(corev1.PodSucceeded) || x.Phase == string(corev1.PodFailed)
 }
 
 // ExecutorCounts counts one generation's executors.

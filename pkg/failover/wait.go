@@ -132,7 +132,7 @@ func reached(phase string, app *analysis.App, oldUIDs map[string]bool, lostNode 
 			xs = append(xs, d.Executors...)
 		}
 		return !slices.ContainsFunc(xs, func(x analysis.Executor) bool {
-			return lostNode != "" && x.Node == lostNode && x.Phase != "Succeeded" && x.Phase != "Failed"
+			return lostNode != "" && x.Node == lostNode && !x.Ended()
 		})
 	}
 	return false
