@@ -196,29 +196,29 @@ func sameSource(a, b MigratedFrom) bool {
 // Spark as for kubectl delete) and records it, with an Event on the pod. It reports false when
 // the pod is gone already. The delete carries the pod's UID: a new pod of the same name is
 // never deleted.
-func (r *Switch) stopDriver(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
-	r.Actor(ctx)
+func (sw *Switch) stopDriver(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+	sw.Actor(ctx)
 	uid := types.UID(from.UID)
-	err := r.Client.CoreV1().Pods(r.Namespace).Delete(ctx, from.Pod, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: r.dryRun()})
+	err := sw.Client.CoreV1().Pods(sw.Namespace).Delete(ctx, from.Pod, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: sw.dryRun()})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("deleting driver pod %s: %w", from.Pod, err)
 	}
-	ref := corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: r.Namespace, Name: from.Pod, UID: uid}
-	return true, r.switchEvent(ctx, ref, "MigrateStoppedDriver", fmt.Sprintf("stop driver %s (delete with its grace period) for job.batch/%s by %s: %s", from.Pod, job, r.actor, why))
+	ref := corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: sw.Namespace, Name: from.Pod, UID: uid}
+	return true, sw.switchEvent(ctx, ref, "MigrateStoppedDriver", fmt.Sprintf("stop driver %s (delete with its grace period) for job.batch/%s by %s: %s", from.Pod, job, sw.actor, why))
 }
 
 // stopSparkApplication deletes the SparkApplication (its UID a precondition, so a new one of
 // the same name is never deleted) so that its operator starts no driver any more, records it
 // with an Event on it, then stops its driver pod as stopDriver does. It reports false when both
 // are gone already.
-func (r *Switch) stopSparkApplication(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
-	r.Actor(ctx)
+func (sw *Switch) stopSparkApplication(ctx context.Context, from MigratedFrom, job, why string) (bool, error) {
+	sw.Actor(ctx)
 	app := from.SparkApplication
 	uid := types.UID(app.UID)
-	err := r.Dynamic.Resource(app.resource()).Namespace(r.Namespace).Delete(ctx, app.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: r.dryRun()})
+	err := sw.Dynamic.Resource(app.resource()).Namespace(sw.Namespace).Delete(ctx, app.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: sw.dryRun()})
 	stopped := err == nil
 	switch {
 	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
@@ -226,23 +226,23 @@ func (r *Switch) stopSparkApplication(ctx context.Context, from MigratedFrom, jo
 		return false, fmt.Errorf("deleting SparkApplication %s: %w", app.Name, err)
 	default:
 		gv, _ := schema.ParseGroupVersion(app.APIVersion)
-		ref := corev1.ObjectReference{Kind: "SparkApplication", APIVersion: gv.String(), Namespace: r.Namespace, Name: app.Name, UID: uid}
-		if err := r.switchEvent(ctx, ref, "MigrateStoppedSparkApplication", fmt.Sprintf("delete SparkApplication %s for job.batch/%s by %s: %s", app.Name, job, r.actor, why)); err != nil {
+		ref := corev1.ObjectReference{Kind: "SparkApplication", APIVersion: gv.String(), Namespace: sw.Namespace, Name: app.Name, UID: uid}
+		if err := sw.switchEvent(ctx, ref, "MigrateStoppedSparkApplication", fmt.Sprintf("delete SparkApplication %s for job.batch/%s by %s: %s", app.Name, job, sw.actor, why)); err != nil {
 			return true, err
 		}
 	}
 	if from.Pod == "" {
 		return stopped, nil
 	}
-	podStopped, err := r.stopDriver(ctx, from, job, why)
+	podStopped, err := sw.stopDriver(ctx, from, job, why)
 	return stopped || podStopped, err
 }
 
 // waitGone waits until the old driver pod is gone and its node is Ready or fenced (and the
 // SparkApplication deleted): only then can nothing of it still run.
-func (r *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
-	timeout := r.Timeout
-	poll := r.Poll
+func (sw *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
+	timeout := sw.Timeout
+	poll := sw.Poll
 	if poll == 0 {
 		poll = time.Second
 	}
@@ -250,7 +250,7 @@ func (r *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
 	defer cancel()
 	phase := ""
 	for {
-		state, err := r.driverGone(ctx, from)
+		state, err := sw.driverGone(ctx, from)
 		if err == nil && state == "" {
 			return nil
 		}
@@ -258,7 +258,7 @@ func (r *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
 			state = "reading the state: " + err.Error()
 		}
 		if state != phase {
-			r.progress("waiting: %s", state)
+			sw.progress("waiting: %s", state)
 			phase = state
 		}
 		select {
@@ -270,10 +270,10 @@ func (r *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
 }
 
 // driverGone says what is still to wait for, "" for nothing.
-func (r *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
+func (sw *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
 	if app := from.SparkApplication; app != nil {
 		// While it exists its operator may start another driver.
-		got, err := r.Dynamic.Resource(app.resource()).Namespace(r.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
+		got, err := sw.Dynamic.Resource(app.resource()).Namespace(sw.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
 		switch {
 		case err == nil && string(got.GetUID()) == app.UID:
 			return fmt.Sprintf("SparkApplication %s to be deleted (its operator may start a driver while it exists)", app.Name), nil
@@ -282,7 +282,7 @@ func (r *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, err
 		}
 	}
 	if from.Pod != "" {
-		pod, err := r.Client.CoreV1().Pods(r.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
+		pod, err := sw.Client.CoreV1().Pods(sw.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
 		switch {
 		case err == nil && string(pod.UID) == from.UID:
 			return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
@@ -293,7 +293,7 @@ func (r *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, err
 	if from.Node == "" {
 		return "", nil
 	}
-	node, err := r.Client.CoreV1().Nodes().Get(ctx, from.Node, metav1.GetOptions{})
+	node, err := sw.Client.CoreV1().Nodes().Get(ctx, from.Node, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return "", nil
@@ -308,9 +308,9 @@ func (r *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, err
 // resumeJob starts the Job that replaces the source, once waitGone returned: it
 // lifts spec.suspend and records it (an Event and the audit annotation on the Job). It
 // reports false when the Job runs already.
-func (r *Switch) resumeJob(ctx context.Context, name string, from MigratedFrom, why string) (bool, error) {
-	r.Actor(ctx)
-	jobs := r.Client.BatchV1().Jobs(r.Namespace)
+func (sw *Switch) resumeJob(ctx context.Context, name string, from MigratedFrom, why string) (bool, error) {
+	sw.Actor(ctx)
+	jobs := sw.Client.BatchV1().Jobs(sw.Namespace)
 	job, err := jobs.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return false, fmt.Errorf("reading job %s: %w", name, err)
@@ -318,11 +318,11 @@ func (r *Switch) resumeJob(ctx context.Context, name string, from MigratedFrom, 
 	if job.Spec.Suspend == nil || !*job.Spec.Suspend {
 		return false, nil
 	}
-	if state, err := r.driverGone(ctx, from); err != nil || state != "" {
+	if state, err := sw.driverGone(ctx, from); err != nil || state != "" {
 		return false, fmt.Errorf("not resuming job.batch/%s: waiting for %s%v", name, state, orNil(err))
 	}
 	var meta metav1.ObjectMeta
-	if err := r.annotate(&meta, Audit{Action: ResubmitAsJob, Node: from.Node, Pod: from.Pod, App: r.Namespace + "/" + name, Why: why}); err != nil {
+	if err := sw.annotate(&meta, Audit{Action: ResubmitAsJob, Node: from.Node, Pod: from.Pod, App: sw.Namespace + "/" + name, Why: why}); err != nil {
 		return false, err
 	}
 	patch, err := json.Marshal(map[string]any{
@@ -332,24 +332,24 @@ func (r *Switch) resumeJob(ctx context.Context, name string, from MigratedFrom, 
 	if err != nil {
 		return false, err
 	}
-	if _, err := jobs.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: r.dryRun()}); err != nil {
+	if _, err := jobs.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: sw.dryRun()}); err != nil {
 		if apierrors.IsConflict(err) {
 			return false, fmt.Errorf("job.batch/%s changed while resuming it; nothing was done: rerun", name)
 		}
 		return false, fmt.Errorf("resuming job.batch/%s: %w", name, err)
 	}
-	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: r.Namespace, Name: name, UID: job.UID}
-	return true, r.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted %s as job.batch/%s by %s: %s", from.resubmitted(), name, r.actor, why))
+	ref := corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: sw.Namespace, Name: name, UID: job.UID}
+	return true, sw.switchEvent(ctx, ref, "ResubmittedAsJob", fmt.Sprintf("resubmitted %s as job.batch/%s by %s: %s", from.resubmitted(), name, sw.actor, why))
 }
 
-func (r *Switch) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {
-	now := metav1.NewTime(r.now())
-	return r.recordEvent(ctx, &corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: r.Namespace},
+func (sw *Switch) switchEvent(ctx context.Context, ref corev1.ObjectReference, reason, msg string) error {
+	now := metav1.NewTime(sw.now())
+	return sw.recordEvent(ctx, &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano()), Namespace: sw.Namespace},
 		InvolvedObject: ref, Reason: reason, Type: corev1.EventTypeNormal, Message: msg,
 		Source:         corev1.EventSource{Component: EventSource},
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
-		ReportingController: EventSource, ReportingInstance: r.actor,
+		ReportingController: EventSource, ReportingInstance: sw.actor,
 	})
 }
 
