@@ -91,7 +91,8 @@ the option. kubectl sparkha's own flags (--checkpoint-*, --backoff-limit, --node
 Everything is validated before anything is created (the one request before that reads an
 existing --checkpoint-claim). If the Job NAME already exists, nothing is
 created. If a create fails midway, what this run created is deleted again (never an existing
-claim). With --dry-run=client the owner references have no uid yet: the server assigns it.`
+claim). With --dry-run=client the ConfigMap, Service and NetworkPolicy have no owner reference
+yet (the Job's uid does not exist): what is printed applies as printed, with kubectl apply -f -.`
 
 const submitExample = `  # Submit the SparkPi example with two executors
   kubectl sparkha submit spark-pi --image apache/spark:4.0.0 \

@@ -100,8 +100,13 @@ func Build(app *App, jobUID types.UID) *Objects {
 	}
 }
 
-// OwnedByJob returns the owner reference of an object owned by the app's Job.
+// OwnedByJob returns the owner reference of an object owned by the app's Job; none before the
+// Job exists (jobUID ""), since the API server refuses an owner reference without a uid and
+// printed objects must apply as printed.
 func OwnedByJob(app *App, jobUID types.UID) []metav1.OwnerReference {
+	if jobUID == "" {
+		return nil
+	}
 	return []metav1.OwnerReference{{
 		APIVersion:         "batch/v1",
 		Kind:               "Job",

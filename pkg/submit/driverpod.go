@@ -74,6 +74,7 @@ const (
 	ExecutorTemplateDir  = "/opt/spark/pod-template"
 	ExecutorTemplateFile = "pod-spec-template.yml"
 	ExecutorTemplateKey  = "spark.kubernetes.executor.podTemplateFile"
+	DriverTemplateKey    = "spark.kubernetes.driver.podTemplateFile"
 	PodTemplateVolume    = "pod-template-volume"
 	// HadoopConfDriverFeatureStep.
 	HadoopConfVolume = "hadoop-properties"
@@ -549,11 +550,11 @@ func (r *driverResolver) localDirs() error {
 
 // template reads spark.kubernetes.driver.podTemplateFile (KubernetesUtils.loadPodFromTemplate).
 func (r *driverResolver) template() error {
-	e, ok := r.get("spark.kubernetes.driver.podTemplateFile")
+	e, ok := r.get(DriverTemplateKey)
 	if !ok {
 		return nil
 	}
-	pod, _, err := readPodTemplate("spark.kubernetes.driver.podTemplateFile", e, r.readFile)
+	pod, _, err := readPodTemplate(DriverTemplateKey, e, r.readFile)
 	if err != nil {
 		return err
 	}
@@ -807,7 +808,7 @@ func readPodTemplate(key string, e confEntry, readFile func(string) ([]byte, err
 
 // checkTemplate refuses what the driver template cannot carry in a Job.
 func checkTemplate(pod *corev1.Pod, containerName string, e confEntry) error {
-	const key = "spark.kubernetes.driver.podTemplateFile"
+	const key = DriverTemplateKey
 	if rp := pod.Spec.RestartPolicy; rp != "" && rp != corev1.RestartPolicyNever {
 		return invalid(key, e, "its restartPolicy %s cannot be used: the driver Job's pods restart through the Job (restartPolicy Never), remove it", rp)
 	}
