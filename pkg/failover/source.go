@@ -51,7 +51,7 @@ func ReadDriverPod(ctx context.Context, client kubernetes.Interface, pod *corev1
 }
 
 // ReadSparkApplication converts a SparkApplication and resolves the equivalent app; driver is its
-// driver pod, nil when it has none.
+// driver pod, nil when it has none; client may be nil (see newSource).
 func ReadSparkApplication(ctx context.Context, client kubernetes.Interface, obj *unstructured.Unstructured, driver *corev1.Pod, checkpointClaim string, appID string) (*Source, error) {
 	in, dropped, err := migrate.FromSparkApplication(obj)
 	if err != nil {
@@ -69,7 +69,8 @@ func ReadSparkApplication(ctx context.Context, client kubernetes.Interface, obj 
 }
 
 // newSource resolves in, with checkpointClaim ("" for the source's only claim) as its
-// checkpoint, read from the cluster as submit reads a --checkpoint-claim.
+// checkpoint, read from the cluster as submit reads a --checkpoint-claim; a nil client asks no
+// cluster (migrate -f), and the claim's access modes stay unknown.
 func newSource(ctx context.Context, client kubernetes.Interface, in submit.Input, dropped []migrate.Dropped, what, checkpointClaim, appID string, from MigratedFrom) (*Source, error) {
 	if checkpointClaim != "" {
 		if err := migrate.UseCheckpoint(&in, checkpointClaim); err != nil {
@@ -77,7 +78,9 @@ func newSource(ctx context.Context, client kubernetes.Interface, in submit.Input
 		}
 	}
 	in.AppID = appID
-	if in.CheckpointClaim != "" {
+	if in.CheckpointClaim != "" && client == nil {
+		in.CheckpointClaimReadError = "no cluster was asked"
+	} else if in.CheckpointClaim != "" {
 		pvc, err := client.CoreV1().PersistentVolumeClaims(in.Namespace).Get(ctx, in.CheckpointClaim, metav1.GetOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("reading the checkpoint claim %s of %s: %w", in.CheckpointClaim, what, err)

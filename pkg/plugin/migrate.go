@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,13 +13,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/scheme"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/failover"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
@@ -238,6 +239,9 @@ func (o *MigrateOptions) sw() *failover.Switch {
 
 // Run prints the equivalent objects, or switches the application over.
 func (o *MigrateOptions) Run(ctx context.Context) error {
+	if o.Filename != "" && !o.Apply {
+		return o.printFile(ctx)
+	}
 	if o.client == nil {
 		var err error
 		if o.client, o.dynamic, err = newClients(o.configFlags, o.ErrOut); err != nil {
@@ -249,14 +253,12 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	src.Report(o.ErrOut)
-	if !o.Apply {
-		if err := printObjects(o.PrintFlags, o.printer, o.Out, submit.Build(src.App, "")); err != nil {
-			return err
-		}
-		return src.Fatal("migrate")
-	}
+	// Nothing on stdout when migrate fails: printed objects are applied as they are.
 	if err := src.Fatal("migrate"); err != nil {
 		return err
+	}
+	if !o.Apply {
+		return printObjects(o.PrintFlags, o.printer, o.Out, submit.Build(src.App, "").List())
 	}
 	if err := o.mayStop(ctx, src); err != nil {
 		return err
@@ -272,7 +274,7 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if objs != nil {
-		if err := printObjects(o.PrintFlags, o.printer, o.Out, objs); err != nil {
+		if err := printObjects(o.PrintFlags, o.printer, o.Out, objs.List()); err != nil {
 			return err
 		}
 	}
@@ -283,6 +285,98 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		sw.Progress(fmt.Sprintf("stop %s: done", src.From))
 	}
 	return o.resume(ctx, sw, job.Name, src.From, why)
+}
+
+// printFile converts every SparkApplication of -f without asking any cluster, as submit
+// --dry-run=client builds its objects: the checkpoint claim's access modes stay unknown.
+// Either every app converts and all their objects are printed, or nothing is.
+func (o *MigrateOptions) printFile(ctx context.Context) error {
+	apps, err := o.readApps()
+	if err != nil {
+		return err
+	}
+	var list []metav1.Object
+	var failed []string
+	for _, app := range apps {
+		if len(apps) > 1 {
+			fmt.Fprintf(o.ErrOut, "sparkapplication/%s:\n", app.GetName())
+		}
+		src, err := failover.ReadSparkApplication(ctx, nil, app, nil, o.CheckpointClaim, o.newAppID())
+		if err == nil {
+			src.Report(o.ErrOut)
+			err = src.Fatal("migrate")
+		}
+		if err != nil {
+			if len(apps) == 1 {
+				return err
+			}
+			fmt.Fprintf(o.ErrOut, "error: %v\n", err)
+			failed = append(failed, app.GetName())
+			continue
+		}
+		list = append(list, submit.Build(src.App, "").List()...)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("cannot migrate %d of the %d SparkApplications of %s (%s; why above): nothing was printed", len(failed), len(apps), o.Filename, strings.Join(failed, ", "))
+	}
+	return printObjects(o.PrintFlags, o.printer, o.Out, list)
+}
+
+// readApps reads the SparkApplications of -f: every document of the file; the others (the
+// ConfigMaps and Secrets an example creates before its app) are named on stderr and left.
+func (o *MigrateOptions) readApps() ([]*unstructured.Unstructured, error) {
+	docs, err := readManifests(o.Filename)
+	if err != nil {
+		return nil, err
+	}
+	var apps []*unstructured.Unstructured
+	var others []string
+	for _, d := range docs {
+		if d.GetKind() != string(sparkapp.KindSparkApplication) {
+			other := fmt.Sprintf("%s %s/%s", d.GetAPIVersion(), d.GetKind(), d.GetName())
+			if what, ok := notApplications[d.GetKind()]; ok {
+				other += ", " + what
+			}
+			others = append(others, other)
+			continue
+		}
+		if d.GetNamespace() == "" {
+			d.SetNamespace(o.namespace)
+		}
+		apps = append(apps, d)
+	}
+	if len(apps) == 0 {
+		return nil, fmt.Errorf("invalid -f %q: it holds no SparkApplication (%s): migrate reads the SparkApplications of the Kubeflow Spark Operator (%s/v1beta2) and of Apache's spark-kubernetes-operator (%s)", o.Filename, orNothing(others), sparkapp.OperatorKubeflow, sparkapp.OperatorApache)
+	}
+	for _, other := range others {
+		fmt.Fprintf(o.ErrOut, "%s: not a SparkApplication, left as it is\n", other)
+	}
+	if o.CheckpointClaim != "" && len(apps) > 1 {
+		return nil, fmt.Errorf("--checkpoint-claim names the claim of one application, and %s holds %d (%s): migrate one file per application", o.Filename, len(apps), names(apps))
+	}
+	return apps, nil
+}
+
+// notApplications are the operators' other kinds, which run no application migrate can carry.
+var notApplications = map[string]string{
+	"ScheduledSparkApplication": "which creates a SparkApplication on a schedule (migrate one of them, or the spec of its template as a SparkApplication)",
+	"SparkCluster":              "a standalone Spark cluster (master and workers), not an application",
+	"SparkConnect":              "a Spark Connect server, not an application",
+}
+
+func orNothing(s []string) string {
+	if len(s) == 0 {
+		return "it is empty"
+	}
+	return "it holds " + strings.Join(s, ", ")
+}
+
+func names(objs []*unstructured.Unstructured) string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetName())
+	}
+	return strings.Join(out, ", ")
 }
 
 // read reads the source and converts it. gone: the source is gone already and --apply finished
@@ -301,12 +395,14 @@ func (o *MigrateOptions) read(ctx context.Context) (src *failover.Source, gone b
 	}
 	var fromFile *unstructured.Unstructured
 	if o.Filename != "" {
-		if fromFile, err = readManifest(o.Filename); err != nil {
+		apps, err := o.readApps()
+		if err != nil {
 			return nil, false, err
 		}
-		if fromFile.GetNamespace() == "" {
-			fromFile.SetNamespace(o.namespace)
+		if len(apps) > 1 {
+			return nil, false, fmt.Errorf("%s holds %d SparkApplications (%s): --apply switches one application at a time; nothing was changed. Put each in a file of its own", o.Filename, len(apps), names(apps))
 		}
+		fromFile = apps[0]
 		o.namespace, o.name, o.group = fromFile.GetNamespace(), fromFile.GetName(), fromFile.GroupVersionKind().Group
 	}
 	live, err := o.liveApp(ctx, fromFile)
@@ -387,17 +483,29 @@ func (o *MigrateOptions) appDriver(ctx context.Context, app *unstructured.Unstru
 	return newest, nil
 }
 
-// readManifest reads one object from a YAML or JSON file.
-func readManifest(file string) (*unstructured.Unstructured, error) {
-	b, err := os.ReadFile(file)
+// readManifests reads every object of a YAML (documents separated by ---) or JSON file.
+func readManifests(file string) ([]*unstructured.Unstructured, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("invalid -f %q: %w", file, unwrapPathError(err))
 	}
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(b, &obj.Object); err != nil || obj.Object == nil {
-		return nil, fmt.Errorf("invalid -f %q: not a YAML or JSON object (%v)", file, err)
+	defer f.Close()
+	var out []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for i := 1; ; i++ {
+		obj := &unstructured.Unstructured{}
+		err := dec.Decode(&obj.Object)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invalid -f %q: document %d is not a YAML or JSON object (%v)", file, i, err)
+		}
+		if obj.Object == nil {
+			continue // an empty document
+		}
+		out = append(out, obj)
 	}
-	return obj, nil
 }
 
 // mayStop refuses while a driver of the source may run where nobody can stop it: on a lost node

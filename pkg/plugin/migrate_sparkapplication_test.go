@@ -75,11 +75,18 @@ func TestMigrateSparkApplicationPrints(t *testing.T) {
 				t.Errorf("%v: stdout lacks %q", args, want)
 			}
 		}
-		if !strings.Contains(stderr, "warning: spec.driver.tolerations: kubectl sparkha sets the driver's tolerations of node loss itself") {
-			t.Errorf("%v: stderr lacks the tolerations warning:\n%s", args, stderr)
+		// The toleration goes in the driver pod template, beside kubectl sparkha's of node loss.
+		if !strings.Contains(stdout, "        tolerations:\n        - effect: NoSchedule\n          key: dedicated\n          operator: Equal\n          value: spark\n        - effect: NoExecute\n          key: node.kubernetes.io/unreachable\n          operator: Exists\n          tolerationSeconds: 60\n") {
+			t.Errorf("%v: the Job's pod lacks the toleration:\n%s", args, stdout)
+		}
+		if strings.Contains(stderr, "tolerations") {
+			t.Errorf("%v: stderr reports the tolerations, which are carried:\n%s", args, stderr)
 		}
 		if w := writes(client); len(w) != 0 {
 			t.Errorf("%v: printing wrote %v", args, w)
+		}
+		if args[0] == "-f" && len(client.Actions()) != 0 {
+			t.Errorf("-f without --apply asked the cluster: %v", client.Actions())
 		}
 		printed = append(printed, stdout)
 	}

@@ -486,11 +486,10 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 // print prints each object with the default and name printers (one line each, as kubectl
 // create does), and a single v1 List for the structured formats (json, yaml, templates).
 func (o *SubmitOptions) print(objs *submit.Objects) error {
-	return printObjects(o.PrintFlags, o.Printer, o.Out, objs)
+	return printObjects(o.PrintFlags, o.Printer, o.Out, objs.List())
 }
 
-func printObjects(flags *genericclioptions.PrintFlags, printer printers.ResourcePrinter, w io.Writer, objs *submit.Objects) error {
-	list := objs.List()
+func printObjects(flags *genericclioptions.PrintFlags, printer printers.ResourcePrinter, w io.Writer, list []metav1.Object) error {
 	format := ""
 	if flags.OutputFormat != nil {
 		format = *flags.OutputFormat
