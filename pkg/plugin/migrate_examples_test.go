@@ -1,0 +1,154 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/yaml"
+)
+
+// upstreamExamples is where the operators' own examples are vendored, with their commits.
+const upstreamExamples = "../../test/testdata/upstream"
+
+// examplesDoc is the report of TestMigrateUpstreamExamples; the table between its markers is
+// what the test finds (go test ./pkg/plugin -run TestMigrateUpstreamExamples -update rewrites it).
+const examplesDoc = "../../docs/migrate-examples.md"
+
+// upstreamFiles lists the vendored example files, sorted.
+func upstreamFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(upstreamExamples, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) < 70 {
+		t.Fatalf("the vendored examples: %d files, %v", len(files), err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+var reportLine = regexp.MustCompile(`^(warning|not carried): ([^:]+): `)
+
+// Every example both operators publish (current and older) either migrates offline, exit 0,
+// into objects that apply as printed, or is refused with nothing on stdout and an error that
+// names the field or kind; docs/migrate-examples.md is the table of what each does.
+func TestMigrateUpstreamExamples(t *testing.T) {
+	var rows []string
+	migrated := 0
+	for _, file := range upstreamFiles(t) {
+		name := strings.TrimPrefix(file, upstreamExamples+"/")
+		client := fake.NewClientset()
+		stdout, stderr, err := runMigrate(t, client, "-f", file, "-n", "default")
+		if len(client.Actions()) != 0 {
+			t.Errorf("%s: migrate -f asked the cluster: %v", name, client.Actions())
+		}
+		var warnings, notCarried []string
+		for _, l := range strings.Split(stderr, "\n") {
+			if m := reportLine.FindStringSubmatch(l); m != nil {
+				if m[1] == "warning" {
+					warnings = append(warnings, "`"+m[2]+"`")
+				} else {
+					notCarried = append(notCarried, "`"+m[2]+"`: "+strings.TrimPrefix(l, m[0]))
+				}
+			}
+		}
+		if err != nil {
+			if stdout != "" {
+				t.Errorf("%s: exit 1 with objects on stdout:\n%s", name, stdout)
+			}
+			why := strings.ReplaceAll(err.Error(), file, filepath.Base(file))
+			if len(notCarried) > 0 {
+				why = "not carried: " + strings.Join(notCarried, "; ")
+			}
+			rows = append(rows, fmt.Sprintf("| %s | refused | %s |", name, strings.ReplaceAll(why, "|", `\|`)))
+			continue
+		}
+		migrated++
+		if len(notCarried) > 0 {
+			t.Errorf("%s: exit 0 with fields not carried: %v", name, notCarried)
+		}
+		job := checkPrinted(t, name, stdout)
+		detail := "Job " + job.Name
+		if len(warnings) > 0 {
+			detail += "; warnings: " + strings.Join(warnings, ", ")
+		}
+		rows = append(rows, fmt.Sprintf("| %s | migrates | %s |", name, detail))
+	}
+	// The examples that must keep migrating: each operator's SparkPi, its Python app and its
+	// pod template example, the one that used to fail on securityContext.
+	for _, want := range []string{"kubeflow/current/spark-pi.yaml | migrates", "kubeflow/current/spark-pi-pod-template.yaml | migrates",
+		"kubeflow/current/spark-pi-python.yaml | migrates", "apache/current/pi.yaml | migrates",
+		"apache/current/pi-with-template.yaml | migrates", "apache/current/pi-python.yaml | migrates",
+		"kubeflow/2019-v1beta1/spark-pi.yaml | refused | SparkApplication default/spark-pi is sparkoperator.k8s.io/v1beta1",
+		"apache/current/spark-connect-server.yaml | refused | SparkApplication default/spark-connect-server: spec.mainClass org.apache.spark.sql.connect.service.SparkConnectServer: this SparkApplication runs a Spark Connect server",
+		"apache/current/spark-history-server.yaml | refused | SparkApplication default/spark-history-server: spec.mainClass org.apache.spark.deploy.history.HistoryServer",
+		"apache/current/spark-thrift-server.yaml | refused | SparkApplication default/spark-thrift-server: spec.mainClass org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"} {
+		if !strings.Contains(strings.Join(rows, "\n"), "| "+want) {
+			t.Errorf("no row %q", want)
+		}
+	}
+	table := "| example | result | what is not carried, or why |\n| --- | --- | --- |\n" + strings.Join(rows, "\n") + "\n"
+	table += fmt.Sprintf("\n%d files: %d migrate, %d are refused.\n", len(rows), migrated, len(rows)-migrated)
+	b, err := os.ReadFile(examplesDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- BEGIN TestMigrateUpstreamExamples -->\n", "<!-- END TestMigrateUpstreamExamples -->"
+	doc := string(b)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the markers", examplesDoc)
+	}
+	if got := doc[i+len(begin) : j]; got != table {
+		if *update {
+			if err := os.WriteFile(examplesDoc, []byte(doc[:i+len(begin)]+table+doc[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("%s is not what migrate does (rerun with -update after checking):\n%s", examplesDoc, table)
+	}
+}
+
+// checkPrinted checks printed objects apply as printed: a v1 List holding the Job first, every
+// object in the namespace, none owned by an object without a uid. It returns the Job.
+func checkPrinted(t *testing.T, name, stdout string) *batchv1.Job {
+	t.Helper()
+	var list corev1.List
+	if err := yaml.UnmarshalStrict([]byte(stdout), &list); err != nil || len(list.Items) < 3 {
+		t.Fatalf("%s: stdout is not a List of the app's objects (%v):\n%s", name, err, stdout)
+	}
+	var job batchv1.Job
+	if err := yaml.Unmarshal(list.Items[0].Raw, &job); err != nil || job.Kind != "Job" {
+		t.Fatalf("%s: the first object is not a Job: %v", name, err)
+	}
+	for _, item := range list.Items {
+		var obj struct {
+			runtime.TypeMeta `json:",inline"`
+			Metadata         struct {
+				Namespace       string `json:"namespace"`
+				OwnerReferences []any  `json:"ownerReferences"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(item.Raw, &obj); err != nil {
+			t.Fatal(err)
+		}
+		if obj.Metadata.Namespace != "default" || len(obj.Metadata.OwnerReferences) != 0 {
+			t.Errorf("%s: %s in namespace %q with owner references %v", name, obj.Kind, obj.Metadata.Namespace, obj.Metadata.OwnerReferences)
+		}
+	}
+	return &job
+}
