@@ -76,3 +76,25 @@ func tryReadVariableName(input string) (string, bool, int) {
 // doubled. A container arg built from user input goes through it, so that Kubernetes hands
 // the user's '$' to the process unchanged.
 func Escape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+// EscapeRefs returns s with only its references to names escaped: Expand of the result, with
+// those names defined, gives what Expand of s gives without them, every other reference and
+// $$ expanding as in s. A spark-submit argument goes through it, so that Kubernetes expands it
+// as it would in spark-submit's driver pod, which has none of names.
+func EscapeRefs(s string, names map[string]bool) string {
+	var buf strings.Builder
+	checkpoint := 0
+	for cursor := 0; cursor < len(s); cursor++ {
+		if s[cursor] != operator || cursor+1 >= len(s) {
+			continue
+		}
+		read, isVar, advance := tryReadVariableName(s[cursor+1:])
+		if isVar && names[read] {
+			buf.WriteString(s[checkpoint:cursor])
+			buf.WriteString(string(operator) + string(operator) + string(referenceOpener) + read + string(referenceCloser))
+			checkpoint = cursor + 1 + advance
+		}
+		cursor += advance
+	}
+	return buf.String() + s[checkpoint:]
+}

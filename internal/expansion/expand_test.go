@@ -51,3 +51,28 @@ func FuzzEscapeRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// EscapeRefs keeps what Kubernetes makes of a string when the escaped names become defined.
+func TestEscapeRefs(t *testing.T) {
+	own := map[string]bool{"POD": true}
+	without := MappingFuncFor(map[string]string{"HOME": "/home/spark"})
+	with := MappingFuncFor(map[string]string{"HOME": "/home/spark", "POD": "pi-x7k2p"})
+	for _, tt := range []struct{ in, want string }{
+		{"$(POD)", "$$(POD)"},
+		{"$(HOME)/$(POD)", "$(HOME)/$$(POD)"},
+		{"$$(POD)", "$$(POD)"},
+		{"$$$(POD)", "$$$$(POD)"},
+		{"a$b $( $(POD", "a$b $( $(POD"},
+		{"x$(POD)y$(POD)", "x$$(POD)y$$(POD)"},
+		{"$(POD)$", "$$(POD)$"},
+		{"", ""},
+	} {
+		got := EscapeRefs(tt.in, own)
+		if got != tt.want {
+			t.Errorf("EscapeRefs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if a, b := Expand(got, with), Expand(tt.in, without); a != b {
+			t.Errorf("%q: expands to %q with POD defined, %q as written without it", tt.in, a, b)
+		}
+	}
+}

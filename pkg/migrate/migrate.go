@@ -139,13 +139,15 @@ func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []
 	}
 
 	in = submit.Input{
-		Namespace:       pod.Namespace,
-		MainClass:       cmd.class,
-		AppResource:     cmd.resource,
-		AppArgs:         cmd.args,
-		ProxyUser:       cmd.proxyUser,
-		CheckpointMount: submit.DefaultCheckpointMount,
-		NodeLostTimeout: submit.DefaultNodeLostTimeout,
+		Namespace:   pod.Namespace,
+		MainClass:   cmd.class,
+		AppResource: cmd.resource,
+		AppArgs:     cmd.args,
+		ProxyUser:   cmd.proxyUser,
+		// The pod's args are as spark-submit wrote them; Kubernetes expanded them.
+		ArgsAsSparkSubmit: true,
+		CheckpointMount:   submit.DefaultCheckpointMount,
+		NodeLostTimeout:   submit.DefaultNodeLostTimeout,
 	}
 	appName := kept["spark.app.name"]
 	if appName == "" {

@@ -71,15 +71,15 @@ func TestFromDriverPod(t *testing.T) {
 		want          submit.Input
 		dropped       []Dropped
 	}{
-		{name: "spark 3.5 with a claim", fixture: "spark-3.5", want: submit.Input{
+		{name: "spark 3.5 with a claim", fixture: "spark-3.5", want: submit.Input{ArgsAsSparkSubmit: true,
 			Name: "nightly-etl", Namespace: "etl", MainClass: "org.example.Etl", AppResource: "local:///opt/app/etl.jar", AppArgs: []string{"2026-11-29"},
 			SparkUser: "alice", Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 		}, dropped: etlDropped},
-		{name: "as admitted by the API server", fixture: "spark-3.5", change: admitted, want: submit.Input{
+		{name: "as admitted by the API server", fixture: "spark-3.5", change: admitted, want: submit.Input{ArgsAsSparkSubmit: true,
 			Name: "nightly-etl", Namespace: "etl", MainClass: "org.example.Etl", AppResource: "local:///opt/app/etl.jar", AppArgs: []string{"2026-11-29"},
 			SparkUser: "alice", Conf: etlConf, CheckpointClaim: "etl-state", CheckpointMount: "/state", CheckpointMountSet: true, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 		}, dropped: etlDropped},
-		{name: "spark 4.0 with a proxy user", fixture: "spark-4.0", want: submit.Input{
+		{name: "spark 4.0 with a proxy user", fixture: "spark-4.0", want: submit.Input{ArgsAsSparkSubmit: true,
 			Name: "clicks", Namespace: "streaming", MainClass: "com.example.Clicks", AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--topic", "clicks"},
 			ProxyUser: "etl", SparkUser: "alice", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 			Conf: []string{"spark.app.name=clicks", "spark.jars=local:///opt/app/clicks.jar", "spark.kubernetes.container.image=spark:4.0.0",
@@ -93,7 +93,7 @@ func TestFromDriverPod(t *testing.T) {
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "proxy", Image: "envoy"})
 			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/data"}}})
 			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "REGION", Value: "eu"})
-		}, want: submit.Input{
+		}, want: submit.Input{ArgsAsSparkSubmit: true,
 			Name: "clicks", Namespace: "streaming", MainClass: "com.example.Clicks", AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--topic", "clicks"},
 			ProxyUser: "etl", SparkUser: "alice", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 			Conf: []string{"spark.app.name=clicks", "spark.jars=local:///opt/app/clicks.jar", "spark.kubernetes.container.image=spark:4.0.0",
@@ -152,7 +152,7 @@ func TestSameAppAsSparkSubmitLine(t *testing.T) {
 	}
 	want, err := submit.Resolve(submit.Input{Name: submit.JobName(s.Name), Namespace: s.Namespace, MainClass: s.MainClass, AppResource: s.PrimaryResource,
 		AppArgs: s.AppArgs, Conf: s.Conf, ProxyUser: s.ProxyUser, CheckpointMount: submit.DefaultCheckpointMount,
-		NodeLostTimeout: submit.DefaultNodeLostTimeout, AppID: in.AppID})
+		NodeLostTimeout: submit.DefaultNodeLostTimeout, AppID: in.AppID, ArgsAsSparkSubmit: true})
 	if err != nil {
 		t.Fatal(err)
 	}

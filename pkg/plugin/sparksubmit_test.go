@@ -113,3 +113,28 @@ func TestSparkSubmitVerbose(t *testing.T) {
 		t.Fatalf("%v\nstderr: %s\nwant prefix: %s", err, stderr, want)
 	}
 }
+
+// $(VAR) in a spark-submit line's application arguments expands as in spark-submit's driver
+// pod: written as given, but for sparkha's own variables, which that pod lacks; the native flags
+// pass every '$' unchanged. $(SPARK_APPLICATION_ID), which expands to another ID, is warned of.
+func TestSparkSubmitArgsExpandAsSparkSubmit(t *testing.T) {
+	line := []string{"submit", "--spark-submit", "--dry-run=client", "-o", "yaml", "--", "--master", "k8s://https://api.example.com:6443",
+		"--deploy-mode", "cluster", "--name", "clicks", "--conf", "spark.kubernetes.container.image=apache/spark:4.0.0",
+		"--conf", "spark.kubernetes.driverEnv.TOPIC=clicks", "--class", "com.example.Clicks", "local:///opt/app/clicks.jar",
+		"$(TOPIC)", "$$(TOPIC)", "$(SPARK_DRIVER_POD_NAME)", "run-$(SPARK_APPLICATION_ID)"}
+	out, stderr, err := runSubmit(t, nil, line...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	fields := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if !strings.Contains(fields(out), "- local:///opt/app/clicks.jar - $(TOPIC) - $$(TOPIC) - $$(SPARK_DRIVER_POD_NAME) - run-$(SPARK_APPLICATION_ID) env:") {
+		t.Errorf("the line's arguments are not written as spark-submit writes them:\n%s", out)
+	}
+	if want := `Warning: argument "run-$(SPARK_APPLICATION_ID)": Kubernetes expands $(SPARK_APPLICATION_ID) to the spark.app.id of each driver generation`; !strings.Contains(stderr, want) || strings.Count(stderr, "Warning: argument") != 1 {
+		t.Errorf("stderr lacks %q once:\n%s", want, stderr)
+	}
+	native, stderr, err := runSubmit(t, nil, "submit", "clicks", "--image", "apache/spark:4.0.0", "--class", "com.example.Clicks", "local:///opt/app/clicks.jar", "--dry-run=client", "-o", "yaml", "--", "$(TOPIC)")
+	if err != nil || !strings.Contains(fields(native), "- local:///opt/app/clicks.jar - $$(TOPIC) env:") || strings.Contains(stderr, "Warning: argument") {
+		t.Errorf("native flags: %v, the argument is not passed unchanged:\n%s\n%s", err, native, stderr)
+	}
+}

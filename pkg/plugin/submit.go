@@ -303,6 +303,7 @@ func (o *SubmitOptions) Complete(cmd *cobra.Command, args []string) error {
 		PropertiesFile:     o.PropertiesFile,
 		ServiceAccount:     o.ServiceAccount,
 		ProxyUser:          o.ProxyUser,
+		ArgsAsSparkSubmit:  o.SparkSubmit,
 		Labels:             o.Labels,
 		Annotations:        o.Annotations,
 		CheckpointClaim:    o.CheckpointClaim,

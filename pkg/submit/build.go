@@ -64,6 +64,9 @@ const (
 	EnvApplicationID = "SPARK_APPLICATION_ID" // Spark's ENV_APPLICATION_ID
 )
 
+// OwnEnv are the driver container's variables that a spark-submit driver pod does not have.
+var OwnEnv = map[string]bool{EnvDriverPodName: true, EnvDriverPodUID: true, EnvDriverPodIP: true}
+
 // DriverAppIDRef is the spark.app.id of a driver generation as written in its container spec:
 // Kubernetes expands it to "spark-" + the pod's UID, so every generation has its own ID.
 // App.AppID stays the app's identity (the sparkha.io/app-id label of every object and pod).
@@ -122,13 +125,18 @@ func buildJob(app *App) *batchv1.Job {
 	podLabels[sparkapp.LabelSparkRole] = sparkapp.RoleDriver
 	podAnnotations := mergeMaps(app.Annotations, d.Annotations)
 
-	// Everything the user wrote reaches spark-submit unchanged: Kubernetes expands $(VAR) and
-	// $$ in args, so the user's '$' are doubled; only our own references expand.
+	// Kubernetes expands $(VAR) and $$ in args. What the user wrote reaches spark-submit
+	// unchanged (every '$' doubled), or, for a spark-submit line, as spark-submit writes it:
+	// expanded as in its driver pod, where sparkha's own variables do not exist.
+	userArg := expansion.Escape
+	if app.ArgsAsSparkSubmit {
+		userArg = func(s string) string { return expansion.EscapeRefs(s, OwnEnv) }
+	}
 	args := []string{"driver"}
 	if app.ProxyUser != "" {
 		// Where Spark's DriverCommandFeatureStep (baseDriverContainer, Spark 3.4 and later) puts
 		// it: the image's entrypoint passes it on to spark-submit in the driver.
-		args = append(args, "--proxy-user", expansion.Escape(app.ProxyUser))
+		args = append(args, "--proxy-user", userArg(app.ProxyUser))
 	}
 	args = append(args,
 		"--properties-file", SparkConfDir+"/"+SparkConfFile,
@@ -141,11 +149,11 @@ func buildJob(app *App) *batchv1.Job {
 		// ... and its own address: an executor of an earlier generation that starts late
 		// reaches that generation's pod IP, never the next driver.
 		"--conf", "spark.driver.host="+app.DriverHost(),
-		"--class", expansion.Escape(app.MainClass),
-		expansion.Escape(app.AppResource),
+		"--class", userArg(app.MainClass),
+		userArg(app.AppResource),
 	)
 	for _, a := range app.AppArgs {
-		args = append(args, expansion.Escape(a))
+		args = append(args, userArg(a))
 	}
 
 	memory := resource.MustParse(fmt.Sprintf("%dMi", app.DriverMemoryMiB+app.DriverOverheadMiB))

@@ -77,6 +77,11 @@ type Input struct {
 	ServiceAccount string
 	// ProxyUser is the user the driver runs the app as (spark-submit --proxy-user).
 	ProxyUser string
+	// ArgsAsSparkSubmit writes the class, resource, arguments and proxy user into the driver
+	// container's args as spark-submit writes them (a --spark-submit line, a spark-submit
+	// driver's pod): Kubernetes expands $(VAR) and $$ in them as in spark-submit's driver pod.
+	// Otherwise they reach the application as given.
+	ArgsAsSparkSubmit bool
 	// SparkUser is the submitting user, as spark-submit reads it (Utils.getCurrentUserName:
 	// $SPARK_USER, else the login name): the driver's SPARK_USER unless ProxyUser is set.
 	SparkUser         string
@@ -129,6 +134,8 @@ type App struct {
 
 	ServiceAccount string
 	ProxyUser      string
+	// ArgsAsSparkSubmit is Input.ArgsAsSparkSubmit.
+	ArgsAsSparkSubmit bool
 	// SparkUser is the driver's SPARK_USER: the proxy user, else the submitting user.
 	SparkUser string
 

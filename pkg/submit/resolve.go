@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/expansion"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 )
 
@@ -83,8 +84,25 @@ func Resolve(in Input) (*App, error) {
 	if executorCheckpoint == nil && app.Checkpoint != nil {
 		app.Warnings = append(app.Warnings, checkpointDriverOnlyWarning(app.Checkpoint, in))
 	}
+	app.Warnings = append(app.Warnings, appIDRefWarnings(app)...)
 	app.Properties = properties(in, conf, app, defaultFactor, jars, executorCheckpoint)
 	return app, nil
+}
+
+// appIDRefWarnings names the spark-submit arguments that reference SPARK_APPLICATION_ID: the one
+// variable that expands, but not to what it is in spark-submit's driver pod.
+func appIDRefWarnings(app *App) []string {
+	if !app.ArgsAsSparkSubmit {
+		return nil
+	}
+	var out []string
+	ref := "$(" + EnvApplicationID + ")"
+	for _, a := range append([]string{app.ProxyUser, app.MainClass, app.AppResource}, app.AppArgs...) {
+		if expansion.Expand(a, expansion.MappingFuncFor(map[string]string{EnvApplicationID: "\x00"})) != expansion.Expand(a, expansion.MappingFuncFor()) {
+			out = append(out, fmt.Sprintf("argument %q: Kubernetes expands %s to the spark.app.id of each driver generation (spark-<pod uid>), where spark-submit's driver pod has one ID for the run", a, ref))
+		}
+	}
+	return out
 }
 
 // resolveRequest checks the request's own arguments: NAME, namespace, APP_RESOURCE and the
@@ -112,12 +130,13 @@ func resolveRequest(in Input) (*App, error) {
 		return nil, fmt.Errorf("invalid --proxy-user %q: give a user name without whitespace", in.ProxyUser)
 	}
 	app := &App{
-		Name:        in.Name,
-		Namespace:   in.Namespace,
-		AppID:       in.AppID,
-		AppResource: in.AppResource,
-		AppArgs:     append([]string(nil), in.AppArgs...),
-		ProxyUser:   in.ProxyUser,
+		Name:              in.Name,
+		Namespace:         in.Namespace,
+		AppID:             in.AppID,
+		AppResource:       in.AppResource,
+		AppArgs:           append([]string(nil), in.AppArgs...),
+		ProxyUser:         in.ProxyUser,
+		ArgsAsSparkSubmit: in.ArgsAsSparkSubmit,
 		// BasicDriverFeatureStep (Spark 4.3): proxyUser.getOrElse(Utils.getCurrentUserName()).
 		SparkUser: cmp.Or(in.ProxyUser, in.SparkUser),
 	}

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/kubernetes/third_party/forked/golang/expansion"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 	"github.com/kubectl-sparkha/kubectl-sparkha/test/sandbox/sparkrt"
@@ -53,7 +54,9 @@ func TestSparkSubmitFidelity(t *testing.T) {
 				"--conf", "spark.kubernetes.driver.service.label.tier=gold", "--conf", "spark.kubernetes.driver.service.annotation.scrape=yes",
 				"--conf", "spark.kubernetes.driver.volumes.emptyDir.scratch.mount.path=/scratch",
 				"--conf", "spark.ui.port=4050", "--conf", "spark.sql.shuffle.partitions=8",
-				"--class", "org.example.Etl", "local:///opt/app/etl.jar", "2026-11-29"}
+				// $(VAR) in the application's arguments: Kubernetes expands it in the driver's
+				// args, from the driver container's env, under both ("expanded app args").
+				"--class", "org.example.Etl", "local:///opt/app/etl.jar", "2026-11-29", "$(TOPIC)", "$$(TOPIC)", "$(SPARK_DRIVER_POD_NAME)", "cost=$5"}
 			if version >= "4.3" {
 				line = slices.Insert(line, 4, "--conf", "spark.kubernetes.driver.service.publishNotReadyAddresses=true")
 			}
@@ -215,6 +218,20 @@ func podFacts(f facts, meta metav1.ObjectMeta, spec corev1.PodSpec) {
 	f["containers"] = fmt.Sprint(len(spec.Containers))
 	f["image"], f["imagePullPolicy"] = c.Image, string(c.ImagePullPolicy)
 	f["args"] = strings.Join(c.Args, " ")
+	// What the application receives of its arguments (the last four of the line), as the
+	// kubelet expands them with the container's env (ExpandContainerCommandAndArgs).
+	vars := map[string]string{}
+	for _, e := range c.Env {
+		vars[e.Name] = e.Value
+		if e.ValueFrom != nil {
+			vars[e.Name] = "<" + e.Name + ">"
+		}
+	}
+	var expanded []string
+	for _, a := range c.Args[max(0, len(c.Args)-4):] {
+		expanded = append(expanded, expansion.Expand(a, expansion.MappingFuncFor(vars)))
+	}
+	f["expanded app args"] = strings.Join(expanded, " ")
 	for _, p := range c.Ports {
 		f["port "+p.Name] = fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
 	}
@@ -342,8 +359,10 @@ func fidelityDifferences(version string) map[string]string {
 	d := map[string]string{
 		// Each generation's identity and address, passed per pod ("Application ID", "One
 		// generation, one driver address").
-		"args": "spark-submit driver --proxy-user etl --properties-file /opt/spark/conf/spark.properties --class org.example.Etl local:///opt/app/etl.jar 2026-11-29, " +
-			"sparkha driver --proxy-user etl --properties-file /opt/spark/conf/spark.properties --conf spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME) --conf spark.app.id=spark-$(SPARK_DRIVER_POD_UID) --conf spark.driver.host=$(SPARK_DRIVER_POD_IP) --class org.example.Etl local:///opt/app/etl.jar 2026-11-29",
+		// sparkha's own variables, which spark-submit's pod lacks, are escaped in the user's
+		// arguments, so that they stay as written there too.
+		"args": "spark-submit driver --proxy-user etl --properties-file /opt/spark/conf/spark.properties --class org.example.Etl local:///opt/app/etl.jar 2026-11-29 $(TOPIC) $$(TOPIC) $(SPARK_DRIVER_POD_NAME) cost=$5, " +
+			"sparkha driver --proxy-user etl --properties-file /opt/spark/conf/spark.properties --conf spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME) --conf spark.app.id=spark-$(SPARK_DRIVER_POD_UID) --conf spark.driver.host=$(SPARK_DRIVER_POD_IP) --class org.example.Etl local:///opt/app/etl.jar 2026-11-29 $(TOPIC) $$(TOPIC) $$(SPARK_DRIVER_POD_NAME) cost=$5",
 		"env SPARK_APPLICATION_ID":                  "spark-submit spark-APPID, sparkha spark-$(SPARK_DRIVER_POD_UID)",
 		"env SPARK_DRIVER_POD_IP":                   "spark-submit -, sparkha fieldRef status.podIP",
 		"env SPARK_DRIVER_POD_NAME":                 "spark-submit -, sparkha fieldRef metadata.name",
