@@ -3,6 +3,7 @@ package migrate
 import (
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,6 +156,153 @@ func TestFromSparkApplicationRefuses(t *testing.T) {
 		{client, "spec.mode client: kubectl sparkha runs the driver in the cluster"},
 		{notOurs, "example.com/v1 SparkApplication is not a SparkApplication of sparkoperator.k8s.io or spark.apache.org"},
 		{badName, `cannot make a Job name of the SparkApplication name "2024-report"`},
+	} {
+		if _, _, err := FromSparkApplication(tt.obj); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("error %v, want %q", err, tt.want)
+		}
+	}
+}
+
+// kubeflowSpec is a minimal v1beta2 SparkApplication with spec fields added.
+func kubeflowSpec(fields map[string]any) *unstructured.Unstructured {
+	spec := map[string]any{"type": "Scala", "mode": "cluster", "image": "spark:4.0.0", "mainClass": "org.example.App",
+		"mainApplicationFile": "local:///opt/app.jar"}
+	for k, v := range fields {
+		spec[k] = v
+	}
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "sparkoperator.k8s.io/v1beta2", "kind": "SparkApplication",
+		"metadata": map[string]any{"name": "app", "namespace": "ns"}, "spec": spec}}
+}
+
+// apacheSpec is a minimal spark.apache.org/v1 SparkApplication with spec fields added.
+func apacheSpec(fields map[string]any) *unstructured.Unstructured {
+	spec := map[string]any{"mainClass": "org.example.App", "jars": "local:///opt/app.jar",
+		"runtimeVersions": map[string]any{"sparkVersion": "4.2.0"},
+		"sparkConf":       map[string]any{"spark.kubernetes.container.image": "apache/spark:{{SPARK_VERSION}}-scala"}}
+	for k, v := range fields {
+		spec[k] = v
+	}
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "spark.apache.org/v1", "kind": "SparkApplication",
+		"metadata": map[string]any{"name": "app", "namespace": "ns"}, "spec": spec}}
+}
+
+// Each operator's defaults and restart semantics, as its code has them (cited in
+// sparkapplication.go): what the Job does is what the operator did, or it is reported.
+func TestOperatorSemantics(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		app          *unstructured.Unstructured
+		image        string
+		instances    *int
+		backoff      int
+		conf, noConf []string
+		dropped      []string // field (fatal marked "!")
+	}{
+		{name: "kubeflow: one executor unless set", app: kubeflowSpec(nil), instances: ptr.To(1), noConf: []string{"spark.dynamicAllocation.shuffleTracking.enabled"}},
+		{name: "kubeflow: dynamic allocation tracks shuffles unless told not to",
+			app:    kubeflowSpec(map[string]any{"dynamicAllocation": map[string]any{"enabled": true, "maxExecutors": int64(5)}}),
+			conf:   []string{"spark.dynamicAllocation.enabled=true", "spark.dynamicAllocation.maxExecutors=5", "spark.dynamicAllocation.shuffleTracking.enabled=true"},
+			noConf: []string{"spark.executor.instances"}},
+		{name: "kubeflow: shuffle tracking off as set",
+			app:  kubeflowSpec(map[string]any{"dynamicAllocation": map[string]any{"enabled": true, "shuffleTrackingEnabled": false}}),
+			conf: []string{"spark.dynamicAllocation.shuffleTracking.enabled=false"}},
+		{name: "kubeflow: instances in sparkConf are the app's", app: kubeflowSpec(map[string]any{"sparkConf": map[string]any{"spark.executor.instances": "4"}}),
+			conf: []string{"spark.executor.instances=4"}},
+		{name: "kubeflow: OnFailure retries onFailureRetries times",
+			app:     kubeflowSpec(map[string]any{"restartPolicy": map[string]any{"type": "OnFailure", "onFailureRetries": int64(2)}}),
+			backoff: 2, instances: ptr.To(1), dropped: []string{"spec.restartPolicy.onFailureRetryInterval"}},
+		{name: "kubeflow: monitoring and a batch scheduler are not carried",
+			app: kubeflowSpec(map[string]any{"monitoring": map[string]any{"exposeDriverMetrics": true}, "batchScheduler": "volcano",
+				"batchSchedulerOptions": map[string]any{"queue": "q"}}),
+			instances: ptr.To(1), dropped: []string{"!spec.batchScheduler", "!spec.batchSchedulerOptions", "!spec.monitoring"}},
+		{name: "kubeflow: a field it does not know is refused", app: kubeflowSpec(map[string]any{"driver": map[string]any{"cores": int64(1), "speed": "fast"}}),
+			instances: ptr.To(1), dropped: []string{"!spec.driver.speed"}},
+		{name: "kubeflow: a template file of the operator's pod is refused",
+			app:       kubeflowSpec(map[string]any{"sparkConf": map[string]any{"spark.kubernetes.driver.podTemplateFile": "/etc/t.yaml"}}),
+			instances: ptr.To(1), noConf: []string{"spark.kubernetes.driver.podTemplateFile"},
+			dropped: []string{"!spec.sparkConf[spark.kubernetes.driver.podTemplateFile]"}},
+		{name: "kubeflow: memoryLimit is not carried", app: kubeflowSpec(map[string]any{"driver": map[string]any{"memoryLimit": "4g"}}),
+			instances: ptr.To(1), dropped: []string{"!spec.driver.memoryLimit"}},
+		{name: "kubeflow: secret types set their variable",
+			app:       kubeflowSpec(map[string]any{"executor": map[string]any{"secrets": []any{map[string]any{"name": "tok", "path": "/etc/tok", "secretType": "HadoopDelegationToken"}}}}),
+			instances: ptr.To(1), conf: []string{"spark.executorEnv.HADOOP_TOKEN_FILE_LOCATION=/etc/tok/hadoop.token", "spark.kubernetes.executor.secrets.tok=/etc/tok"}},
+		{name: "apache: {{SPARK_VERSION}} from runtimeVersions, the operator's conf defaults", app: apacheSpec(nil), image: "apache/spark:4.2.0-scala",
+			conf: []string{"spark.authenticate=true", "spark.io.encryption.enabled=true", "spark.kubernetes.driver.annotateExitException=true",
+				"spark.kubernetes.executor.deleteOnTermination=false"}},
+		{name: "apache: OnFailure retries 3 times unless set",
+			app:   apacheSpec(map[string]any{"applicationTolerations": map[string]any{"restartConfig": map[string]any{"restartPolicy": "OnFailure"}}}),
+			image: "apache/spark:4.2.0-scala", backoff: 3, noConf: []string{"spark.kubernetes.executor.deleteOnTermination"}},
+		{name: "apache: maxRestartOnFailure is the limit of failures",
+			app: apacheSpec(map[string]any{"applicationTolerations": map[string]any{"restartConfig": map[string]any{"restartPolicy": "OnFailure",
+				"maxRestartAttempts": int64(9), "maxRestartOnFailure": int64(1), "restartBackoffMillis": int64(1000)}}}),
+			image: "apache/spark:4.2.0-scala", backoff: 1, dropped: []string{"spec.applicationTolerations.restartConfig.restartBackoffMillis"}},
+		{name: "apache: OnInfrastructureFailure retries no failure of the app",
+			app:   apacheSpec(map[string]any{"applicationTolerations": map[string]any{"restartConfig": map[string]any{"restartPolicy": "OnInfrastructureFailure"}, "ttlAfterStopMillis": int64(10)}}),
+			image: "apache/spark:4.2.0-scala", dropped: []string{"spec.applicationTolerations.restartConfig.restartPolicy", "spec.applicationTolerations.ttlAfterStopMillis"}},
+		{name: "apache: dynamic allocation keeps its executors' cleanup", app: apacheSpec(map[string]any{"sparkConf": map[string]any{
+			"spark.kubernetes.container.image": "img:1", "spark.dynamicAllocation.enabled": "true"}}),
+			image: "img:1", noConf: []string{"spark.kubernetes.executor.deleteOnTermination"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in, dropped, err := FromSparkApplication(tt.app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.image != "" && in.Image != tt.image {
+				t.Errorf("image %q, want %q", in.Image, tt.image)
+			}
+			if !reflect.DeepEqual(in.ExecutorInstances, tt.instances) {
+				t.Errorf("executor instances %v, want %v", intString(in.ExecutorInstances), intString(tt.instances))
+			}
+			if in.BackoffLimit == nil || *in.BackoffLimit != tt.backoff {
+				t.Errorf("backoff limit %v, want %d", intString(in.BackoffLimit), tt.backoff)
+			}
+			conf := strings.Join(in.Conf, "\n") + "\n"
+			for _, c := range tt.conf {
+				if !strings.Contains(conf, c+"\n") {
+					t.Errorf("conf lacks %s:\n%s", c, conf)
+				}
+			}
+			for _, k := range tt.noConf {
+				if strings.Contains(conf, k+"=") {
+					t.Errorf("conf has %s:\n%s", k, conf)
+				}
+			}
+			var got []string
+			for _, d := range dropped {
+				f := d.Field
+				if d.Fatal {
+					f = "!" + f
+				}
+				got = append(got, f)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.dropped, ",") {
+				t.Errorf("dropped %q, want %q", got, tt.dropped)
+			}
+		})
+	}
+}
+
+func intString(p *int) string {
+	if p == nil {
+		return "nil"
+	}
+	return strconv.Itoa(*p)
+}
+
+func TestFromSparkApplicationRefusesWhatItCannotRun(t *testing.T) {
+	v1beta1 := kubeflowSpec(nil)
+	v1beta1.SetAPIVersion("sparkoperator.k8s.io/v1beta1")
+	noVersion := apacheSpec(map[string]any{"runtimeVersions": map[string]any{}})
+	for _, tt := range []struct {
+		obj  *unstructured.Unstructured
+		want string
+	}{
+		{v1beta1, "SparkApplication ns/app is sparkoperator.k8s.io/v1beta1: kubectl sparkha reads the Kubeflow Spark Operator's v1beta2 only"},
+		{apacheSpec(map[string]any{"mainClass": "org.apache.spark.sql.connect.service.SparkConnectServer"}), "this SparkApplication runs a Spark Connect server, not a Spark application"},
+		{apacheSpec(map[string]any{"mainClass": "org.apache.spark.deploy.history.HistoryServer"}), "runs the Spark History Server"},
+		{apacheSpec(map[string]any{"mainClass": "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"}), "runs the Spark Thrift Server"},
+		{noVersion, "spec.sparkConf[spark.kubernetes.container.image] apache/spark:{{SPARK_VERSION}}-scala: {{SPARK_VERSION}} needs spec.runtimeVersions.sparkVersion"},
 	} {
 		if _, _, err := FromSparkApplication(tt.obj); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("error %v, want %q", err, tt.want)

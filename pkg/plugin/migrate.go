@@ -32,12 +32,22 @@ partition-safe sparkha Job.
 
 From a SparkApplication (sparkapplication/NAME live, or -f FILE) of the Kubeflow Spark
 Operator (sparkoperator.k8s.io/v1beta2) or of Apache's spark-kubernetes-operator
-(spark.apache.org/v1), migrate makes the submit request that runs the same application: the
-Job is named after the SparkApplication; image, class, resource, arguments, Spark and Hadoop
-conf, dependencies, driver and executor sizes, labels, annotations, environment, secrets,
-node selectors, service account, proxy user and Spark's volume kinds come over as Spark conf;
-the driver's first claim becomes the checkpoint claim; the restart policy becomes the Job's
-backoff limit (Never: 0, OnFailure: its retries).
+(spark.apache.org), migrate makes the submit request that runs the same application: the Job
+is named after the SparkApplication; image, class, resource, arguments, Spark and Hadoop conf,
+dependencies, driver and executor sizes, labels, annotations, environment, secrets, node
+selectors, service account, proxy user and Spark's volume kinds come over as Spark conf; the pod
+fields no Spark property sets (security contexts, sidecars, init containers, tolerations,
+affinity, env from references, envFrom, DNS, host network, lifecycle, ConfigMap and Secret
+volumes, GPUs, the operators' own pod templates) go into driver and executor pod templates, as
+spark.kubernetes.{driver,executor}.podTemplateFile; the driver's first claim becomes the
+checkpoint claim; the restart policy becomes the Job's backoff limit (Never: 0; Kubeflow's
+OnFailure: onFailureRetries; Apache's OnFailure: maxRestartOnFailure, else maxRestartAttempts,
+3 by default). Each operator's defaults are kept: Kubeflow's one executor and shuffle tracking
+with dynamic allocation; Apache's {{SPARK_VERSION}} (from runtimeVersions), spark.authenticate,
+I/O encryption and executor cleanup. -f reads every document of the file (the ConfigMaps and
+Secrets beside an app are left as they are) and asks no cluster: every app of the file is
+printed, or none. Kubeflow v1beta1 and v1alpha1, and Apache's Spark Connect, History and Thrift
+servers, are refused as what they are.
 
 From the driver pod spark-submit created (pod/NAME) and its spark.properties ConfigMap,
 migrate makes the kubectl sparkha submit request that runs the same application: the Job is
@@ -51,11 +61,14 @@ the driver's only persistentVolumeClaim volume becomes the checkpoint claim, reu
 Without --apply it prints the objects as submit --dry-run=client -o yaml prints them, and on
 stderr every field of the pod it cannot carry over, with why. Two kinds:
 
-  not carried  the driver would run differently without it: a container beside the driver or
-               an init container, a volume or environment variable no Spark property
-               describes, a command, a security context, the host's network, PID or IPC
-               namespace (from a driver pod template), an executor pod template, a key
-               kubectl sparkha refuses (Kerberos, client credentials). migrate exits 1, and
+  not carried  the driver would run differently without it: of a spark-submit driver, a
+               container beside it or an init container, a volume or environment variable no
+               Spark property describes, a command, a security context, the host's network,
+               PID or IPC namespace, an executor pod template; of a SparkApplication, an
+               operator feature that changes the pods (Kubeflow's monitoring agent, a batch
+               scheduler's gang scheduling, a memory limit above Spark's, a Spark conf
+               ConfigMap) or a field migrate does not know; a key kubectl sparkha refuses
+               (Kerberos, client credentials). migrate exits 1, prints no objects, and
                --apply changes nothing.
   warning      where the driver is scheduled or how it is labelled, which the sparkha Job
                decides its own way (tolerations, affinity, priority class, labels and
@@ -85,9 +98,9 @@ SparkApplication of the file's name, converting the file (which you may have edi
 const migrateExample = `  # Show the sparkha Job that replaces a spark-submit driver, and what cannot be carried over
   kubectl sparkha migrate pod/nightly-etl-1a2b3c-driver -n etl -o yaml
 
-  # The same for a Spark operator's application, live or from its manifest
+  # The same for a Spark operator's application, live or from its manifest (no cluster needed)
   kubectl sparkha migrate sparkapplication/clicks -n streaming
-  kubectl sparkha migrate -f clicks-sparkapplication.yaml
+  kubectl sparkha migrate -f clicks-sparkapplication.yaml -o yaml | kubectl apply --dry-run=server -f -
 
   # Switch a SparkApplication over: delete it, wait until its driver is gone, start the Job
   kubectl sparkha migrate sparkapplication/clicks -n streaming --apply --wait

@@ -152,3 +152,52 @@ func checkPrinted(t *testing.T, name, stdout string) *batchv1.Job {
 	}
 	return &job
 }
+
+// A file of several documents: every SparkApplication migrates and all their objects are
+// printed, or none is printed and the error names the apps that cannot; --apply switches one
+// application at a time and refuses the file, naming both, before any API call.
+func TestMigrateMultiDocument(t *testing.T) {
+	dir := t.TempDir()
+	const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"
+	app := func(name, extra string) string {
+		return "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: " + name + "}\nspec:\n  type: Scala\n  mode: cluster\n" +
+			"  image: spark:4.0.0\n  mainClass: org.example.App\n  mainApplicationFile: local:///opt/app.jar\n" + extra
+	}
+	write := func(name string, docs ...string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(docs, "---\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	two := write("two.yaml", cm, app("first", ""), app("second", ""))
+	client := fake.NewClientset()
+	stdout, stderr, err := runMigrate(t, client, "-f", two, "-n", "jobs")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "    name: first\n    namespace: jobs\n") || !strings.Contains(stdout, "    name: second\n    namespace: jobs\n") ||
+		strings.Count(stdout, "kind: Job\n") != 2 || strings.Count(stdout, "kind: List\n") != 1 {
+		t.Errorf("not both apps' objects in one List:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "v1 ConfigMap/settings: not a SparkApplication, left as it is\n") || !strings.Contains(stderr, "sparkapplication/first:\n") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	bad := write("bad.yaml", app("first", ""), app("second", "  monitoring: {exposeDriverMetrics: true}\n"))
+	stdout, stderr, err = runMigrate(t, client, "-f", bad)
+	if err == nil || stdout != "" || !strings.Contains(err.Error(), "cannot migrate 1 of the 2 SparkApplications of "+bad+" (second; why above): nothing was printed") ||
+		!strings.Contains(stderr, "not carried: spec.monitoring:") {
+		t.Errorf("a file with one app that cannot migrate: %v\nstdout %q\nstderr %s", err, stdout, stderr)
+	}
+	_, _, err = runMigrate(t, client, "-f", two, "--apply", "--yes")
+	if err == nil || !strings.Contains(err.Error(), two+" holds 2 SparkApplications (first, second): --apply switches one application at a time; nothing was changed") {
+		t.Errorf("--apply of two apps: %v", err)
+	}
+	if len(client.Actions()) != 0 {
+		t.Errorf("the cluster was asked: %v", client.Actions())
+	}
+	_, _, err = runMigrate(t, client, "-f", write("none.yaml", cm), "--checkpoint-claim", "c")
+	if err == nil || !strings.Contains(err.Error(), "it holds no SparkApplication (it holds v1 ConfigMap/settings)") {
+		t.Errorf("a file without an app: %v", err)
+	}
+}
