@@ -31,7 +31,11 @@ func TestMigrateSparkApplication(t *testing.T) {
 	}
 	spec := oc.spec(true)
 	spec["volumes"] = []any{map[string]any{"name": "ckpt", "persistentVolumeClaim": map[string]any{"claimName": "clicks-ckpt"}}}
-	spec["driver"] = map[string]any{"cores": int64(1), "memory": "1g", "volumeMounts": []any{map[string]any{"name": "ckpt", "mountPath": "/checkpoint"}}}
+	// Pod fields no Spark key sets, as Kubeflow's own examples have them: they reach the Job's
+	// driver through the generated pod template.
+	spec["driver"] = map[string]any{"cores": int64(1), "memory": "1g", "volumeMounts": []any{map[string]any{"name": "ckpt", "mountPath": "/checkpoint"}},
+		"securityContext": map[string]any{"runAsUser": int64(185), "runAsNonRoot": true, "allowPrivilegeEscalation": false},
+		"tolerations":     []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "spark", "effect": "NoSchedule"}}}
 	e.createSparkApplication(oc, ns, app, spec)
 	old := e.operatorDriverRunning(oc, ns, app, oc.driverPod(app, 1))
 
@@ -63,6 +67,12 @@ func TestMigrateSparkApplication(t *testing.T) {
 	}
 	if claim != "clicks-ckpt" {
 		t.Errorf("the Job's driver mounts claim %q, want clicks-ckpt", claim)
+	}
+	if sc := next.Spec.Containers[0].SecurityContext; sc == nil || ptr.Deref(sc.RunAsUser, 0) != 185 || !ptr.Deref(sc.RunAsNonRoot, false) || ptr.Deref(sc.AllowPrivilegeEscalation, true) {
+		t.Errorf("the Job's driver lacks the SparkApplication's security context: %+v", sc)
+	}
+	if tl := next.Spec.Tolerations; len(tl) == 0 || tl[0].Key != "dedicated" {
+		t.Errorf("the Job's driver lacks the SparkApplication's toleration: %+v", tl)
 	}
 	e.verdict(ns, app, "mig-migrated", analysis.Healthy)
 	runs := e.truth(ns)
