@@ -29,8 +29,8 @@ type Source struct {
 	From    MigratedFrom
 }
 
-// ReadDriverPod reads the driver pod and its spark.properties ConfigMap and resolves the
-// equivalent app, with checkpointClaim ("" for the pod's only claim) as its checkpoint.
+// ReadDriverPod reads the driver pod, its spark.properties ConfigMap and its executor pod
+// template's, and resolves the equivalent app, with checkpointClaim ("" for the pod's only claim) as its checkpoint.
 func ReadDriverPod(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, checkpointClaim string, appID string) (*Source, error) {
 	var cm *corev1.ConfigMap
 	if name := migrate.ConfigMapName(pod); name != "" {
@@ -42,7 +42,17 @@ func ReadDriverPod(ctx context.Context, client kubernetes.Interface, pod *corev1
 			return nil, fmt.Errorf("reading the spark.properties of pod/%s: %w", pod.Name, err)
 		}
 	}
-	in, dropped, err := migrate.FromDriverPod(pod, cm)
+	var templates *corev1.ConfigMap
+	if name := migrate.TemplateConfigMapName(pod); name != "" {
+		var err error
+		templates, err = client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			templates = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("reading the executor pod template of pod/%s: %w", pod.Name, err)
+		}
+	}
+	in, dropped, err := migrate.FromDriverPod(pod, cm, templates)
 	if err != nil {
 		return nil, err
 	}

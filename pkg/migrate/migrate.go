@@ -60,6 +60,17 @@ var runLabels = map[string]bool{labelSparkVersion: true, sparkapp.LabelAppSelect
 // reserves: kubectl sparkha's Job sets its own or none.
 var perRun = map[string]bool{"spark.app.submitTime": true}
 
+// TemplateConfigMapName is the ConfigMap of the executor pod template spark-submit shipped: the
+// one the driver's volume pod-template-volume mounts; "" when there is none.
+func TemplateConfigMapName(pod *corev1.Pod) string {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == submit.PodTemplateVolume && v.ConfigMap != nil {
+			return v.ConfigMap.Name
+		}
+	}
+	return ""
+}
+
 // ConfigMapName is the ConfigMap of the driver's spark.properties: the one its conf volume
 // (spark-conf-volume-driver, mounted at /opt/spark/conf) mounts; "" when there is none.
 func ConfigMapName(pod *corev1.Pod) string {
@@ -81,7 +92,7 @@ const placeholderAppID = "spark-00000000000000000000000000000000"
 // of its command line, its Spark conf without the keys spark-submit or kubectl sparkha set per
 // run, and its only persistentVolumeClaim volume as the checkpoint claim. The request has no
 // AppID yet. Dropped lists every field of the pod that the request does not reproduce.
-func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []Dropped, error) {
+func FromDriverPod(pod *corev1.Pod, confMap, templateMap *corev1.ConfigMap) (submit.Input, []Dropped, error) {
 	var in submit.Input
 	ref := "pod/" + pod.Name
 	if pod.Labels[sparkapp.LabelSparkRole] != sparkapp.RoleDriver {
@@ -119,6 +130,7 @@ func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []
 		dropped = append(dropped, Dropped{Field: field, Why: fmt.Sprintf(format, args...), Fatal: fatal})
 	}
 	kept := map[string]string{}
+	templates := map[string][]byte{}
 	for _, k := range sortedKeys(conf) {
 		v := conf[k]
 		rule, hasRule := submit.RuleFor(k)
@@ -129,8 +141,12 @@ func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []
 			drop(false, "spark.properties "+k, "read by spark-submit on the submitting machine only; kubectl sparkha does not need it")
 		case k == "spark.kubernetes.driver.podTemplateFile":
 			drop(false, "spark.properties "+k, "the template was read on the submitting machine (%s); what it gave the pod is compared field by field", v)
+		case k == submit.ExecutorTemplateKey && templateMap != nil && templateMap.Data[submit.ExecutorTemplateFile] != "":
+			// The executor template spark-submit shipped in its ConfigMap (PodTemplateConfigMapStep).
+			kept[k] = ExecutorTemplatePath
+			templates[ExecutorTemplatePath] = []byte(templateMap.Data[submit.ExecutorTemplateFile])
 		case k == submit.ExecutorTemplateKey:
-			drop(true, "spark.properties "+k, "the executor pod template is in the ConfigMap spark-submit made for it; save it to a file and submit with --conf %s=FILE", k)
+			drop(true, "spark.properties "+k, "the executor pod template was in the ConfigMap spark-submit made for it (volume %s), which is gone; save the template to a file and submit with --conf %s=FILE", submit.PodTemplateVolume, k)
 		case hasRule && rule.Handling == submit.Refused:
 			drop(true, "spark.properties "+k, "%s", rule.Submit)
 		default:
@@ -190,11 +206,27 @@ func FromDriverPod(pod *corev1.Pod, confMap *corev1.ConfigMap) (submit.Input, []
 		}
 	}
 
+	if len(templates) > 0 {
+		in.ReadFile = templateReader(templates)
+	}
 	resolve := in
 	resolve.AppID = placeholderAppID
 	app, err := submit.Resolve(resolve)
 	if err != nil {
 		return in, nil, fmt.Errorf("the application of %s cannot run as a sparkha Job: %w", ref, err)
+	}
+	// What the pod has beyond what Spark gives it becomes the sparkha driver's pod template;
+	// compare then checks that the Job's pod has everything the driver had.
+	if t := driverTemplate(pod, ctr, submit.Build(app, "").Job.Spec.Template, in.CheckpointClaim); t != nil {
+		in.Conf = append(in.Conf, submit.DriverTemplateKey+"="+DriverTemplatePath)
+		sort.Strings(in.Conf)
+		templates[DriverTemplatePath] = t
+		in.ReadFile = templateReader(templates)
+		resolve = in
+		resolve.AppID = placeholderAppID
+		if app, err = submit.Resolve(resolve); err != nil {
+			return in, nil, fmt.Errorf("the application of %s cannot run as a sparkha Job with its pod's other fields in a pod template: %w", ref, err)
+		}
 	}
 	dropped = append(dropped, compare(pod, ctr, submit.Build(app, "").Job.Spec.Template, in.CheckpointClaim)...)
 	sort.SliceStable(dropped, func(i, j int) bool { return dropped[i].Field < dropped[j].Field })
@@ -334,22 +366,27 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 	drop := func(fatal bool, field, format string, args ...any) {
 		out = append(out, Dropped{Field: field, Why: fmt.Sprintf(format, args...), Fatal: fatal})
 	}
-	s := pod.Spec
+	s, w := pod.Spec, want.Spec
+	has := func(cs []corev1.Container, name string) bool {
+		return slices.ContainsFunc(cs, func(c corev1.Container) bool { return c.Name == name })
+	}
 	for _, c := range s.Containers {
-		if c.Name != ctr.Name {
+		if c.Name != ctr.Name && !has(w.Containers, c.Name) {
 			drop(true, "spec.containers["+c.Name+"]", "a container beside the driver (from a pod template): kubectl sparkha runs the driver's container only")
 		}
 	}
 	for _, c := range s.InitContainers {
-		drop(true, "spec.initContainers["+c.Name+"]", "an init container (from a pod template): kubectl sparkha does not run it")
+		if !has(w.InitContainers, c.Name) {
+			drop(true, "spec.initContainers["+c.Name+"]", "an init container (from a pod template): kubectl sparkha does not run it")
+		}
 	}
 	wantVolumes := sets.New[string]()
-	for _, v := range want.Spec.Volumes {
+	for _, v := range w.Volumes {
 		wantVolumes.Insert(v.Name)
 	}
 	for _, v := range s.Volumes {
 		switch {
-		case wantVolumes.Has(v.Name):
+		case wantVolumes.Has(v.Name), sparkVolumes.Has(v.Name):
 		case v.Projected != nil && strings.HasPrefix(v.Name, "kube-api-access-"):
 			// The service account admission plugin's token volume: added to the Job's pods too.
 		case v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == checkpointClaim:
@@ -357,8 +394,9 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 			drop(true, "spec.volumes["+v.Name+"]", "a volume no Spark property describes (from a pod template): the driver would not find its files")
 		}
 	}
+	wc := w.Containers[0]
 	wantEnv := map[string]string{}
-	for _, e := range want.Spec.Containers[0].Env {
+	for _, e := range wc.Env {
 		wantEnv[e.Name] = e.Value
 	}
 	for _, e := range ctr.Env {
@@ -371,40 +409,47 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 			drop(true, "env "+e.Name, "an environment variable no Spark property describes (from a pod template): set it with spark.kubernetes.driverEnv.%s", e.Name)
 		}
 	}
-	if len(ctr.Command) > 0 {
+	if len(ctr.Command) > 0 && !slices.Equal(ctr.Command, wc.Command) {
 		drop(true, "spec.containers["+ctr.Name+"].command", "the driver's entrypoint is replaced (%s): kubectl sparkha runs the image's", strings.Join(ctr.Command, " "))
 	}
-	if sc := ctr.SecurityContext; sc != nil && !equality.Semantic.DeepEqual(*sc, corev1.SecurityContext{AllowPrivilegeEscalation: sc.AllowPrivilegeEscalation}) {
-		// allowPrivilegeEscalation alone is Spark 4.3's, carried by its key.
+	withoutEscalation := func(sc *corev1.SecurityContext) corev1.SecurityContext {
+		if sc == nil {
+			return corev1.SecurityContext{}
+		}
+		c := *sc
+		c.AllowPrivilegeEscalation = nil // Spark 4.3's, carried by its key
+		return c
+	}
+	if !equality.Semantic.DeepEqual(withoutEscalation(ctr.SecurityContext), withoutEscalation(wc.SecurityContext)) {
 		drop(true, "spec.containers["+ctr.Name+"].securityContext", "the driver's user and privileges would change: set them in a driver pod template")
 	}
-	if sc := s.SecurityContext; sc != nil && !isZero(*sc) {
+	if sc := s.SecurityContext; sc != nil && !isZero(*sc) && !equality.Semantic.DeepEqual(sc, w.SecurityContext) {
 		drop(true, "spec.securityContext", "the pod's user, group and file system group would change (file permissions on its volumes): set them in a driver pod template")
 	}
-	for field, on := range map[string]bool{"spec.hostNetwork": s.HostNetwork, "spec.hostPID": s.HostPID, "spec.hostIPC": s.HostIPC} {
+	for field, on := range map[string]bool{"spec.hostNetwork": s.HostNetwork && !w.HostNetwork, "spec.hostPID": s.HostPID && !w.HostPID, "spec.hostIPC": s.HostIPC && !w.HostIPC} {
 		if on {
 			drop(true, field, "the driver would run in its own network or process namespace, not the node's")
 		}
 	}
 	for _, t := range s.Tolerations {
-		if isDefaultToleration(t) {
+		if isDefaultToleration(t) || slices.ContainsFunc(w.Tolerations, func(o corev1.Toleration) bool { return equality.Semantic.DeepEqual(o, t) }) {
 			continue // the DefaultTolerationSeconds admission plugin's; the Job sets --node-lost-timeout
 		}
 		drop(false, "spec.tolerations["+t.Key+"]", "kubectl sparkha's driver tolerates only the node-lost taints, for --node-lost-timeout: set others in a driver pod template")
 	}
-	if s.Affinity != nil {
+	if s.Affinity != nil && !equality.Semantic.DeepEqual(s.Affinity, w.Affinity) {
 		drop(false, "spec.affinity", "the driver may be scheduled on other nodes: set it in a driver pod template")
 	}
-	if len(s.TopologySpreadConstraints) > 0 {
+	if len(s.TopologySpreadConstraints) > 0 && !equality.Semantic.DeepEqual(s.TopologySpreadConstraints, w.TopologySpreadConstraints) {
 		drop(false, "spec.topologySpreadConstraints", "the driver may be scheduled on other nodes: set them in a driver pod template")
 	}
-	for field, v := range map[string]string{"spec.priorityClassName": s.PriorityClassName, "spec.runtimeClassName": ptrString(s.RuntimeClassName)} {
-		if v != "" {
-			drop(false, field, "%s is not set on the Job's pods: set it in a driver pod template", v)
+	for field, v := range map[string][2]string{"spec.priorityClassName": {s.PriorityClassName, w.PriorityClassName}, "spec.runtimeClassName": {ptrString(s.RuntimeClassName), ptrString(w.RuntimeClassName)}} {
+		if v[0] != "" && v[0] != v[1] {
+			drop(false, field, "%s is not set on the Job's pods: set it in a driver pod template", v[0])
 		}
 	}
 	for _, k := range sortedKeys(s.NodeSelector) {
-		if _, ok := want.Spec.NodeSelector[k]; !ok {
+		if _, ok := w.NodeSelector[k]; !ok {
 			drop(false, "spec.nodeSelector["+k+"]", "no Spark property sets it: set spark.kubernetes.driver.node.selector.%s", k)
 		}
 	}

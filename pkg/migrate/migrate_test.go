@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,6 +71,7 @@ func TestFromDriverPod(t *testing.T) {
 		change        func(*corev1.Pod)
 		want          submit.Input
 		dropped       []Dropped
+		template      string
 	}{
 		{name: "spark 3.5 with a claim", fixture: "spark-3.5", want: submit.Input{ArgsAsSparkSubmit: true,
 			Name: "nightly-etl", Namespace: "etl", MainClass: "org.example.Etl", AppResource: "local:///opt/app/etl.jar", AppArgs: []string{"2026-11-29"},
@@ -97,16 +99,37 @@ func TestFromDriverPod(t *testing.T) {
 			Name: "clicks", Namespace: "streaming", MainClass: "com.example.Clicks", AppResource: "local:///opt/app/clicks.jar", AppArgs: []string{"--topic", "clicks"},
 			ProxyUser: "etl", SparkUser: "alice", CheckpointMount: submit.DefaultCheckpointMount, NodeLostTimeout: submit.DefaultNodeLostTimeout,
 			Conf: []string{"spark.app.name=clicks", "spark.jars=local:///opt/app/clicks.jar", "spark.kubernetes.container.image=spark:4.0.0",
+				"spark.kubernetes.driver.podTemplateFile=" + DriverTemplatePath,
 				"spark.kubernetes.driver.securityContext.allowPrivilegeEscalation=true", "spark.kubernetes.driverEnv.TOPIC=clicks", "spark.kubernetes.memoryOverheadFactor=0.1", "spark.sql.shuffle.partitions=8"},
 		}, dropped: []Dropped{
-			{Field: "env REGION", Why: "an environment variable no Spark property describes (from a pod template): set it with spark.kubernetes.driverEnv.REGION", Fatal: true},
 			{Field: "env SPARK_USER", Why: "spark-submit set alice; the sparkha driver gets etl, its --proxy-user (as Spark 4.3 sets it)"},
-			{Field: "metadata.labels[tier]", Why: "no Spark property sets it: set spark.kubernetes.driver.label.tier"},
-			{Field: "spec.containers[proxy]", Why: "a container beside the driver (from a pod template): kubectl sparkha runs the driver's container only", Fatal: true},
-			{Field: "spec.hostNetwork", Why: "the driver would run in its own network or process namespace, not the node's", Fatal: true},
-			{Field: "spec.tolerations[example.com/spot]", Why: "kubectl sparkha's driver tolerates only the node-lost taints, for --node-lost-timeout: set others in a driver pod template"},
-			{Field: "spec.volumes[data]", Why: "a volume no Spark property describes (from a pod template): the driver would not find its files", Fatal: true},
-		}},
+		},
+			// What the pod had beyond Spark's fields, and nothing Spark or admission gave it.
+			template: `apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    tier: gold
+spec:
+  containers:
+  - env:
+    - name: REGION
+      value: eu
+    name: spark-kubernetes-driver
+    resources: {}
+  - image: envoy
+    name: proxy
+    resources: {}
+  hostNetwork: true
+  tolerations:
+  - key: example.com/spot
+    operator: Exists
+  volumes:
+  - hostPath:
+      path: /data
+    name: data
+status: {}
+`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,10 +137,17 @@ func TestFromDriverPod(t *testing.T) {
 			if c.change != nil {
 				c.change(pod)
 			}
-			in, dropped, err := FromDriverPod(pod, cm)
+			in, dropped, err := FromDriverPod(pod, cm, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if c.template != "" {
+				b, err := in.ReadFile(DriverTemplatePath)
+				if string(b) != c.template {
+					t.Errorf("driver template (%v):\n%s\nwant\n%s", err, b, c.template)
+				}
+			}
+			in.ReadFile = nil
 			if !reflect.DeepEqual(in, c.want) {
 				t.Errorf("input:\n got %+v\nwant %+v", in, c.want)
 			}
@@ -132,7 +162,7 @@ func TestFromDriverPod(t *testing.T) {
 // the app submit --spark-submit makes of that line (the checkpoint aside).
 func TestSameAppAsSparkSubmitLine(t *testing.T) {
 	pod, cm := fixture(t, "spark-4.0")
-	in, _, err := FromDriverPod(pod, cm)
+	in, _, err := FromDriverPod(pod, cm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +218,7 @@ func TestFromDriverPodRefuses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			pod, cm := fixture(t, "spark-4.0")
 			c.change(pod, &cm)
-			_, dropped, err := FromDriverPod(pod, cm)
+			_, dropped, err := FromDriverPod(pod, cm, nil)
 			if c.want == "" {
 				// Not an error: a fatal drop, which migrate --apply refuses.
 				if err != nil || len(Fatal(dropped)) != 1 || Fatal(dropped)[0].Field != "spark.properties spark.kerberos.principal" {
@@ -212,7 +242,7 @@ func TestUseCheckpoint(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: name})
 	}
-	in, dropped, err := FromDriverPod(pod, cm)
+	in, dropped, err := FromDriverPod(pod, cm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,5 +259,32 @@ func TestUseCheckpoint(t *testing.T) {
 	if in.CheckpointClaim != "ckpt" || in.CheckpointMount != "/ckpt" || strings.Contains(strings.Join(in.Conf, " "), "persistentVolumeClaim.a.") ||
 		!strings.Contains(strings.Join(in.Conf, " "), "persistentVolumeClaim.b.options.claimName=lookup") {
 		t.Fatalf("checkpoint %s at %s, conf %v", in.CheckpointClaim, in.CheckpointMount, in.Conf)
+	}
+}
+
+// The executor pod template spark-submit shipped in its ConfigMap is carried when that ConfigMap
+// is read, and refused, naming the volume, when it is gone.
+func TestFromDriverPodExecutorTemplate(t *testing.T) {
+	pod, cm := fixture(t, "spark-4.0")
+	cm.Data["spark.properties"] += submit.ExecutorTemplateKey + "=/opt/spark/pod-template/pod-spec-template.yml\n"
+	tmpl := &corev1.ConfigMap{Data: map[string]string{submit.ExecutorTemplateFile: "apiVersion: v1\nkind: Pod\nspec:\n  priorityClassName: batch\n"}}
+	in, dropped, err := FromDriverPod(pod, cm, tmpl)
+	if err != nil || len(Fatal(dropped)) != 0 {
+		t.Fatalf("%v %v", err, dropped)
+	}
+	if !slices.Contains(in.Conf, submit.ExecutorTemplateKey+"="+ExecutorTemplatePath) {
+		t.Errorf("conf %v", in.Conf)
+	}
+	if b, err := in.ReadFile(ExecutorTemplatePath); err != nil || string(b) != tmpl.Data[submit.ExecutorTemplateFile] {
+		t.Errorf("template %q %v", b, err)
+	}
+	in.AppID = placeholderAppID
+	app, err := submit.Resolve(in)
+	if err != nil || app.ExecutorPodTemplate != tmpl.Data[submit.ExecutorTemplateFile] {
+		t.Errorf("resolved: %v, executor template %q", err, app.ExecutorPodTemplate)
+	}
+	_, dropped, err = FromDriverPod(pod, cm, nil)
+	if f := Fatal(dropped); err != nil || len(f) != 1 || f[0].Field != "spark.properties "+submit.ExecutorTemplateKey || !strings.Contains(f[0].Why, "(volume pod-template-volume), which is gone") {
+		t.Errorf("without its ConfigMap: %v %v", err, dropped)
 	}
 }

@@ -130,8 +130,12 @@ func TestMigratePrints(t *testing.T) {
 
 func TestMigrateRefuses(t *testing.T) {
 	pod, cm, pvc := migrateFixture(t)
-	sidecar := pod.DeepCopy()
-	sidecar.Spec.Containers = append(sidecar.Spec.Containers, corev1.Container{Name: "proxy", Image: "envoy"})
+	// An executor pod template whose ConfigMap is gone: the one field that cannot be carried.
+	lostTemplate := pod.DeepCopy()
+	lostTemplate.Spec.Volumes = append(lostTemplate.Spec.Volumes, corev1.Volume{Name: "pod-template-volume",
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "etl-driver-podspec-conf"}}}})
+	templateConf := cm.DeepCopy()
+	templateConf.Data["spark.properties"] += "spark.kubernetes.executor.podTemplateFile=/opt/spark/pod-template/pod-spec-template.yml\n"
 	tests := []struct {
 		name string
 		pod  *corev1.Pod
@@ -144,13 +148,17 @@ func TestMigrateRefuses(t *testing.T) {
 		{"no such app", pod, []string{"sparkapplication/etl"}, `sparkapplication "etl" not found in namespace etl`},
 		{"no source", pod, nil, "missing the source: kubectl sparkha migrate (pod/NAME | sparkapplication/NAME | -f FILE) [-n NAMESPACE]"},
 		{"wait without apply", pod, []string{"pod/" + pod.Name, "--wait"}, "--wait needs --apply: without it nothing starts"},
-		{"a sidecar", sidecar, []string{"pod/" + pod.Name, "--apply", "--yes"}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},
-		{"a sidecar, printed", sidecar, []string{"pod/" + pod.Name}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spec.containers[proxy]; nothing was changed"},
+		{"a lost executor template", lostTemplate, []string{"pod/" + pod.Name, "--apply", "--yes"}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spark.properties spark.kubernetes.executor.podTemplateFile; nothing was changed"},
+		{"a lost executor template, printed", lostTemplate, []string{"pod/" + pod.Name}, "cannot migrate pod/" + pod.Name + ": 1 field(s) of it have no equivalent in a sparkha Job (listed above): spark.properties spark.kubernetes.executor.podTemplateFile; nothing was changed"},
 		{"another claim", pod, []string{"pod/" + pod.Name, "--checkpoint-claim", "other"}, "--checkpoint-claim other: the driver's checkpoint claim is etl-state, its only claim"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client := fake.NewClientset(tt.pod, cm, pvc)
+			conf := cm
+			if tt.pod == lostTemplate {
+				conf = templateConf
+			}
+			client := fake.NewClientset(tt.pod, conf, pvc)
 			_, _, err := runMigrate(t, client, append(tt.args, "-n", "etl")...)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("got %v\nwant %s", err, tt.want)
