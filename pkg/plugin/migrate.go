@@ -56,15 +56,18 @@ resource, arguments and --proxy-user come from the driver's command line; the Sp
 spark.properties, without the keys spark-submit or kubectl sparkha set for each run
 (spark.app.id, spark.driver.host, spark.kubernetes.driver.pod.name, spark.app.submitTime, ...);
 the driver's only persistentVolumeClaim volume becomes the checkpoint claim, reused as it is
-(--checkpoint-claim picks one when it mounts several).
+(--checkpoint-claim picks one when it mounts several). What the pod has beyond what Spark gives
+a driver (what its pod template or a webhook gave it: sidecars, init containers, volumes, env,
+a command, security contexts, host namespaces, tolerations, affinity, labels, ...) becomes the
+Job's driver pod template, and the executor pod template spark-submit shipped in its ConfigMap
+is carried too.
 
 Without --apply it prints the objects as submit --dry-run=client -o yaml prints them, and on
 stderr every field of the pod it cannot carry over, with why. Two kinds:
 
-  not carried  the driver would run differently without it: of a spark-submit driver, a
-               container beside it or an init container, a volume or environment variable no
-               Spark property describes, a command, a security context, the host's network,
-               PID or IPC namespace, an executor pod template; of a SparkApplication, an
+  not carried  the driver would run differently without it: of a spark-submit driver, an
+               executor pod template whose ConfigMap is gone, the Hadoop conf ConfigMap
+               spark-submit made of its HADOOP_CONF_DIR; of a SparkApplication, an
                operator feature that changes the pods (Kubeflow's monitoring agent, a batch
                scheduler's gang scheduling, a memory limit above Spark's, a Spark conf
                ConfigMap) or a field migrate does not know; a key kubectl sparkha refuses
