@@ -71,6 +71,23 @@ func TemplateConfigMapName(pod *corev1.Pod) string {
 	return ""
 }
 
+// templateKey is the key of the executor template in its ConfigMap: the one the driver's
+// pod-template-volume projects to the file Spark reads (PodTemplateConfigMapStep writes it under
+// POD_TEMPLATE_KEY, podspec-configmap-key, and mounts it as pod-spec-template.yml).
+func templateKey(pod *corev1.Pod) string {
+	for _, v := range pod.Spec.Volumes {
+		if v.Name != submit.PodTemplateVolume || v.ConfigMap == nil {
+			continue
+		}
+		for _, item := range v.ConfigMap.Items {
+			if item.Path == submit.ExecutorTemplateFile {
+				return item.Key
+			}
+		}
+	}
+	return submit.ExecutorTemplateFile
+}
+
 // ConfigMapName is the ConfigMap of the driver's spark.properties: the one its conf volume
 // (spark-conf-volume-driver, mounted at /opt/spark/conf) mounts; "" when there is none.
 func ConfigMapName(pod *corev1.Pod) string {
@@ -141,10 +158,10 @@ func FromDriverPod(pod *corev1.Pod, confMap, templateMap *corev1.ConfigMap) (sub
 			drop(false, "spark.properties "+k, "read by spark-submit on the submitting machine only; kubectl sparkha does not need it")
 		case k == "spark.kubernetes.driver.podTemplateFile":
 			drop(false, "spark.properties "+k, "the template was read on the submitting machine (%s); what it gave the pod is compared field by field", v)
-		case k == submit.ExecutorTemplateKey && templateMap != nil && templateMap.Data[submit.ExecutorTemplateFile] != "":
+		case k == submit.ExecutorTemplateKey && templateMap != nil && templateMap.Data[templateKey(pod)] != "":
 			// The executor template spark-submit shipped in its ConfigMap (PodTemplateConfigMapStep).
 			kept[k] = ExecutorTemplatePath
-			templates[ExecutorTemplatePath] = []byte(templateMap.Data[submit.ExecutorTemplateFile])
+			templates[ExecutorTemplatePath] = []byte(templateMap.Data[templateKey(pod)])
 		case k == submit.ExecutorTemplateKey:
 			drop(true, "spark.properties "+k, "the executor pod template was in the ConfigMap spark-submit made for it (volume %s), which is gone; save the template to a file and submit with --conf %s=FILE", submit.PodTemplateVolume, k)
 		case hasRule && rule.Handling == submit.Refused:

@@ -267,7 +267,13 @@ func TestUseCheckpoint(t *testing.T) {
 func TestFromDriverPodExecutorTemplate(t *testing.T) {
 	pod, cm := fixture(t, "spark-4.0")
 	cm.Data["spark.properties"] += submit.ExecutorTemplateKey + "=/opt/spark/pod-template/pod-spec-template.yml\n"
-	tmpl := &corev1.ConfigMap{Data: map[string]string{submit.ExecutorTemplateFile: "apiVersion: v1\nkind: Pod\nspec:\n  priorityClassName: batch\n"}}
+	// As Spark's PodTemplateConfigMapStep ships it: under podspec-configmap-key, projected to
+	// the file pod-spec-template.yml (seen on real spark-submit 4.3 by the e2e test
+	// TestMigrateSparkSubmitPodTemplates).
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: "pod-template-volume", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "clicks-driver-podspec-conf-map"},
+		Items:                []corev1.KeyToPath{{Key: "podspec-configmap-key", Path: submit.ExecutorTemplateFile}}}}})
+	tmpl := &corev1.ConfigMap{Data: map[string]string{"podspec-configmap-key": "apiVersion: v1\nkind: Pod\nspec:\n  priorityClassName: batch\n"}}
 	in, dropped, err := FromDriverPod(pod, cm, tmpl)
 	if err != nil || len(Fatal(dropped)) != 0 {
 		t.Fatalf("%v %v", err, dropped)
@@ -275,12 +281,12 @@ func TestFromDriverPodExecutorTemplate(t *testing.T) {
 	if !slices.Contains(in.Conf, submit.ExecutorTemplateKey+"="+ExecutorTemplatePath) {
 		t.Errorf("conf %v", in.Conf)
 	}
-	if b, err := in.ReadFile(ExecutorTemplatePath); err != nil || string(b) != tmpl.Data[submit.ExecutorTemplateFile] {
+	if b, err := in.ReadFile(ExecutorTemplatePath); err != nil || string(b) != tmpl.Data["podspec-configmap-key"] {
 		t.Errorf("template %q %v", b, err)
 	}
 	in.AppID = placeholderAppID
 	app, err := submit.Resolve(in)
-	if err != nil || app.ExecutorPodTemplate != tmpl.Data[submit.ExecutorTemplateFile] {
+	if err != nil || app.ExecutorPodTemplate != tmpl.Data["podspec-configmap-key"] {
 		t.Errorf("resolved: %v, executor template %q", err, app.ExecutorPodTemplate)
 	}
 	_, dropped, err = FromDriverPod(pod, cm, nil)
