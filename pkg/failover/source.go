@@ -30,27 +30,16 @@ type Source struct {
 }
 
 // ReadDriverPod reads the driver pod, its spark.properties ConfigMap and its executor pod
-// template's, and resolves the equivalent app, with checkpointClaim ("" for the pod's only claim) as its checkpoint.
+// template's, and resolves the equivalent app, with checkpointClaim ("" for the pod's only
+// claim) as its checkpoint.
 func ReadDriverPod(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, checkpointClaim string, appID string) (*Source, error) {
-	var cm *corev1.ConfigMap
-	if name := migrate.ConfigMapName(pod); name != "" {
-		var err error
-		cm, err = client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			cm = nil
-		} else if err != nil {
-			return nil, fmt.Errorf("reading the spark.properties of pod/%s: %w", pod.Name, err)
-		}
+	cm, err := podConfigMap(ctx, client, pod, migrate.ConfigMapName(pod), "the spark.properties")
+	if err != nil {
+		return nil, err
 	}
-	var templates *corev1.ConfigMap
-	if name := migrate.TemplateConfigMapName(pod); name != "" {
-		var err error
-		templates, err = client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			templates = nil
-		} else if err != nil {
-			return nil, fmt.Errorf("reading the executor pod template of pod/%s: %w", pod.Name, err)
-		}
+	templates, err := podConfigMap(ctx, client, pod, migrate.TemplateConfigMapName(pod), "the executor pod template")
+	if err != nil {
+		return nil, err
 	}
 	in, dropped, err := migrate.FromDriverPod(pod, cm, templates)
 	if err != nil {
@@ -58,6 +47,22 @@ func ReadDriverPod(ctx context.Context, client kubernetes.Interface, pod *corev1
 	}
 	return newSource(ctx, client, in, dropped, "pod/"+pod.Name, checkpointClaim, appID,
 		MigratedFrom{Pod: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName})
+}
+
+// podConfigMap reads the ConfigMap name of pod's; nil when it has none or it is gone (FromDriverPod
+// says what that loses).
+func podConfigMap(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, name, what string) (*corev1.ConfigMap, error) {
+	if name == "" {
+		return nil, nil
+	}
+	cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading %s of pod/%s: %w", what, pod.Name, err)
+	}
+	return cm, nil
 }
 
 // ReadSparkApplication converts a SparkApplication and resolves the equivalent app; driver is its
