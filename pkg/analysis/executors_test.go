@@ -276,6 +276,20 @@ func TestExecutorsOnLostNode(t *testing.T) {
 	if !strings.Contains(p.Steps[0].Why, "force-delete executor "+exec1+", so that Spark sees it gone and asks for others; the driver stays") {
 		t.Errorf("fence: %q", p.Steps[0].Why)
 	}
+	// The fence's audit says what the cluster shows of the machine, when it shows it down.
+	down := a
+	down.LostNodeEvidence = &analysis.NodeEvidence{Node: "node-c", Down: "its Lease was last renewed 5m ago"}
+	if p := analysis.Decide(down, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Act || !strings.HasSuffix(p.Steps[0].Why, "; the cluster agrees: its Lease was last renewed 5m ago") {
+		t.Errorf("evidence of death: %s %+v", p.Outcome, p.Steps)
+	}
+	// Every executor on the node gone since the inspection: nothing to fence for them.
+	gone := a
+	gone.Drivers = append([]analysis.Driver(nil), a.Drivers...)
+	gone.Drivers[0].Executors = nil
+	if p := analysis.Decide(gone, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Refuse || len(p.Steps) != 0 ||
+		!strings.Contains(p.Message, "but no executor of the running driver is on node-c any more; rerun to decide again") {
+		t.Errorf("no executor left: %s %q", p.Outcome, p.Message)
+	}
 
 	// Fenced by anyone: Kubernetes deletes it; failover collects it at once on the operator's word.
 	a, _ = lostExecutorSnapshot(t, func(n *corev1.Node) {
@@ -307,7 +321,8 @@ func TestExecutorsOnLostNode(t *testing.T) {
 	if p := analysis.Decide(a, analysis.Operator{NodeDown: true}); p.Outcome != analysis.Refuse || !strings.HasPrefix(p.Message, "refusing to fence node node-c: ") {
 		t.Errorf("alive: %s %q", p.Outcome, p.Message)
 	}
-	if p := analysis.Decide(a, analysis.Operator{NodeDown: true, IgnoreNodeEvidence: true}); p.Outcome != analysis.Act || p.Steps[0].Action != analysis.FenceNode {
+	if p := analysis.Decide(a, analysis.Operator{NodeDown: true, IgnoreNodeEvidence: true}); p.Outcome != analysis.Act || p.Steps[0].Action != analysis.FenceNode ||
+		!strings.HasSuffix(p.Steps[0].Why, "; evidence that the machine runs ignored on the operator's word: "+a.LostNodeEvidence.Alive) {
 		t.Errorf("alive, ignored: %s %+v", p.Outcome, p.Steps)
 	}
 
