@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,36 @@ func TestExecutorsOnLostNode(t *testing.T) {
 	a, _ = lostExecutorSnapshot(t, func(n *corev1.Node) {})
 	if a.Verdict != analysis.Healthy {
 		t.Errorf("executor on a Ready node: %s %q", a.Verdict, a.Reason)
+	}
+}
+
+// Several executors on lost nodes: the reason names every one on the first lost node (sorted),
+// and the other lost nodes.
+func TestExecutorsOnSeveralLostNodes(t *testing.T) {
+	f := loadFixture(t, "x1-stray-executors")
+	f.Snapshot.ExecutorPods = f.Snapshot.ExecutorPods[2:] // only the live generation's
+	base := f.Snapshot.ExecutorPods[0]
+	for i, node := range []string{"node-c", "node-c", "node-d"} {
+		x := *base.DeepCopy()
+		x.Name, x.UID = fmt.Sprintf("stream-a41b07c19abf2a1c-exec-%d", i+1), types.UID(fmt.Sprintf("exec-uid-%d", i+1))
+		x.Labels[sparkapp.LabelExecID] = strconv.Itoa(i + 1)
+		x.Spec.NodeName = node
+		if i == 0 {
+			f.Snapshot.ExecutorPods[0] = x
+		} else {
+			f.Snapshot.ExecutorPods = append(f.Snapshot.ExecutorPods, x)
+		}
+	}
+	for _, name := range []string{"node-c", "node-d"} {
+		n := nodeNamed(&f.Snapshot, "node-b").DeepCopy()
+		n.Name = name
+		unreachable(n)
+		f.Snapshot.Nodes = append(f.Snapshot.Nodes, *n)
+	}
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	want := "driver stream-v8dw6 runs on node-b, but executors stream-a41b07c19abf2a1c-exec-1, stream-a41b07c19abf2a1c-exec-2 of it are on lost node node-c (Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute): " +
+		"Spark counts them as running until their pods are gone from the API, asks for no other executor, and tasks wait; executors are on other lost nodes too: node-d"
+	if a.Verdict != analysis.ExecutorsOnLostNode || a.Reason != want || a.LostNode != "node-c" {
+		t.Errorf("got %s on %s:\n %q\nwant\n %q", a.Verdict, a.LostNode, a.Reason, want)
 	}
 }
