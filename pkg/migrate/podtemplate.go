@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
@@ -23,9 +24,9 @@ const (
 	ExecutorTemplatePath = "(migrated)/executor-pod-template.yaml"
 )
 
-// templateReader serves the generated templates to submit.Resolve. A template path given in
-// the SparkApplication's sparkConf names a file in the operator's pod, which migrate cannot
-// read: that is refused by FromSparkApplication before it gets here.
+// templateReader serves the generated templates to submit.Resolve, and nothing else: a template
+// path of a SparkApplication's sparkConf names a file in the operator's pod, which migrate
+// cannot read (fileTemplateKeys refuses it).
 func templateReader(files map[string][]byte) func(string) ([]byte, error) {
 	return func(path string) ([]byte, error) {
 		if b, ok := files[path]; ok {
@@ -43,12 +44,8 @@ type podTemplate struct {
 }
 
 func newPodTemplate(role string) *podTemplate {
-	return &podTemplate{role: role, pod: corev1.Pod{TypeMeta: podTypeMeta}}
+	return &podTemplate{role: role, pod: corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}}
 }
-
-var podTypeMeta = corev1.Pod{}.TypeMeta
-
-func init() { podTypeMeta.APIVersion, podTypeMeta.Kind = "v1", "Pod" }
 
 // containerName is Spark's name of the role's container (Constants.scala
 // DEFAULT_DRIVER_CONTAINER_NAME, DEFAULT_EXECUTOR_CONTAINER_NAME).
@@ -148,12 +145,10 @@ func (c *appConverter) kubeflowTemplate(role string, p map[string]any, volumes m
 		t.pod.ObjectMeta = f.Template.ObjectMeta
 		t.pod.Spec = f.Template.Spec
 	}
-	if len(f.Env) > 0 {
-		ctr := t.container()
-		for _, e := range f.Env {
-			if e.ValueFrom != nil {
-				ctr.Env = append(ctr.Env, e)
-			}
+	for _, e := range f.Env {
+		// A plain value is Spark conf (kubeflowPod); one from a reference only a template has.
+		if e.ValueFrom != nil {
+			t.container().Env = append(t.container().Env, e)
 		}
 	}
 	if len(f.EnvFrom) > 0 {
