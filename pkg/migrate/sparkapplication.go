@@ -164,8 +164,7 @@ func (c *appConverter) kubeflow(spec map[string]any) error {
 
 // kubeflowRestart maps spec.restartPolicy onto the Job's backoff limit: Never (the default) is
 // no retry; OnFailure retries onFailureRetries times (none when unset: the operator retries
-// only while ExecutionAttempts <= onFailureRetries, internal/controller/sparkapplication
-// shouldRetry).
+// only while ExecutionAttempts <= onFailureRetries, pkg/util/sparkapplication.go ShouldRetry).
 func (c *appConverter) kubeflowRestart(rp map[string]any) {
 	switch strAt(rp, "type") {
 	case "", "Never":
