@@ -129,7 +129,9 @@ type MigrateOptions struct {
 	// kind is pod or sparkapplication; name the source's name ("" for -f until read).
 	kind, name string
 	// group is the SparkApplication's API group when the source names one (NAME.GROUP).
-	group     string
+	group string
+	// fromFile is the SparkApplication of -f, read before anything else.
+	fromFile  *unstructured.Unstructured
 	namespace string
 	printer   printers.ResourcePrinter
 	client    kubernetes.Interface
@@ -257,6 +259,17 @@ func (o *MigrateOptions) sw() *failover.Switch {
 func (o *MigrateOptions) Run(ctx context.Context) error {
 	if o.Filename != "" && !o.Apply {
 		return o.printFile(ctx)
+	}
+	// The file is read before any client is made: its errors come first, whatever the cluster.
+	if o.Filename != "" {
+		apps, err := o.readApps()
+		if err != nil {
+			return err
+		}
+		if len(apps) > 1 {
+			return fmt.Errorf("%s holds %d SparkApplications (%s): --apply switches one application at a time; nothing was changed. Put each in a file of its own", o.Filename, len(apps), names(apps))
+		}
+		o.fromFile = apps[0]
 	}
 	if o.client == nil {
 		var err error
@@ -409,16 +422,8 @@ func (o *MigrateOptions) read(ctx context.Context) (src *failover.Source, gone b
 		src, err = failover.ReadDriverPod(ctx, o.client, pod, o.CheckpointClaim, o.newAppID())
 		return src, false, err
 	}
-	var fromFile *unstructured.Unstructured
-	if o.Filename != "" {
-		apps, err := o.readApps()
-		if err != nil {
-			return nil, false, err
-		}
-		if len(apps) > 1 {
-			return nil, false, fmt.Errorf("%s holds %d SparkApplications (%s): --apply switches one application at a time; nothing was changed. Put each in a file of its own", o.Filename, len(apps), names(apps))
-		}
-		fromFile = apps[0]
+	fromFile := o.fromFile
+	if fromFile != nil {
 		o.namespace, o.name, o.group = fromFile.GetNamespace(), fromFile.GetName(), fromFile.GroupVersionKind().Group
 	}
 	live, err := o.liveApp(ctx, fromFile)

@@ -189,7 +189,8 @@ func TestMigrateMultiDocument(t *testing.T) {
 		!strings.Contains(stderr, "not carried: spec.monitoring:") {
 		t.Errorf("a file with one app that cannot migrate: %v\nstdout %q\nstderr %s", err, stdout, stderr)
 	}
-	_, _, err = runMigrate(t, client, "-f", two, "--apply", "--yes")
+	// No cluster at all (no kubeconfig): the file's error comes first.
+	_, _, err = runMigrate(t, nil, "-f", two, "--apply", "--yes")
 	if err == nil || !strings.Contains(err.Error(), two+" holds 2 SparkApplications (first, second): --apply switches one application at a time; nothing was changed") {
 		t.Errorf("--apply of two apps: %v", err)
 	}
