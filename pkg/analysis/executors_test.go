@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -362,5 +363,23 @@ func TestExecutorsOnSeveralLostNodes(t *testing.T) {
 		"Spark counts them as running until their pods are gone from the API, asks for no other executor, and tasks wait; executors are on other lost nodes too: node-d"
 	if a.Verdict != analysis.ExecutorsOnLostNode || a.Reason != want || a.LostNode != "node-c" {
 		t.Errorf("got %s on %s:\n %q\nwant\n %q", a.Verdict, a.LostNode, a.Reason, want)
+	}
+}
+
+// A verdict the app already has keeps precedence: executors on a lost node are then a warning,
+// with their own next action.
+func TestExecutorsOnLostNodeBehindAnotherVerdict(t *testing.T) {
+	f := loadFixture(t, "x1-stray-executors") // an earlier generation's stray executors too
+	c := nodeNamed(&f.Snapshot, "node-b").DeepCopy()
+	c.Name = "node-c"
+	unreachable(c)
+	f.Snapshot.Nodes = append(f.Snapshot.Nodes, *c)
+	f.Snapshot.ExecutorPods[2].Spec.NodeName = "node-c"
+	a := analysis.Analyze(&f.Snapshot, f.Now).Apps[0]
+	want := "driver stream-v8dw6 runs on node-b, but executor " + f.Snapshot.ExecutorPods[2].Name + " of it is on lost node node-c (Ready=Unknown, tainted node.kubernetes.io/unreachable:NoExecute): " +
+		"Spark counts it as running until its pod is gone from the API, asks for no other executor, and tasks wait; next: if node-c comes back, recovery completes by itself; " +
+		"once you know it is powered off, or cut from its storage and network (a network partition is not enough): kubectl sparkha failover stream -n f2 --node-down"
+	if a.Verdict != analysis.StrayExecutors || !slices.Contains(a.Warnings, want) {
+		t.Errorf("got %s, warnings:\n %q\nwant among them\n %q", a.Verdict, a.Warnings, want)
 	}
 }
