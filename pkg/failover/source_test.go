@@ -3,6 +3,8 @@ package failover
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -128,5 +130,31 @@ func TestPodConfigMap(t *testing.T) {
 		Spec: corev1.PodSpec{Volumes: []corev1.Volume{{Name: "spark-conf-volume-driver", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "conf"}}}}}}}, "", sourceAppID)
 	if err == nil || !strings.HasPrefix(err.Error(), "reading the spark.properties of pod/etl-driver: ") {
 		t.Errorf("ReadDriverPod: %v", err)
+	}
+}
+
+// ReadDriverPod reads a spark-submit driver (pkg/migrate's fixture) and its spark.properties.
+func TestReadDriverPod(t *testing.T) {
+	data, err := os.ReadFile("../migrate/testdata/spark-4.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs struct {
+		Pod       *corev1.Pod
+		ConfigMap *corev1.ConfigMap
+	}
+	if err := json.Unmarshal(data, &objs); err != nil {
+		t.Fatal(err)
+	}
+	src, err := ReadDriverPod(context.Background(), fake.NewClientset(objs.ConfigMap), objs.Pod, "", sourceAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.What != "pod/"+objs.Pod.Name || src.App.Name != "clicks" || src.From.Pod != objs.Pod.Name || src.From.UID != string(objs.Pod.UID) ||
+		src.From.Node != objs.Pod.Spec.NodeName || src.From.SparkApplication != nil {
+		t.Errorf("source %s, app %s, from %+v", src.What, src.App.Name, src.From)
+	}
+	if _, err := ReadDriverPod(context.Background(), fake.NewClientset(), objs.Pod, "", sourceAppID); err == nil || !strings.Contains(err.Error(), "is gone, and with it the application's spark.properties") {
+		t.Errorf("without its ConfigMap: %v", err)
 	}
 }

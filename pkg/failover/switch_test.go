@@ -308,3 +308,50 @@ func TestSameSource(t *testing.T) {
 		}
 	}
 }
+
+func TestMigratedFromRecord(t *testing.T) {
+	appOnly := MigratedFrom{SparkApplication: appSource.SparkApplication}
+	for m, want := range map[*MigratedFrom]string{&podSource: "pod/etl-driver", &appSource: "sparkapplication/etl (driver pod/etl-driver)", &appOnly: "sparkapplication/etl"} {
+		if got := m.String(); got != want {
+			t.Errorf("%+v: %q, want %q", *m, got, want)
+		}
+	}
+	for _, tt := range []struct {
+		annotations map[string]string
+		ok          bool
+	}{
+		{podSource.Annotation(), true},
+		{appOnly.Annotation(), true},
+		{map[string]string{MigratedFromAnnotation: "{}"}, false},
+		{map[string]string{MigratedFromAnnotation: "{"}, false},
+		{nil, false},
+	} {
+		got, ok := MigratedFromOf(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Annotations: tt.annotations}})
+		if ok != tt.ok || (ok && got.String() == "pod/") {
+			t.Errorf("%v: %+v %t, want %t", tt.annotations, got, ok, tt.ok)
+		}
+	}
+}
+
+// WaitDriver waits for a Running driver pod of that Job, by the Job controller's label.
+func TestSwitchWaitDriver(t *testing.T) {
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl", Namespace: "etl", UID: "job-uid"}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "etl-x7k2p", Namespace: "etl", Labels: map[string]string{batchv1.ControllerUidLabel: "job-uid"}},
+		Spec: corev1.PodSpec{NodeName: "node-b"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	sw, _ := switchOf([]runtime.Object{job, pod})
+	sw.Timeout = 5 * time.Second
+	var out strings.Builder
+	if err := sw.WaitDriver(context.Background(), "etl", &out); err != nil || !strings.HasSuffix(out.String(), "driver pod etl-x7k2p of job/etl is Running on node node-b\n") ||
+		!strings.HasPrefix(out.String(), "waiting up to 5s for a driver pod of job/etl to be Running\n") {
+		t.Errorf("%v\n%s", err, out.String())
+	}
+	if err := sw.WaitDriver(context.Background(), "missing", &out); err == nil {
+		t.Errorf("no Job, no error")
+	}
+	other := pod.DeepCopy()
+	other.Labels[batchv1.ControllerUidLabel] = "other-job"
+	sw, _ = switchOf([]runtime.Object{job, other})
+	if err := sw.WaitDriver(context.Background(), "etl", &out); err == nil {
+		t.Errorf("another Job's pod taken for this one's driver")
+	}
+}
