@@ -355,3 +355,21 @@ func TestSwitchWaitDriver(t *testing.T) {
 		t.Errorf("another Job's pod taken for this one's driver")
 	}
 }
+
+// Resume polls every Poll until the old driver is gone: here on the third look, well within the
+// timeout.
+func TestSwitchResumePolls(t *testing.T) {
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl", Namespace: "etl"}, Spec: batchv1.JobSpec{Suspend: ptr.To(true)}}
+	sw, client := switchOf([]runtime.Object{job, driverPod("1", corev1.PodRunning), nodeWith(corev1.ConditionTrue)})
+	sw.Timeout = 500 * time.Millisecond
+	looks := 0
+	client.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if looks++; looks < 3 {
+			return false, nil, nil // the pod, from the tracker
+		}
+		return true, nil, apierrors.NewNotFound(schema.GroupResource{Resource: "pods"}, "etl-driver")
+	})
+	if resumed, err := sw.Resume(context.Background(), "etl", podSource, "migrate"); err != nil || !resumed || looks < 3 {
+		t.Errorf("resumed %t after %d looks: %v", resumed, looks, err)
+	}
+}
