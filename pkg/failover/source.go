@@ -56,10 +56,10 @@ func podConfigMap(ctx context.Context, client kubernetes.Interface, pod *corev1.
 		return nil, nil
 	}
 	cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
+	if apierrors.IsNotFound(err) {
 		return nil, nil
-	case err != nil:
+	}
+	if err != nil {
 		return nil, fmt.Errorf("reading %s of pod/%s: %w", what, pod.Name, err)
 	}
 	return cm, nil

@@ -72,13 +72,13 @@ func (o ObjectRef) resource() schema.GroupVersionResource {
 }
 
 func (m MigratedFrom) String() string {
-	switch {
-	case m.SparkApplication != nil && m.Pod != "":
-		return fmt.Sprintf("sparkapplication/%s (driver pod/%s)", m.SparkApplication.Name, m.Pod)
-	case m.SparkApplication != nil:
+	if m.SparkApplication == nil {
+		return "pod/" + m.Pod
+	}
+	if m.Pod == "" {
 		return "sparkapplication/" + m.SparkApplication.Name
 	}
-	return "pod/" + m.Pod
+	return fmt.Sprintf("sparkapplication/%s (driver pod/%s)", m.SparkApplication.Name, m.Pod)
 }
 
 // Annotation is the Job annotation that records m.
@@ -173,11 +173,11 @@ func (sw *Switch) ReplacingJob(ctx context.Context, what string) (*batchv1.Job, 
 	}
 	kind, name, _ := strings.Cut(what, "/")
 	for i := range jobs.Items {
-		from, ok := MigratedFromOf(&jobs.Items[i])
-		switch {
-		case !ok:
-		case kind == "pod" && from.SparkApplication == nil && from.Pod == name,
-			kind == "sparkapplication" && from.SparkApplication != nil && from.SparkApplication.Name == name:
+		// A Job that replaces nothing reads as the zero MigratedFrom, which names no source.
+		from, _ := MigratedFromOf(&jobs.Items[i])
+		ofPod := kind == "pod" && from.SparkApplication == nil && from.Pod == name
+		ofApp := kind == "sparkapplication" && from.SparkApplication != nil && from.SparkApplication.Name == name
+		if ofPod || ofApp {
 			return &jobs.Items[i], from, nil
 		}
 	}
