@@ -220,11 +220,12 @@ func (sw *Switch) stopSparkApplication(ctx context.Context, from MigratedFrom, j
 	uid := types.UID(app.UID)
 	err := sw.Dynamic.Resource(app.resource()).Namespace(sw.Namespace).Delete(ctx, app.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, DryRun: sw.dryRun()})
 	stopped := err == nil
-	switch {
-	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
-	case err != nil:
+	// Gone already, or another object of the name (the UID precondition failed): not ours to stop.
+	gone := apierrors.IsNotFound(err) || apierrors.IsConflict(err)
+	if err != nil && !gone {
 		return false, fmt.Errorf("deleting SparkApplication %s: %w", app.Name, err)
-	default:
+	}
+	if stopped {
 		gv, _ := schema.ParseGroupVersion(app.APIVersion)
 		ref := corev1.ObjectReference{Kind: "SparkApplication", APIVersion: gv.String(), Namespace: sw.Namespace, Name: app.Name, UID: uid}
 		if err := sw.switchEvent(ctx, ref, "MigrateStoppedSparkApplication", fmt.Sprintf("delete SparkApplication %s for job.batch/%s by %s: %s", app.Name, job, sw.actor, why)); err != nil {
@@ -269,37 +270,39 @@ func (sw *Switch) waitGone(ctx context.Context, from MigratedFrom) error {
 	}
 }
 
-// driverGone says what is still to wait for, "" for nothing.
+// driverGone says what is still to wait for, "" for nothing. An error reading is an error,
+// never "gone".
 func (sw *Switch) driverGone(ctx context.Context, from MigratedFrom) (string, error) {
 	if app := from.SparkApplication; app != nil {
 		// While it exists its operator may start another driver.
 		got, err := sw.Dynamic.Resource(app.resource()).Namespace(sw.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
-		switch {
-		case err == nil && string(got.GetUID()) == app.UID:
-			return fmt.Sprintf("SparkApplication %s to be deleted (its operator may start a driver while it exists)", app.Name), nil
-		case err != nil && !apierrors.IsNotFound(err):
+		if err != nil && !apierrors.IsNotFound(err) {
 			return "", err
+		}
+		if err == nil && string(got.GetUID()) == app.UID {
+			return fmt.Sprintf("SparkApplication %s to be deleted (its operator may start a driver while it exists)", app.Name), nil
 		}
 	}
 	if from.Pod != "" {
 		pod, err := sw.Client.CoreV1().Pods(sw.Namespace).Get(ctx, from.Pod, metav1.GetOptions{})
-		switch {
-		case err == nil && string(pod.UID) == from.UID:
-			return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
-		case err != nil && !apierrors.IsNotFound(err):
+		if err != nil && !apierrors.IsNotFound(err) {
 			return "", err
+		}
+		if err == nil && string(pod.UID) == from.UID {
+			return fmt.Sprintf("old driver %s to be gone (%s)", from.Pod, pod.Status.Phase), nil
 		}
 	}
 	if from.Node == "" {
 		return "", nil
 	}
 	node, err := sw.Client.CoreV1().Nodes().Get(ctx, from.Node, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		return "", nil
-	case err != nil:
+	if apierrors.IsNotFound(err) {
+		return "", nil // the machine is gone with its Node object
+	}
+	if err != nil {
 		return "", err
-	case analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue):
+	}
+	if settled := analysis.Fenced(node) || analysis.NodeReady(node) == string(corev1.ConditionTrue); settled {
 		return "", nil
 	}
 	return fmt.Sprintf("node %s of the old driver to be Ready or fenced", from.Node), nil

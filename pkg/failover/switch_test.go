@@ -373,3 +373,19 @@ func TestSwitchResumePolls(t *testing.T) {
 		t.Errorf("resumed %t after %d looks: %v", resumed, looks, err)
 	}
 }
+
+// While the state cannot be read, the switch waits and says why; it never resumes.
+func TestSwitchWaitsWhileUnreadable(t *testing.T) {
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "etl", Namespace: "etl"}, Spec: batchv1.JobSpec{Suspend: ptr.To(true)}}
+	sw, client := switchOf([]runtime.Object{job})
+	client.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewServiceUnavailable("etcd")
+	})
+	var lines []string
+	sw.Progress = func(l string) { lines = append(lines, l) }
+	_, err := sw.Resume(context.Background(), "etl", podSource, "migrate")
+	var timeout *TimeoutError
+	if !errors.As(err, &timeout) || timeout.Phase != "reading the state: etcd" || strings.Join(lines, "|") != "waiting: reading the state: etcd" {
+		t.Errorf("%v %q", err, lines)
+	}
+}
