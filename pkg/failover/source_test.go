@@ -3,8 +3,6 @@ package failover
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/migrate"
 )
 
@@ -135,26 +134,16 @@ func TestPodConfigMap(t *testing.T) {
 
 // ReadDriverPod reads a spark-submit driver (pkg/migrate's fixture) and its spark.properties.
 func TestReadDriverPod(t *testing.T) {
-	data, err := os.ReadFile("../migrate/testdata/spark-4.0.json")
+	pod, cm := fixture.SparkSubmitDriver(t, "spark-4.0")
+	src, err := ReadDriverPod(context.Background(), fake.NewClientset(cm), pod, "", sourceAppID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var objs struct {
-		Pod       *corev1.Pod
-		ConfigMap *corev1.ConfigMap
-	}
-	if err := json.Unmarshal(data, &objs); err != nil {
-		t.Fatal(err)
-	}
-	src, err := ReadDriverPod(context.Background(), fake.NewClientset(objs.ConfigMap), objs.Pod, "", sourceAppID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if src.What != "pod/"+objs.Pod.Name || src.App.Name != "clicks" || src.From.Pod != objs.Pod.Name || src.From.UID != string(objs.Pod.UID) ||
-		src.From.Node != objs.Pod.Spec.NodeName || src.From.SparkApplication != nil {
+	if src.What != "pod/"+pod.Name || src.App.Name != "clicks" || src.From.Pod != pod.Name || src.From.UID != string(pod.UID) ||
+		src.From.Node != pod.Spec.NodeName || src.From.SparkApplication != nil {
 		t.Errorf("source %s, app %s, from %+v", src.What, src.App.Name, src.From)
 	}
-	if _, err := ReadDriverPod(context.Background(), fake.NewClientset(), objs.Pod, "", sourceAppID); err == nil || !strings.Contains(err.Error(), "is gone, and with it the application's spark.properties") {
+	if _, err := ReadDriverPod(context.Background(), fake.NewClientset(), pod, "", sourceAppID); err == nil || !strings.Contains(err.Error(), "is gone, and with it the application's spark.properties") {
 		t.Errorf("without its ConfigMap: %v", err)
 	}
 }

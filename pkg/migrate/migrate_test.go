@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	sharedfixture "github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
 )
 
@@ -18,18 +18,7 @@ import (
 // test/sandbox/sparksubmit's TestBuild).
 func fixture(t *testing.T, name string) (*corev1.Pod, *corev1.ConfigMap) {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs struct {
-		Pod       *corev1.Pod
-		ConfigMap *corev1.ConfigMap
-	}
-	if err := json.Unmarshal(data, &objs); err != nil {
-		t.Fatal(err)
-	}
-	return objs.Pod, objs.ConfigMap
+	return sharedfixture.SparkSubmitDriver(t, name)
 }
 
 // admitted adds what the API server's admission gives every pod.

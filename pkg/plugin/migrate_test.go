@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +8,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
+	"github.com/kubectl-sparkha/kubectl-sparkha/internal/fixture"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/inspect"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 
@@ -27,21 +26,11 @@ import (
 // spark-submit stand-in creates), its ConfigMap and its claim.
 func migrateFixture(t *testing.T) (*corev1.Pod, *corev1.ConfigMap, *corev1.PersistentVolumeClaim) {
 	t.Helper()
-	data, err := os.ReadFile("../migrate/testdata/spark-3.5.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs struct {
-		Pod       *corev1.Pod
-		ConfigMap *corev1.ConfigMap
-	}
-	if err := json.Unmarshal(data, &objs); err != nil {
-		t.Fatal(err)
-	}
-	objs.Pod.UID = "old-uid"
+	pod, cm := fixture.SparkSubmitDriver(t, "spark-3.5")
+	pod.UID = "old-uid"
 	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "etl-state", Namespace: "etl"},
 		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}}
-	return objs.Pod, objs.ConfigMap, pvc
+	return pod, cm, pvc
 }
 
 func runMigrate(t *testing.T, client *fake.Clientset, args ...string) (string, string, error) {
