@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,18 @@ import (
 // names it, when its ConfigMap is gone).
 var sparkVolumes = sets.New(submit.SparkConfVolume, submit.PodTemplateVolume)
 
+// accountedFor says whether the Job's pod (want) has volume v of the driver pod its own way: a
+// volume of the same name, one of Spark's own, the service account admission plugin's token
+// volume (added to the Job's pods too), or the checkpoint claim.
+func accountedFor(v corev1.Volume, want corev1.PodSpec, checkpointClaim string) bool {
+	return slices.ContainsFunc(want.Volumes, func(w corev1.Volume) bool { return w.Name == v.Name }) || sparkVolumes.Has(v.Name) ||
+		isTokenVolume(v) || (v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == checkpointClaim)
+}
+
+func isTokenVolume(v corev1.Volume) bool {
+	return v.Projected != nil && strings.HasPrefix(v.Name, "kube-api-access-")
+}
+
 // driverTemplate is what of a spark-submit driver pod neither Spark's feature steps (want, the
 // sparkha pod built without it) nor Kubernetes' admission put there: what its
 // spark.kubernetes.driver.podTemplateFile or a webhook gave it. As the sparkha driver's pod
@@ -27,7 +40,7 @@ func driverTemplate(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTempl
 	// pods too.
 	token := sets.New[string]()
 	for _, v := range s.Volumes {
-		if v.Projected != nil && strings.HasPrefix(v.Name, "kube-api-access-") {
+		if isTokenVolume(v) {
 			token.Insert(v.Name)
 		}
 	}
@@ -53,17 +66,12 @@ func driverTemplate(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTempl
 	for _, c := range s.InitContainers {
 		t.spec().InitContainers = append(t.spec().InitContainers, own(c))
 	}
-	wantVolumes := sets.New[string]()
-	for _, v := range want.Spec.Volumes {
-		wantVolumes.Insert(v.Name)
-	}
 	theirs := sets.New[string]()
 	for _, v := range s.Volumes {
 		// The Hadoop conf ConfigMap spark-submit made of its HADOOP_CONF_DIR goes with the old
 		// pod: not copied, compare reports it unless spark.kubernetes.hadoop.configMapName
 		// names a ConfigMap of the user's.
-		if wantVolumes.Has(v.Name) || token.Has(v.Name) || sparkVolumes.Has(v.Name) || v.Name == submit.HadoopConfVolume ||
-			(v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == checkpointClaim) {
+		if accountedFor(v, want.Spec, checkpointClaim) || v.Name == submit.HadoopConfVolume {
 			continue
 		}
 		theirs.Insert(v.Name)

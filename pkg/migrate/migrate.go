@@ -12,7 +12,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/sparkapp"
 	"github.com/kubectl-sparkha/kubectl-sparkha/pkg/submit"
@@ -397,17 +396,8 @@ func compare(pod *corev1.Pod, ctr *corev1.Container, want corev1.PodTemplateSpec
 			drop(true, "spec.initContainers["+c.Name+"]", "an init container (from a pod template): kubectl sparkha does not run it")
 		}
 	}
-	wantVolumes := sets.New[string]()
-	for _, v := range w.Volumes {
-		wantVolumes.Insert(v.Name)
-	}
 	for _, v := range s.Volumes {
-		switch {
-		case wantVolumes.Has(v.Name), sparkVolumes.Has(v.Name):
-		case v.Projected != nil && strings.HasPrefix(v.Name, "kube-api-access-"):
-			// The service account admission plugin's token volume: added to the Job's pods too.
-		case v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == checkpointClaim:
-		default:
+		if !accountedFor(v, w, checkpointClaim) {
 			drop(true, "spec.volumes["+v.Name+"]", "a volume no Spark property describes (from a pod template): the driver would not find its files")
 		}
 	}
